@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# deps.sh - sourced by the other scripts: install missing Debian packages.
+#
+#   bs_need_packages PKG...   installs those not yet installed, with apt-get
+#                             (as root, or through sudo); elsewhere it names
+#                             them and fails.
+
+bs_need_packages() {
+    local missing=() p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+            grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "error: missing packages: ${missing[*]}" >&2
+        echo "This script installs them with apt-get on Debian or Ubuntu;" \
+            "install the equivalents with your package manager and rerun." >&2
+        return 1
+    fi
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            sudo=(sudo)
+        else
+            echo "error: missing packages: ${missing[*]}; run this script" \
+                "as root or install sudo" >&2
+            return 1
+        fi
+    fi
+    echo "== installing: ${missing[*]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+        return 1
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "${missing[@]}" || return 1
+}
+
+# What building and testing needs on a fresh Debian 12 machine.
+BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
+    openssl ca-certificates)
+BS_TEST_PACKAGES=(clang libclang-rt-14-dev)

@@ -1,0 +1,506 @@
+/*
+ * stuff.c - the reference bit-stuffing engine: one bit at a time, simple
+ * enough to check by hand.  Every other kernel is tested against it.
+ */
+#include "stuff.h"
+
+#include <string.h>
+#include <strings.h>
+
+enum { FORM_NONE = 0, FORM_PACKED = 1, FORM_TEXT = 2 };
+
+/* Length of the run that triggers a stuffed bit. */
+static unsigned rule_run(enum bs_rule rule)
+{
+    return rule == BS_RULE_USB ? 6 : 5;
+}
+
+static int rule_valid(unsigned rule)
+{
+    return rule == BS_RULE_HDLC || rule == BS_RULE_USB || rule == BS_RULE_CAN;
+}
+
+static const char *const status_names[BS_STATUS_COUNT] = {
+    [BS_OK] = "ok",
+    [BS_ERR_ARG] = "argument",
+    [BS_ERR_NOSPACE] = "nospace",
+    [BS_ERR_CHAR] = "char",
+    [BS_ERR_FLAG] = "flag",
+    [BS_ERR_ABORT] = "abort",
+    [BS_ERR_STUFF_BIT] = "stuff-bit",
+    [BS_ERR_TRUNCATED] = "truncated",
+};
+
+static const char *const status_texts[BS_STATUS_COUNT] = {
+    [BS_OK] = "success",
+    [BS_ERR_ARG] = "invalid argument (NULL buffer, unknown rule, or packed "
+                   "and text input mixed on one stream)",
+    [BS_ERR_NOSPACE] = "output buffer too small for the worst case",
+    [BS_ERR_CHAR] = "not a bit: only the characters 0 and 1 are allowed",
+    [BS_ERR_FLAG] = "six 1s in a row: a 1 where the stuffed 0 must be "
+                    "(an HDLC flag inside the data); this is not stuffed "
+                    "data",
+    [BS_ERR_ABORT] = "seven or more 1s in a row (an HDLC abort sequence); "
+                     "this is not stuffed data",
+    [BS_ERR_STUFF_BIT] = "the stuffed bit has the wrong value; this is not "
+                         "stuffed data for this rule",
+    [BS_ERR_TRUNCATED] = "input ends where a stuffed bit is still due; the "
+                         "message is cut short",
+};
+
+const char *bs_status_name(bs_status st)
+{
+    if ((unsigned) st >= BS_STATUS_COUNT) {
+        return "unknown";
+    }
+    return status_names[st];
+}
+
+const char *bs_strerror(bs_status st)
+{
+    if ((unsigned) st >= BS_STATUS_COUNT) {
+        return "unknown error";
+    }
+    return status_texts[st];
+}
+
+const char *bs_rule_name(enum bs_rule rule)
+{
+    switch (rule) {
+    case BS_RULE_HDLC:
+        return "hdlc";
+    case BS_RULE_USB:
+        return "usb";
+    case BS_RULE_CAN:
+        return "can";
+    }
+    return NULL;
+}
+
+int bs_rule_parse(const char *name, size_t len, enum bs_rule *rule)
+{
+    static const enum bs_rule all[] = {BS_RULE_HDLC, BS_RULE_USB, BS_RULE_CAN};
+
+    if (name == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        const char *n = bs_rule_name(all[i]);
+        if (len == strlen(n) && strncasecmp(name, n, len) == 0) {
+            *rule = all[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* n + the most bits stuffing can insert into n more input bits when the
+ * current run is already run long; saturates at SIZE_MAX. */
+static size_t max_out_bits(unsigned rule, unsigned dir, unsigned run, size_t n)
+{
+    size_t extra;
+
+    if (dir == BS_DIR_UNSTUFF || n == 0) {
+        return n;
+    }
+    if (rule == BS_RULE_CAN) {
+        /* first insertion after 5 - run bits, then one every 4 */
+        if (run == 0) {
+            extra = (n - 1) / 4;
+        } else {
+            extra = n / 4 + (n % 4 + run - 1) / 4;
+        }
+    } else {
+        unsigned r = rule_run(rule);
+        extra = n / r + (n % r + run) / r;
+    }
+    return n > SIZE_MAX - extra ? SIZE_MAX : n + extra;
+}
+
+size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n)
+{
+    if (!rule_valid(rule)) {
+        return SIZE_MAX;
+    }
+    return max_out_bits(rule, BS_DIR_STUFF, 0, n);
+}
+
+bs_status bs_stream_init(struct bs_stream *st, enum bs_rule rule,
+                         enum bs_dir dir)
+{
+    if (st == NULL || !rule_valid(rule) ||
+        (dir != BS_DIR_STUFF && dir != BS_DIR_UNSTUFF))
+    {
+        return BS_ERR_ARG;
+    }
+    *st = (struct bs_stream){.rule = (uint8_t) rule, .dir = (uint8_t) dir};
+    return BS_OK;
+}
+
+size_t bs_stream_out_max(const struct bs_stream *st, size_t in_bits)
+{
+    size_t bits = max_out_bits(st->rule, st->dir, st->run, in_bits);
+
+    if (bits > SIZE_MAX - 8) {
+        return SIZE_MAX;
+    }
+    return (bits + st->acc_bits) / 8;
+}
+
+size_t bs_stream_out_max_text(const struct bs_stream *st, size_t in_len)
+{
+    return max_out_bits(st->rule, st->dir, st->run, in_len);
+}
+
+static bs_status fail(struct bs_stream *st, bs_status err, uint64_t offset)
+{
+    st->err = (uint8_t) err;
+    st->err_offset = offset;
+    return err;
+}
+
+/*
+ * Advance the state machine by one input bit b.  Returns how many output
+ * bits it produces (0, 1 or 2), stored most significant first in *bits,
+ * or -1 after recording an error in st.
+ */
+static inline int step(struct bs_stream *st, unsigned b, unsigned *bits)
+{
+    uint64_t off = st->in_bits;
+
+    if (st->dir == BS_DIR_STUFF) {
+        if (st->rule == BS_RULE_CAN) {
+            if (st->run > 0 && b == st->last) {
+                st->run++;
+            } else {
+                st->last = (uint8_t) b;
+                st->run = 1;
+            }
+            if (st->run == 5) {
+                st->last = (uint8_t) !b;
+                st->run = 1;
+                *bits = b << 1 | !b;
+                return 2;
+            }
+            *bits = b;
+            return 1;
+        }
+        st->run = b ? (uint8_t) (st->run + 1) : 0;
+        if (st->run == rule_run(st->rule)) {
+            st->run = 0;
+            *bits = b << 1; /* b, then the stuffed 0 */
+            return 2;
+        }
+        *bits = b;
+        return 1;
+    }
+
+    /* unstuff */
+    if (st->pending) {
+        /* the bit after six 1s: a seventh 1 makes an abort */
+        fail(st, b ? BS_ERR_ABORT : BS_ERR_FLAG, st->err_offset);
+        return -1;
+    }
+    if (st->rule == BS_RULE_CAN) {
+        if (st->run == 5) {
+            if (b == st->last) {
+                fail(st, BS_ERR_STUFF_BIT, off);
+                return -1;
+            }
+            st->last = (uint8_t) b;
+            st->run = 1;
+            return 0; /* drop the stuffed bit */
+        }
+        if (st->run > 0 && b == st->last) {
+            st->run++;
+        } else {
+            st->last = (uint8_t) b;
+            st->run = 1;
+        }
+        *bits = b;
+        return 1;
+    }
+    if (st->run == rule_run(st->rule)) {
+        if (b == 0) {
+            st->run = 0;
+            return 0; /* drop the stuffed 0 */
+        }
+        if (st->rule == BS_RULE_HDLC) {
+            /* flag or abort: decided by the next bit */
+            st->pending = 1;
+            st->err_offset = off;
+            return 0;
+        }
+        fail(st, BS_ERR_STUFF_BIT, off);
+        return -1;
+    }
+    st->run = b ? (uint8_t) (st->run + 1) : 0;
+    *bits = b;
+    return 1;
+}
+
+/* Checks shared by the update calls; fixes the stream's form. */
+static bs_status update_check(struct bs_stream *st, const void *in, size_t in_n,
+                              const void *out, size_t cap,
+                              const size_t *out_len, unsigned form)
+{
+    size_t need;
+
+    if (st == NULL || out_len == NULL || (in == NULL && in_n > 0) ||
+        (st->form != FORM_NONE && st->form != form))
+    {
+        return BS_ERR_ARG;
+    }
+    if (st->err != BS_OK) {
+        return st->err;
+    }
+    need = form == FORM_TEXT ? bs_stream_out_max_text(st, in_n)
+                             : bs_stream_out_max(st, in_n);
+    if (cap < need) {
+        return BS_ERR_NOSPACE;
+    }
+    if (out == NULL && need > 0) {
+        return BS_ERR_ARG;
+    }
+    st->form = (uint8_t) form;
+    return BS_OK;
+}
+
+bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
+                           size_t in_bits, uint8_t *out, size_t cap,
+                           size_t *out_len)
+{
+    bs_status rc =
+        update_check(st, in, in_bits, out, cap, out_len, FORM_PACKED);
+    size_t n = 0;
+
+    if (out_len != NULL) {
+        *out_len = 0;
+    }
+    if (rc != BS_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < in_bits; i++) {
+        unsigned b = (unsigned) (in[i / 8] >> (7 - i % 8)) & 1u;
+        unsigned bits = 0;
+        int k = step(st, b, &bits);
+
+        if (k < 0) {
+            *out_len = n;
+            return (bs_status) st->err;
+        }
+        st->in_bits++;
+        st->out_bits += (unsigned) k;
+        st->acc = st->acc << k | bits;
+        st->acc_bits = (uint8_t) (st->acc_bits + k);
+        if (st->acc_bits >= 8) {
+            st->acc_bits = (uint8_t) (st->acc_bits - 8);
+            out[n++] = (uint8_t) (st->acc >> st->acc_bits);
+            st->acc &= (1u << st->acc_bits) - 1;
+        }
+    }
+    *out_len = n;
+    return BS_OK;
+}
+
+bs_status bs_stream_update_text(struct bs_stream *st, const char *in,
+                                size_t in_len, char *out, size_t cap,
+                                size_t *out_len)
+{
+    bs_status rc = update_check(st, in, in_len, out, cap, out_len, FORM_TEXT);
+    size_t n = 0;
+
+    if (out_len != NULL) {
+        *out_len = 0;
+    }
+    if (rc != BS_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < in_len; i++) {
+        unsigned bits = 0;
+        int k;
+
+        if (in[i] != '0' && in[i] != '1') {
+            *out_len = n;
+            return fail(st, BS_ERR_CHAR, st->in_bits);
+        }
+        k = step(st, (unsigned) (in[i] - '0'), &bits);
+        if (k < 0) {
+            *out_len = n;
+            return (bs_status) st->err;
+        }
+        st->in_bits++;
+        st->out_bits += (unsigned) k;
+        for (int j = k - 1; j >= 0; j--) {
+            out[n++] = (char) ('0' + ((bits >> j) & 1u));
+        }
+    }
+    *out_len = n;
+    return BS_OK;
+}
+
+/* The end-of-input check: no stuffed bit may still be due. */
+static bs_status finish_check(struct bs_stream *st)
+{
+    if (st->err != BS_OK) {
+        return st->err;
+    }
+    if (st->pending) {
+        return fail(st, BS_ERR_FLAG, st->err_offset);
+    }
+    if (st->dir == BS_DIR_UNSTUFF && st->run == rule_run(st->rule)) {
+        return fail(st, BS_ERR_TRUNCATED, st->in_bits);
+    }
+    return BS_OK;
+}
+
+bs_status bs_stream_finish(struct bs_stream *st, uint8_t *out, size_t cap,
+                           size_t *out_len, uint64_t *total_bits)
+{
+    bs_status rc;
+
+    if (st == NULL || out_len == NULL || out == NULL || cap < 1 ||
+        st->form == FORM_TEXT)
+    {
+        return BS_ERR_ARG;
+    }
+    *out_len = 0;
+    rc = finish_check(st);
+    if (rc != BS_OK) {
+        return rc;
+    }
+    if (st->acc_bits > 0) {
+        out[0] = (uint8_t) (st->acc << (8 - st->acc_bits));
+        *out_len = 1;
+        st->acc = 0;
+        st->acc_bits = 0;
+    }
+    if (total_bits != NULL) {
+        *total_bits = st->out_bits;
+    }
+    return BS_OK;
+}
+
+bs_status bs_stream_finish_text(struct bs_stream *st, uint64_t *total_bits)
+{
+    bs_status rc;
+
+    if (st == NULL || st->form == FORM_PACKED) {
+        return BS_ERR_ARG;
+    }
+    rc = finish_check(st);
+    if (rc == BS_OK && total_bits != NULL) {
+        *total_bits = st->out_bits;
+    }
+    return rc;
+}
+
+uint64_t bs_stream_error_offset(const struct bs_stream *st)
+{
+    return st->err_offset;
+}
+
+uint64_t bs_stream_in_bits(const struct bs_stream *st)
+{
+    return st->in_bits;
+}
+
+/* One-shot packed: one update and a finish on a stream of our own. */
+static bs_status oneshot_packed(enum bs_rule rule, enum bs_dir dir,
+                                const uint8_t *in, size_t in_n, uint8_t *out,
+                                size_t cap, size_t *out_n, uint64_t *err_offset)
+{
+    struct bs_stream st;
+    size_t need, len = 0;
+    bs_status rc;
+
+    if (out_n == NULL) {
+        return BS_ERR_ARG;
+    }
+    *out_n = 0;
+    rc = bs_stream_init(&st, rule, dir);
+    if (rc != BS_OK) {
+        return rc;
+    }
+    need = bs_bytes_for_bits(max_out_bits(rule, dir, 0, in_n));
+    if (cap < need) {
+        return BS_ERR_NOSPACE;
+    }
+    if (out == NULL && need > 0) {
+        return BS_ERR_ARG;
+    }
+    rc = bs_stream_update(&st, in, in_n, out, cap, &len);
+    if (rc == BS_OK) {
+        rc = finish_check(&st);
+    }
+    /* the last partial byte, also what came before a bad bit; the bound
+     * checked above leaves room for it */
+    if (st.acc_bits > 0) {
+        out[len] = (uint8_t) (st.acc << (8 - st.acc_bits));
+    }
+    if (rc != BS_OK && err_offset != NULL) {
+        *err_offset = st.err_offset;
+    }
+    *out_n = (size_t) st.out_bits;
+    return rc;
+}
+
+static bs_status oneshot_text(enum bs_rule rule, enum bs_dir dir,
+                              const char *in, size_t in_n, char *out,
+                              size_t cap, size_t *out_n, uint64_t *err_offset)
+{
+    struct bs_stream st;
+    bs_status rc;
+
+    if (out_n == NULL) {
+        return BS_ERR_ARG;
+    }
+    *out_n = 0;
+    rc = bs_stream_init(&st, rule, dir);
+    if (rc != BS_OK) {
+        return rc;
+    }
+    if (cap < max_out_bits(rule, dir, 0, in_n)) {
+        return BS_ERR_NOSPACE;
+    }
+    rc = bs_stream_update_text(&st, in, in_n, out, cap, out_n);
+    if (rc == BS_OK) {
+        rc = bs_stream_finish_text(&st, NULL);
+    }
+    if (rc != BS_OK && err_offset != NULL) {
+        *err_offset = st.err_offset;
+    }
+    return rc;
+}
+
+bs_status bs_stuff(enum bs_rule rule, const uint8_t *in, size_t in_n,
+                   uint8_t *out, size_t cap, size_t *out_n,
+                   uint64_t *err_offset)
+{
+    return oneshot_packed(rule, BS_DIR_STUFF, in, in_n, out, cap, out_n,
+                          err_offset);
+}
+
+bs_status bs_unstuff(enum bs_rule rule, const uint8_t *in, size_t in_n,
+                     uint8_t *out, size_t cap, size_t *out_n,
+                     uint64_t *err_offset)
+{
+    return oneshot_packed(rule, BS_DIR_UNSTUFF, in, in_n, out, cap, out_n,
+                          err_offset);
+}
+
+bs_status bs_stuff_text(enum bs_rule rule, const char *in, size_t in_n,
+                        char *out, size_t cap, size_t *out_n,
+                        uint64_t *err_offset)
+{
+    return oneshot_text(rule, BS_DIR_STUFF, in, in_n, out, cap, out_n,
+                        err_offset);
+}
+
+bs_status bs_unstuff_text(enum bs_rule rule, const char *in, size_t in_n,
+                          char *out, size_t cap, size_t *out_n,
+                          uint64_t *err_offset)
+{
+    return oneshot_text(rule, BS_DIR_UNSTUFF, in, in_n, out, cap, out_n,
+                        err_offset);
+}
