@@ -1,0 +1,63 @@
+/*
+ * net.h - sockets: parse HOST:PORT, resolve, listen, accept, connect.
+ *
+ * Functions return 0 on success or a negative errno value (libuv style);
+ * those that can fail for reasons beyond errno (resolution, parsing) also
+ * write a sentence into err.  Every socket made here is close-on-exec;
+ * listening and accepted sockets are non-blocking.
+ */
+#ifndef BS_NET_H
+#define BS_NET_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+
+#define BS_NET_ADDRSTRLEN 64 /* "[v6 address%scope]:65535" and NUL */
+
+struct bs_net_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+};
+
+/*
+ * Split "host:port", "[v6]:port", ":port" (host NULL → "") or "host" (port
+ * = default_port) into host and port.  Returns 0 or -EINVAL with err.
+ */
+int bs_net_split_hostport(const char *spec, const char *default_port,
+                          char *host, size_t hostlen, char *port,
+                          size_t portlen, char *err, size_t errlen);
+
+/*
+ * Resolve host and port to at most max addresses (both IPv4 and IPv6;
+ * "localhost" gives 127.0.0.1 and ::1).  passive: for listening (an empty
+ * host means every interface).  Returns 0 and *n >= 1, or a negative errno
+ * with err filled ("cannot resolve 'x': Name or service not known").
+ */
+int bs_net_resolve(const char *host, const char *port, int passive,
+                   struct bs_net_addr *out, size_t max, size_t *n, char *err,
+                   size_t errlen);
+
+/* "127.0.0.1:55000" or "[::1]:55000" into buf (>= BS_NET_ADDRSTRLEN). */
+void bs_net_addr_str(const struct bs_net_addr *a, char *buf, size_t len);
+
+/* Listen on a (SO_REUSEADDR, IPV6_V6ONLY for v6, non-blocking).  On success
+ * *fd is the socket and a is updated with the bound address (real port).
+ * Returns 0 or -errno. */
+int bs_net_listen(struct bs_net_addr *a, int backlog, int *fd);
+
+/* accept4 non-blocking + close-on-exec; peer may be NULL.  Returns 0,
+ * -EAGAIN when nothing is pending, or another -errno (EMFILE, ...). */
+int bs_net_accept(int lfd, int *fd, struct bs_net_addr *peer);
+
+/* Connect to host:port, trying each address in turn, each within
+ * timeout_ms.  The returned socket is blocking with TCP_NODELAY.  Returns 0
+ * or -errno with err ("connect to 127.0.0.1:55000: Connection refused"). */
+int bs_net_connect(const char *host, const char *port, int timeout_ms, int *fd,
+                   char *err, size_t errlen);
+
+/* Set or clear O_NONBLOCK; TCP_NODELAY on.  Returns 0 or -errno. */
+int bs_net_set_nonblock(int fd, int on);
+int bs_net_set_nodelay(int fd);
+
+#endif /* BS_NET_H */

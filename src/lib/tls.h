@@ -1,0 +1,119 @@
+/*
+ * tls.h - the project's only door to OpenSSL: contexts with the project's
+ * TLS policy, and non-blocking (or blocking) connections over a socket.
+ *
+ * Policy (SECURITY.md): TLS 1.3 by default, TLS 1.2 only when asked and
+ * then only ECDHE with AEAD ciphers; no compression, no renegotiation, no
+ * 0-RTT; ALPN "bitstuff/1"; servers issue session tickets for resumption.
+ *
+ * Every function that can fail writes a sentence a user can act on into
+ * the caller's err buffer (or the connection's error text); nothing here
+ * prints.  errno is not part of the interface.
+ */
+#ifndef BS_TLS_H
+#define BS_TLS_H
+
+#include <stddef.h>
+
+struct bs_tls_ctx;  /* an SSL_CTX plus policy; reference counted */
+struct bs_tls_conn; /* one TLS connection over a socket */
+
+enum bs_tls_verify {
+    BS_TLS_VERIFY_NONE = 0,
+    BS_TLS_VERIFY_OPTIONAL = 1,
+    BS_TLS_VERIFY_REQUIRE = 2,
+};
+
+struct bs_tls_server_config {
+    const char *cert_file; /* PEM chain, leaf first */
+    const char *key_file;  /* PEM private key matching cert_file */
+    const char *ca_file;   /* CA for client certificates; NULL: none */
+    enum bs_tls_verify verify_client;
+    int min_version;         /* 12 or 13 (TLS 1.2 / 1.3) */
+    const char *keylog_file; /* NULL: off */
+};
+
+struct bs_tls_client_config {
+    const char *ca_file;   /* NULL: the system store */
+    const char *cert_file; /* client certificate for mutual TLS, or NULL */
+    const char *key_file;
+    int min_version;         /* 12 or 13 */
+    int insecure;            /* nonzero: skip chain and name checks */
+    const char *keylog_file; /* NULL: off */
+};
+
+typedef enum bs_tls_status {
+    BS_TLS_OK = 0,
+    BS_TLS_WANT_READ,  /* retry when the socket is readable */
+    BS_TLS_WANT_WRITE, /* retry when the socket is writable */
+    BS_TLS_EOF,        /* the peer sent close_notify */
+    BS_TLS_ERR,        /* failed; bs_tls_conn_error() says why */
+} bs_tls_status;
+
+/* Why a connection failed, for the client's exit codes. */
+enum bs_tls_failure {
+    BS_TLS_FAIL_NONE = 0,
+    BS_TLS_FAIL_NETWORK,   /* the socket failed or the peer vanished */
+    BS_TLS_FAIL_HANDSHAKE, /* protocol, version, ALPN or alert failure */
+    BS_TLS_FAIL_VERIFY,    /* the peer's certificate was rejected */
+    BS_TLS_FAIL_PROTOCOL,  /* error after the handshake (bad record, ...) */
+};
+
+/*
+ * Contexts.  Load and check certificate, key (they must match) and CA at
+ * once, so a bad file is reported at start-up with its name and the
+ * reason.  Returns NULL and fills err on failure.  A context is reference
+ * counted: each connection holds a reference, so a server can swap in a
+ * new context (certificate reload) while old connections finish.
+ */
+struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
+                                         char *err, size_t errlen);
+struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
+                                         char *err, size_t errlen);
+void bs_tls_ctx_ref(struct bs_tls_ctx *ctx);
+void bs_tls_ctx_free(struct bs_tls_ctx *ctx); /* drops one reference; NULL ok */
+
+/*
+ * Connections.  fd is borrowed: the caller closes it after
+ * bs_tls_conn_free().  It may be blocking or non-blocking; with a
+ * non-blocking fd every call may return WANT_READ or WANT_WRITE.
+ * servername (client only): sent as SNI (unless an IP literal) and checked
+ * against the certificate (DNS name or IP address); NULL on a server.
+ */
+struct bs_tls_conn *bs_tls_conn_new(struct bs_tls_ctx *ctx, int fd,
+                                    const char *servername, char *err,
+                                    size_t errlen);
+void bs_tls_conn_free(struct bs_tls_conn *c); /* NULL ok; no close_notify */
+
+bs_tls_status bs_tls_handshake(struct bs_tls_conn *c);
+
+/* Read up to cap bytes; *nread > 0 on BS_TLS_OK. */
+bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
+                          size_t *nread);
+
+/* Write up to len bytes (partial writes allowed); *nwritten > 0 on OK.
+ * After WANT_*, retry with the same or a longer buffer holding the same
+ * unwritten bytes (the buffer may move). */
+bs_tls_status bs_tls_write(struct bs_tls_conn *c, const void *buf, size_t len,
+                           size_t *nwritten);
+
+/* Send close_notify.  OK once it is sent (the peer's is not awaited). */
+bs_tls_status bs_tls_shutdown(struct bs_tls_conn *c);
+
+/* Decrypted bytes readable now without touching the socket. */
+size_t bs_tls_pending(const struct bs_tls_conn *c);
+
+/* The last error as a sentence, and its class. */
+const char *bs_tls_conn_error(const struct bs_tls_conn *c);
+enum bs_tls_failure bs_tls_conn_failure(const struct bs_tls_conn *c);
+
+/* After the handshake: "TLSv1.3", the cipher suite, whether the session
+ * was resumed, and the peer certificate's subject ("" if none; one line,
+ * RFC 2253 form, cut to fit len).  */
+const char *bs_tls_conn_version(const struct bs_tls_conn *c);
+const char *bs_tls_conn_cipher(const struct bs_tls_conn *c);
+int bs_tls_conn_resumed(const struct bs_tls_conn *c);
+void bs_tls_conn_peer_subject(const struct bs_tls_conn *c, char *buf,
+                              size_t len);
+
+#endif /* BS_TLS_H */
