@@ -825,6 +825,7 @@ void bs_tls_conn_free(struct bs_tls_conn *c)
 bs_tls_status bs_tls_handshake(struct bs_tls_conn *c)
 {
     ERR_clear_error();
+    errno = 0; /* a stale errno must not explain a later failure */
     int r = SSL_do_handshake(c->ssl);
     int e = errno;
     if (r == 1) {
@@ -844,6 +845,7 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
     }
     ERR_clear_error();
     size_t n = 0;
+    errno = 0;
     int r = SSL_read_ex(c->ssl, buf, cap, &n);
     int e = errno;
     if (r == 1) {
@@ -864,6 +866,7 @@ bs_tls_status bs_tls_write(struct bs_tls_conn *c, const void *buf, size_t len,
     }
     ERR_clear_error();
     size_t n = 0;
+    errno = 0;
     int r = SSL_write_ex(c->ssl, buf, len, &n);
     int e = errno;
     if (r == 1) {
@@ -876,6 +879,7 @@ bs_tls_status bs_tls_write(struct bs_tls_conn *c, const void *buf, size_t len,
 bs_tls_status bs_tls_shutdown(struct bs_tls_conn *c)
 {
     ERR_clear_error();
+    errno = 0;
     int r = SSL_shutdown(c->ssl);
     int e = errno;
     if (r >= 0) {
