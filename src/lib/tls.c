@@ -964,3 +964,30 @@ void bs_tls_conn_peer_subject(const struct bs_tls_conn *c, char *buf,
     BIO_free(mem);
     ERR_clear_error();
 }
+
+/* ---- client session resumption ------------------------------------------ */
+
+/* struct bs_tls_session is never defined: its pointers are SSL_SESSIONs. */
+struct bs_tls_session *bs_tls_conn_get_session(const struct bs_tls_conn *c)
+{
+    SSL_SESSION *s = SSL_get1_session(c->ssl);
+
+    if (s != NULL && !SSL_SESSION_is_resumable(s)) {
+        SSL_SESSION_free(s);
+        s = NULL;
+    }
+    return (struct bs_tls_session *) s;
+}
+
+int bs_tls_conn_set_session(struct bs_tls_conn *c, struct bs_tls_session *s)
+{
+    int ok = SSL_set_session(c->ssl, (SSL_SESSION *) s);
+
+    ERR_clear_error();
+    return ok == 1 ? 0 : -1;
+}
+
+void bs_tls_session_free(struct bs_tls_session *s)
+{
+    SSL_SESSION_free((SSL_SESSION *) s);
+}

@@ -126,4 +126,17 @@ const char *bs_tls_conn_alpn(const struct bs_tls_conn *c);
 void bs_tls_conn_peer_subject(const struct bs_tls_conn *c, char *buf,
                               size_t len);
 
+/*
+ * Client session resumption.  bs_tls_conn_get_session() returns a new
+ * reference to the connection's session if it can be resumed, else NULL:
+ * in TLS 1.3 the server's ticket arrives after the handshake, so ask after
+ * the first successful read.  bs_tls_conn_set_session() offers s on a new
+ * client connection, before its handshake (it takes its own reference);
+ * returns 0, or -1 if the session does not fit this connection.
+ */
+struct bs_tls_session; /* an SSL_SESSION */
+struct bs_tls_session *bs_tls_conn_get_session(const struct bs_tls_conn *c);
+int bs_tls_conn_set_session(struct bs_tls_conn *c, struct bs_tls_session *s);
+void bs_tls_session_free(struct bs_tls_session *s); /* NULL ok */
+
 #endif /* BS_TLS_H */

@@ -924,6 +924,50 @@ static void test_resumption(void **state)
     bs_tls_ctx_free(sctx);
 }
 
+/* The same through the client API, as bitstuff-bench --resume uses it. */
+static void test_client_session_api(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_session *sess = NULL;
+    struct pair p;
+    size_t n = 0;
+    char c = 0;
+
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    assert_int_equal(bs_tls_write(p.s.bs, "y", 1, &n), BS_TLS_OK);
+    for (int i = 0; i < 50 && bs_tls_read(p.c.bs, &c, 1, &n) != BS_TLS_OK; i++)
+    {
+        struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
+        assert_true(poll(&pfd, 1, 1000) > 0);
+    }
+    assert_int_equal(c, 'y');
+    sess = bs_tls_conn_get_session(p.c.bs);
+    assert_non_null(sess);
+    assert_int_equal(bs_tls_shutdown(p.c.bs), BS_TLS_OK);
+    pair_close(&p);
+
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_int_equal(bs_tls_conn_set_session(p.c.bs, sess), 0);
+    assert_handshake_ok(&p);
+    assert_true(bs_tls_conn_resumed(p.c.bs));
+    assert_true(bs_tls_conn_resumed(p.s.bs));
+    pair_close(&p);
+
+    /* without the session: a full handshake */
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    assert_false(bs_tls_conn_resumed(p.c.bs));
+    pair_close(&p);
+    bs_tls_session_free(sess);
+    bs_tls_session_free(NULL);
+    bs_tls_ctx_free(cctx);
+    bs_tls_ctx_free(sctx);
+}
+
 int main(void)
 {
     /* Writing to a closed socketpair must give EPIPE, not kill us. */
@@ -942,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_eof_and_network_errors),
         cmocka_unit_test(test_partial_writes),
         cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_client_session_api),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
