@@ -349,6 +349,8 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
             }
             v = remove_bits(im, x, d, &w1);
             put_bits(&b, v, w1);
+            /* every 0 ends a run when unstuffing, so the run depends on
+             * this word alone: no chain from word to word */
             run = ctz64(~x);
             produced += w1;
         }
