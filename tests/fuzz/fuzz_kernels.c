@@ -32,7 +32,7 @@ static void check(int ok)
 
 static unsigned get_bit(const uint8_t *p, size_t i)
 {
-    return (p[i / 8] >> (7 - i % 8)) & 1u;
+    return (unsigned) (p[i / 8] >> (7 - i % 8)) & 1u;
 }
 
 struct result {

@@ -31,7 +31,7 @@ static size_t rng_below(uint64_t *s, size_t n)
 
 static unsigned get_bit(const uint8_t *p, size_t i)
 {
-    return (p[i / 8] >> (7 - i % 8)) & 1u;
+    return (unsigned) (p[i / 8] >> (7 - i % 8)) & 1u;
 }
 
 static void set_bit(uint8_t *p, size_t i, unsigned b)
