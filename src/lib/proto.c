@@ -794,13 +794,17 @@ static size_t clean_message(char *out, const char *msg)
             continue;
         }
         if (n == BS_PROTO_MAX_ERR_MSG) {
-            /* a continuation byte 10xxxxxx would split a character */
+            /* the next byte continues a character (10xxxxxx): drop the
+             * start of that character, at most 3 bytes; invalid UTF-8
+             * is left as it is */
             if (((unsigned char) *msg & 0xC0u) == 0x80u) {
-                while (n > 0 && ((unsigned char) out[n - 1] & 0xC0u) == 0x80u) {
-                    n--;
+                size_t k = n;
+                while (k > n - 2 &&
+                       ((unsigned char) out[k - 1] & 0xC0u) == 0x80u) {
+                    k--;
                 }
-                if (n > 0 && (unsigned char) out[n - 1] >= 0xC0u) {
-                    n--;
+                if ((unsigned char) out[k - 1] >= 0xC0u) {
+                    n = k - 1;
                 }
             }
             break;

@@ -171,7 +171,7 @@ void bs_proto_decoder_init(struct bs_proto_decoder *d, enum bs_proto_role role,
  * and more input is needed.  Call again with the unconsumed rest to get
  * the next event.  Never reads past len, never fails on any input.
  * An event may consume no bytes (a BEGIN before the first bit, an END
- * after the last chunk's DATA), but never more than two in a row, so
+ * after the last chunk's DATA), but never more than three in a row, so
  * the loop
  *
  *     while ((n = bs_proto_decode(d, p, left, &ev)), ev.type != NONE) {
