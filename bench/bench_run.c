@@ -72,6 +72,7 @@ struct conn {
     uint64_t t_start; /* when the connection began */
     uint64_t t_progress;
     struct bs_tls_conn *tls;
+    struct bs_tls_session *sess; /* --new-conn --resume on: to offer next */
     uint8_t *wbuf;
     size_t wcap, woff, wlen;
     uint8_t *rbuf;
@@ -257,6 +258,16 @@ static void conn_close(struct conn *c, int graceful)
     }
     if (c->tls != NULL) {
         if (graceful && c->state == C_READY) {
+            if (w->sh->o->new_conn && w->sh->o->resume) {
+                /* the ticket has arrived with the reply: keep the newest
+                 * session for this slot's next connection */
+                struct bs_tls_session *s = bs_tls_conn_get_session(c->tls);
+
+                if (s != NULL) {
+                    bs_tls_session_free(c->sess);
+                    c->sess = s;
+                }
+            }
             (void) bs_tls_shutdown(c->tls); /* best effort */
         }
         bs_tls_conn_free(c->tls);
@@ -339,6 +350,7 @@ static void conn_free(struct conn *c)
     free(c->ring);
     free(c->gen);
     free(c->chk);
+    bs_tls_session_free(c->sess);
 }
 
 /* Start a TCP connection; it goes on in handle(). */
@@ -443,6 +455,10 @@ static void conn_connected(struct conn *c)
         snprintf(buf, sizeof(buf), "TLS set-up: %s", terr);
         conn_fail(c, BS_BENCH_F_HANDSHAKE, buf);
         return;
+    }
+    if (c->sess != NULL && bs_tls_conn_set_session(c->tls, c->sess) != 0) {
+        bs_tls_session_free(c->sess); /* stale: do a full handshake */
+        c->sess = NULL;
     }
     c->state = C_HANDSHAKE;
     c->t_progress = now_ns();
