@@ -128,7 +128,12 @@ struct worker {
     uint64_t stream_no;
     struct bs_bench_rng rng;
     unsigned opening; /* connecting or in handshake */
-    size_t next_open; /* next connection to open in the connect phase */
+    /* counts that tell when a phase is over without a scan */
+    uint64_t inflight;      /* requests in flight on active connections */
+    uint64_t idle_inflight; /* and on idle ones */
+    size_t reserved_n;      /* --new-conn: connections holding a request */
+    size_t ready_active;    /* active connections ready for requests */
+    size_t next_open;       /* next connection to open in the connect phase */
     uint64_t t_begin, t_end;
     uint64_t last_scan;
     struct bs_bench_result r; /* this thread's share */
@@ -256,6 +261,18 @@ static void conn_close(struct conn *c, int graceful)
     if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
         w->opening--;
     }
+    if (c->state == C_READY && !c->idle) {
+        w->ready_active--;
+    }
+    if (c->idle) {
+        w->idle_inflight -= c->rcount;
+    } else {
+        w->inflight -= c->rcount;
+    }
+    if (c->reserved) {
+        c->reserved = 0;
+        w->reserved_n--;
+    }
     if (c->tls != NULL) {
         if (graceful && c->state == C_READY) {
             if (w->sh->o->new_conn && w->sh->o->resume) {
@@ -310,7 +327,6 @@ static void conn_fail(struct conn *c, enum bs_bench_fail f, const char *why)
          * would have carried more of them */
         note(w, BS_BENCH_F_LOST, 0, "%s", why);
     }
-    c->reserved = 0;
     conn_close(c, 0);
 }
 
@@ -397,6 +413,7 @@ static void conn_ready(struct conn *c)
 
     c->state = C_READY;
     w->opening--;
+    w->ready_active += !c->idle;
     w->r.handshakes++;
     w->r.resumed += bs_tls_conn_resumed(c->tls) != 0;
     if (w->r.tls_version[0] == '\0') {
@@ -540,10 +557,17 @@ static struct req *ring_push(struct conn *c, uint64_t now)
     q->t0 = c->w->sh->o->new_conn ? c->t_start : now;
     if (c->idle) {
         c->idle_sent = 1;
-    } else if (!c->w->sh->o->new_conn) {
-        c->w->issued++;
+        c->w->idle_inflight++;
+    } else {
+        c->w->inflight++;
+        if (!c->w->sh->o->new_conn) {
+            c->w->issued++;
+        }
     }
-    c->reserved = 0;
+    if (c->reserved) {
+        c->reserved = 0;
+        c->w->reserved_n--;
+    }
     return q;
 }
 
@@ -719,6 +743,11 @@ static void complete(struct conn *c, int ok, const char *why)
     }
     c->rhead = (c->rhead + 1) % o->pipeline;
     c->rcount--;
+    if (c->idle) {
+        w->idle_inflight--;
+    } else {
+        w->inflight--;
+    }
     c->got = 0;
     c->bad = 0;
     c->tpos = 0;
@@ -822,12 +851,14 @@ static int take_binary(struct conn *c, const uint8_t *in, size_t len)
     size_t used;
     char buf[256];
 
-    while (len > 0) {
+    /* An event may consume no bytes (an END after the last DATA), so
+     * decode until the decoder asks for input, even with len 0. */
+    for (;;) {
         used = bs_proto_decode(&c->dec, in, len, &ev);
         in += used;
         len -= used;
         if (ev.type == BS_PROTO_EV_NONE) {
-            continue;
+            break; /* all consumed */
         }
         if (c->rcount == 0 || ev.type == BS_PROTO_EV_FATAL) {
             snprintf(buf, sizeof(buf), "%s: %u %s: %s",
@@ -1063,6 +1094,7 @@ static void open_more(struct worker *w, uint64_t now)
         {
             w->issued++;
             c->reserved = 1;
+            w->reserved_n++;
             conn_open(c);
         }
     }
@@ -1071,44 +1103,22 @@ static void open_more(struct worker *w, uint64_t now)
 /* Is the current phase finished for this thread? */
 static int phase_done(struct worker *w)
 {
-    size_t i, n = w->nactive + w->nidle;
-
-    for (i = 0; i < n; i++) {
-        const struct conn *c = &w->conns[i];
-
-        switch (w->phase) {
-        case PH_CONNECT:
-            if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
-                return 0;
-            }
-            break;
-        case PH_RUN:
-            if (!c->idle &&
-                (c->state == C_CONNECTING || c->state == C_HANDSHAKE ||
-                 c->rcount > 0 || c->reserved))
-            {
-                return 0;
-            }
-            break;
-        case PH_IDLE_CHECK:
-            if (c->idle && c->state == C_READY && c->rcount > 0) {
-                return 0;
-            }
-            break;
+    switch (w->phase) {
+    case PH_CONNECT:
+        return w->opening == 0 && w->next_open >= w->nactive + w->nidle;
+    case PH_RUN:
+        if (w->opening > 0 || w->inflight > 0 || w->reserved_n > 0) {
+            return 0;
         }
-    }
-    if (w->phase == PH_CONNECT) {
-        return w->next_open >= n;
-    }
-    if (w->phase == PH_RUN && (w->deadline == 0 || now_ns() < w->deadline) &&
-        w->issued < w->quota)
-    {
-        /* requests are left: done only if no connection can take them */
-        for (i = 0; i < w->nactive; i++) {
-            if (w->conns[i].state == C_READY || w->sh->o->new_conn) {
-                return 0;
-            }
+        if (w->issued < w->quota &&
+            (w->deadline == 0 || now_ns() < w->deadline)) {
+            /* requests are left: done only if no connection can take
+             * them */
+            return w->ready_active == 0 && !w->sh->o->new_conn;
         }
+        return 1;
+    case PH_IDLE_CHECK:
+        return w->idle_inflight == 0;
     }
     return 1;
 }

@@ -74,8 +74,9 @@ static void print_human(const struct bs_bench_opts *o,
                (unsigned long long) r->bad_replies);
     }
     printf(" in %.3f s\n", r->secs);
-    printf("  throughput  %.0f requests/s, %.2f MB/s of request payload\n",
-           (double) r->ok / secs, (double) r->payload_bits / 8e6 / secs);
+    printf("  throughput  %.*f requests/s, %.2f MB/s of request payload\n",
+           (double) r->ok / secs < 100 ? 2 : 0, (double) r->ok / secs,
+           (double) r->payload_bits / 8e6 / secs);
     printf("  latency     p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f "
            "ms%s\n",
            ms(bs_bench_hist_percentile(&r->lat, 50.0)),
