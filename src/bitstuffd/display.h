@@ -20,8 +20,9 @@
 #include <stdint.h>
 
 #define BS_DISPLAY_BITS 64
-/* Room for the bits of a line: 64 digits, "... (", a count, " bits)". */
-#define BS_DISPLAY_BITS_STRLEN 100
+/* Room for the bits of a line: "N bits: ", 64 digits, "... (N bits)"
+ * with N up to 20 digits, and the NUL (123 bytes). */
+#define BS_DISPLAY_BITS_STRLEN 128
 
 struct bs_display_bits {
     uint8_t first[BS_DISPLAY_BITS / 8]; /* packed, MSB first */
