@@ -311,10 +311,17 @@ static int out_room_for_read(struct conn *c)
            BS_XCHG_RESERVE + SCRATCH_SIZE / 4u * 5u + 64u;
 }
 
+/* Input read but not yet decoded: the stash, or an event the decoder
+ * holds back until the output has room. */
+static int input_pending(const struct conn *c)
+{
+    return c->stash_len > 0 || bs_xchg_stalled(&c->x);
+}
+
 static int may_read(struct conn *c)
 {
     return c->state == CS_SERVING && !c->read_done && !bs_xchg_fatal(&c->x) &&
-           c->stash_len == 0 && c->rd_want == 0 && c->reads < READ_BUDGET &&
+           !input_pending(c) && c->rd_want == 0 && c->reads < READ_BUDGET &&
            out_room_for_read(c);
 }
 
@@ -344,7 +351,8 @@ static int read_once(struct conn *c)
         }
         if (used < n && !bs_xchg_fatal(&c->x)) {
             /* The client is not reading its replies: keep the rest and
-             * stop reading until the output drains. */
+             * stop reading until the output drains.  (If all was used but
+             * the decoder stalled, input_pending holds reading back.) */
             c->stash = pool_get(&w->stashpool);
             if (c->stash == NULL) {
                 log_conn(c, "closing", "out of memory for the input buffer");
@@ -379,10 +387,13 @@ static int read_once(struct conn *c)
 static int feed_stash(struct conn *c)
 {
     size_t used = 0;
+    int was_stalled = bs_xchg_stalled(&c->x);
 
     if (bs_xchg_fatal(&c->x)) {
         used = c->stash_len; /* nothing after a fatal error is read */
-    } else if (feed(c, c->stash + c->stash_off, c->stash_len, &used) != 0) {
+    } else if (feed(c, c->stash != NULL ? c->stash + c->stash_off : NULL,
+                    c->stash_len, &used) != 0)
+    {
         return -1;
     }
     c->stash_off += used;
@@ -391,7 +402,7 @@ static int feed_stash(struct conn *c)
         pool_put(&c->w->stashpool, c->stash);
         c->stash = NULL;
     }
-    return used > 0;
+    return used > 0 || (was_stalled && !bs_xchg_stalled(&c->x));
 }
 
 static void serve(struct conn *c)
@@ -400,7 +411,7 @@ static void serve(struct conn *c)
     for (;;) {
         int progress = 0, r;
 
-        if (c->stash_len > 0) {
+        if (input_pending(c)) {
             if ((r = feed_stash(c)) < 0) {
                 return;
             }
@@ -412,7 +423,7 @@ static void serve(struct conn *c)
             }
             progress |= r;
         }
-        if ((c->read_done || bs_xchg_fatal(&c->x)) && c->stash_len == 0 &&
+        if ((c->read_done || bs_xchg_fatal(&c->x)) && !input_pending(c) &&
             bs_xchg_open(&c->x))
         {
             /* Input is over with a request cut short: drop its partial
@@ -438,13 +449,13 @@ static void serve(struct conn *c)
             break;
         }
     }
-    if ((c->read_done || bs_xchg_fatal(&c->x)) && c->stash_len == 0 &&
+    if ((c->read_done || bs_xchg_fatal(&c->x)) && !input_pending(c) &&
         !bs_xchg_open(&c->x) && c->out.buf == NULL)
     {
         start_close(c);
         return;
     }
-    if (c->stash_len > 0 && c->wr_want == 0 &&
+    if (input_pending(c) && !bs_xchg_fatal(&c->x) && c->wr_want == 0 &&
         (c->out.buf == NULL || c->out.commit == c->out.head))
     {
         /* Input waits for room but nothing can be sent to make room:

@@ -350,7 +350,11 @@ size_t bs_xchg_feed(struct bs_xchg *x, struct bs_outbuf *o, const uint8_t *in,
 {
     size_t done = 0;
 
-    while (done < len && !x->fatal) {
+    /* Decode until the decoder wants more input: an event may consume no
+     * bytes (the END after a last chunk), so "all bytes consumed" is not
+     * the same as "all events seen". */
+    x->stalled = 0;
+    while (!x->fatal) {
         struct bs_proto_event ev;
         size_t n;
 
@@ -358,6 +362,7 @@ size_t bs_xchg_feed(struct bs_xchg *x, struct bs_outbuf *o, const uint8_t *in,
             compact(o);
         }
         if (room(o) < BS_XCHG_RESERVE + 8u) {
+            x->stalled = 1;
             break;
         }
         /* Take only input whose worst-case reply fits: stuffing writes at
@@ -373,6 +378,9 @@ size_t bs_xchg_feed(struct bs_xchg *x, struct bs_outbuf *o, const uint8_t *in,
         done += bs_proto_decode(&x->dec, in + done, n, &ev);
         switch (ev.type) {
         case BS_PROTO_EV_NONE:
+            if (done == len) {
+                return done;
+            }
             break;
         case BS_PROTO_EV_BEGIN:
             on_begin(x, o, &ev);
@@ -392,6 +400,11 @@ size_t bs_xchg_feed(struct bs_xchg *x, struct bs_outbuf *o, const uint8_t *in,
         }
     }
     return done;
+}
+
+int bs_xchg_stalled(const struct bs_xchg *x)
+{
+    return x->stalled;
 }
 
 int bs_xchg_end(struct bs_xchg *x, struct bs_outbuf *o, unsigned code)

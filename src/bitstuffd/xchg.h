@@ -42,6 +42,7 @@ struct bs_xchg {
     uint8_t open;     /* a message has begun and is not yet answered */
     uint8_t failed;   /* the stream failed (binary: already answered) */
     uint8_t fatal;    /* a fatal framing error was answered */
+    uint8_t stalled;  /* feed stopped for lack of room */
     uint8_t form, op, rule;
     uint8_t chunk_open;   /* binary: an 'R' chunk is being filled at commit */
     uint8_t sent_first;   /* binary: an 'R' chunk with FIRST was sealed */
@@ -71,15 +72,20 @@ size_t bs_xchg_outbuf_size(const struct bs_proto_limits *lim);
 
 /*
  * Decode in[0..len) and write the replies into o (o->buf must be set,
- * o->cap >= bs_xchg_outbuf_size).  Returns the bytes consumed: all of
- * them, or fewer when o is too full (send [head, commit) and call again
- * with the rest) or after a fatal error (bs_xchg_fatal; the rest is to be
- * dropped).  Moves [head, tail) to the start of the buffer when that
- * makes room (the bytes keep their order).  Writes display lines to
- * stdout unless peer is NULL.
+ * o->cap >= bs_xchg_outbuf_size).  Returns the bytes consumed.  When o is
+ * too full, feed stops early and bs_xchg_stalled() is true: send
+ * [head, commit) and call again with the rest, even if that is 0 bytes
+ * (the decoder may still hold an event, such as a message's end).  After
+ * a fatal error (bs_xchg_fatal) the rest is to be dropped.  Moves
+ * [head, tail) to the start of the buffer when that makes room (the
+ * bytes keep their order).  Writes display lines to stdout unless peer is
+ * NULL.  in may be NULL when len is 0.
  */
 size_t bs_xchg_feed(struct bs_xchg *x, struct bs_outbuf *o, const uint8_t *in,
                     size_t len);
+
+/* Nonzero when the last feed stopped for lack of room in o. */
+int bs_xchg_stalled(const struct bs_xchg *x);
 
 /* Close the 'R' chunk being filled, if any, so every byte written for a
  * binary message is in [head, commit).  A pending text reply stays. */
