@@ -452,6 +452,9 @@ static void serve(struct conn *c)
     if ((c->read_done || bs_xchg_fatal(&c->x)) && !input_pending(c) &&
         !bs_xchg_open(&c->x) && c->out.buf == NULL)
     {
+        if (bs_xchg_fatal(&c->x)) {
+            log_conn(c, "closing", "the client broke the framing (bad-frame)");
+        }
         start_close(c);
         return;
     }
