@@ -25,7 +25,7 @@ void bs_display_add_packed(struct bs_display_bits *d, const uint8_t *data,
     size_t i;
 
     for (i = 0; i < nbits && d->n < BS_DISPLAY_BITS; i++) {
-        put_bit(d, (data[i / 8] >> (7 - i % 8)) & 1u);
+        put_bit(d, ((unsigned) data[i / 8] >> (7 - i % 8)) & 1u);
     }
     d->n += nbits - i;
 }
@@ -49,7 +49,8 @@ void bs_display_format(const struct bs_display_bits *d, char *buf, size_t len)
         return;
     }
     for (size_t i = 0; i < shown; i++) {
-        digits[i] = (d->first[i / 8] >> (7 - i % 8)) & 1u ? '1' : '0';
+        digits[i] =
+            ((unsigned) d->first[i / 8] >> (7 - i % 8)) & 1u ? '1' : '0';
     }
     digits[shown] = '\0';
     if (d->n == 0) {
