@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -75,7 +76,19 @@ static int listen_spec(const char *spec, struct listeners *l, char *err,
     if (r != 0) {
         return -1;
     }
-    r = bs_net_resolve(host, port, 1, addrs, 8, &n, err, errlen);
+    if (strcasecmp(host, "localhost") == 0) {
+        /* Loopback in both families, whatever /etc/hosts says (many map
+         * localhost to 127.0.0.1 only). */
+        size_t n6 = 0;
+        r = bs_net_resolve("127.0.0.1", port, 1, addrs, 1, &n, err, errlen);
+        if (r == 0 &&
+            bs_net_resolve("::1", port, 1, addrs + 1, 1, &n6, err, errlen) == 0)
+        {
+            n += n6;
+        }
+    } else {
+        r = bs_net_resolve(host, port, 1, addrs, 8, &n, err, errlen);
+    }
     if (r != 0) {
         return -1;
     }
