@@ -102,16 +102,57 @@ static BS_INLINE unsigned ctz64(uint64_t x)
     return x == 0 ? 64 : (unsigned) __builtin_ctzll(x);
 }
 
-/* Bits of x that complete `r` 1s in a row, after `run` 1s before x. */
+/*
+ * Bits of x that complete `r` 1s in a row, after `run` 1s before x.
+ * Inside the word, a tree of shifted ANDs.  The run carried in only
+ * counts in the top r - 1 bits, and only as far as x starts with 1s:
+ * there a bit completes a run when it is 1, every bit before it in x is
+ * 1, and run + its position reaches r.  A table gives the leading 1s of
+ * the top bits, which is cheaper than ORing the run into every shift.
+ */
 static BS_INLINE uint64_t run_ends(uint64_t x, unsigned run, unsigned r)
 {
-    uint64_t prev = (UINT64_C(1) << run) - 1;
-    uint64_t e = x;
+    /* the leading 1s of a 4- or 5-bit value, e.g. 1101 -> 1100 */
+    static const uint8_t lead4[16] = {0, 0, 0, 0,  0,  0,  0,  0,
+                                      8, 8, 8, 8, 12, 12, 14, 15};
+    static const uint8_t lead5[32] = {
+        0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+        16, 16, 16, 16, 16, 16, 16, 16, 24, 24, 24, 24, 28, 28, 30, 31};
+    uint64_t two = x & x >> 1, four = two & two >> 2;
+    uint64_t e = r == 6 ? four & two >> 4 : four & x >> 4;
+    /* bit k of the top bits, counted from the last of them, completes a
+     * run when run > k */
+    uint64_t carried = ((UINT64_C(1) << run) - 1) &
+                       (r == 6 ? lead5[x >> 59] : lead4[x >> 60]);
 
-    for (unsigned k = 1; k < r; k++) {
-        e &= x >> k | prev << (64 - k);
+    return e | carried << (65 - r);
+}
+
+/*
+ * The run a stuffing word leaves for the next one.  A 0 inside x ends the
+ * carried run, so the trailing 1s of x, counted modulo r (each inserted 0
+ * restarts the count), depend on x alone; only an all-ones word carries
+ * the run through.  Not going through the stuffing marks keeps the chain
+ * from word to word down to a compare and a select.
+ */
+static BS_INLINE unsigned stuff_run_out(uint64_t x, unsigned run, unsigned r)
+{
+    /* n % r for n = 0..64, a load instead of a multiply */
+    static const uint8_t mod5[65] = {
+        0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1,
+        2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3,
+        4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4};
+    static const uint8_t mod6[65] = {
+        0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3,
+        4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1,
+        2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4};
+    unsigned through = run + 64 % r;
+
+    through = through >= r ? through - r : through;
+    if (x == UINT64_MAX) {
+        return through;
     }
-    return e;
+    return r == 6 ? mod6[ctz64(~x)] : mod5[ctz64(~x)];
 }
 
 /* Stuffing: the bits after which a 0 goes, given the run ends e. */
@@ -128,22 +169,37 @@ static BS_INLINE uint64_t stuff_marks(uint64_t e, unsigned r)
 }
 
 /*
- * Insert a 0 after each marked bit of the 32-bit value h (first bit in
- * bit 31).  Returns the result left-aligned in 64 bits; *w gets its width.
+ * A stuffed word: its two 32-bit halves with their 0s inserted, each
+ * right-aligned (first bit highest), h1 of 32 + n1 bits and h2 of
+ * 32 + n - n1 bits: n 0s in all.  Kept apart rather than joined, so that
+ * joining them and aligning them to the output are one step (put_halves).
  */
-static BS_INLINE uint64_t insert_portable(uint64_t h, uint64_t m, unsigned *w)
-{
-    uint64_t v = h << 32;
+struct halves {
+    uint64_t h1, h2;
+    unsigned n1, n;
+};
 
-    m <<= 32;
-    *w = 32;
-    /* the latest mark first, so earlier ones keep their positions */
+/* Insert a 0 after each marked bit of the right-aligned 32-bit h.  The
+ * latest mark first; the marks not yet done move up with the bits. */
+static BS_INLINE uint64_t insert_half(uint64_t h, uint64_t m)
+{
     while (m != 0) {
         uint64_t below = (m & -m) - 1;
-        v = (v & ~below) | (v & below) >> 1;
-        m &= m - 1;
-        (*w)++;
+
+        h = (h & ~below) << 1 | (h & below);
+        m = (m & (m - 1)) << 1;
     }
+    return h;
+}
+
+static BS_INLINE struct halves insert_portable(uint64_t x, uint64_t s)
+{
+    struct halves v;
+
+    v.n1 = (unsigned) __builtin_popcountll(s >> 32);
+    v.n = (unsigned) __builtin_popcountll(s);
+    v.h1 = insert_half(x >> 32, s >> 32);
+    v.h2 = insert_half(x & LOW32, s & LOW32);
     return v;
 }
 
@@ -164,16 +220,18 @@ static BS_INLINE uint64_t remove_portable(uint64_t x, uint64_t d, unsigned *w)
 #define BS_TARGET_BMI2 __attribute__((target("bmi,bmi2,popcnt")))
 #define BS_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
 
-/* Spread h over the odd bits, so each bit has an empty slot after it,
- * then keep the odd bits and the slots after marked bits. */
-static inline BS_TARGET_BMI2 uint64_t insert_bmi2(uint64_t h, uint64_t m,
-                                                  unsigned *w)
+/* Spread each 32-bit half over the odd bits, so each bit has an empty
+ * slot after it, then keep the odd bits and the slots after marked bits. */
+static inline BS_TARGET_BMI2 struct halves insert_bmi2(uint64_t x,
+                                                       uint64_t s)
 {
-    uint64_t spread = _pdep_u64(h, ODD);
-    uint64_t keep = ODD | _pdep_u64(m, EVEN);
+    struct halves v;
 
-    *w = 32 + (unsigned) _mm_popcnt_u64(m);
-    return _pext_u64(spread, keep) << (64 - *w);
+    v.h1 = _pext_u64(_pdep_u64(x >> 32, ODD), ODD | _pdep_u64(s >> 32, EVEN));
+    v.h2 = _pext_u64(_pdep_u64(x, ODD), ODD | _pdep_u64(s, EVEN));
+    v.n1 = (unsigned) _mm_popcnt_u64(s >> 32);
+    v.n = (unsigned) _mm_popcnt_u64(s);
+    return v;
 }
 
 static inline BS_TARGET_BMI2 uint64_t remove_bmi2(uint64_t x, uint64_t d,
@@ -265,16 +323,16 @@ static BS_INLINE void store_text_portable(char *p, uint64_t v, int groups)
 
 enum impl { IMPL_PORTABLE, IMPL_BMI2, IMPL_AVX2 };
 
-static BS_INLINE uint64_t insert_zeros(enum impl im, uint64_t h, uint64_t m,
-                                       unsigned *w)
+static BS_INLINE struct halves insert_zeros(enum impl im, uint64_t x,
+                                            uint64_t s)
 {
 #if BS_X86
     if (im != IMPL_PORTABLE) {
-        return insert_bmi2(h, m, w);
+        return insert_bmi2(x, s);
     }
 #endif
     (void) im;
-    return insert_portable(h, m, w);
+    return insert_portable(x, s);
 }
 
 static BS_INLINE uint64_t remove_bits(enum impl im, uint64_t x, uint64_t d,
@@ -289,26 +347,45 @@ static BS_INLINE uint64_t remove_bits(enum impl im, uint64_t x, uint64_t d,
     return remove_portable(x, d, w);
 }
 
-/* Packed output: whole bytes go out, up to 7 bits wait in acc (top). */
+/*
+ * Packed output: whole bytes go out, up to 7 bits wait in acc (top).
+ * Every put stores 16 bytes, of which the next put rewrites the part past
+ * the whole bytes, so the caller keeps 16 bytes of room.  What waits for
+ * the next put is taken from this put's bits, not from the old acc, so
+ * the only chain from word to word is the bit count.
+ */
 struct bitw {
     uint8_t *p;
     uint64_t acc;
     unsigned nb;
 };
 
-/* Append the top w bits of v (the rest 0), w <= 64.  Always stores 8
- * bytes, so the caller keeps 8 bytes of room. */
-static BS_INLINE void put_bits(struct bitw *b, uint64_t v, unsigned w)
+/* Append a stuffed word: 64 to 77 bits. */
+static BS_INLINE void put_halves(struct bitw *b, struct halves v)
+{
+    /* h1 ends 64 - nb - (32 + n1) bits above bit 0 of a0, and h2 starts
+     * nb + n bits past its end */
+    uint64_t a0 = b->acc | v.h1 << (32 - b->nb - v.n1) | v.h2 >> (b->nb + v.n);
+    uint64_t a1 = v.h2 << 1 << (63 - b->nb - v.n);
+    unsigned total = b->nb + 64 + v.n, bytes = total / 8;
+
+    store_be64(b->p, a0);
+    store_be64(b->p + 8, a1);
+    b->p += bytes;
+    b->acc = a1 << (8 * bytes - 64);
+    b->nb = total % 8;
+}
+
+/* Append the top w bits of v (the rest 0), 8 <= w <= 64. */
+static BS_INLINE void put_word(struct bitw *b, uint64_t v, unsigned w)
 {
     unsigned total = b->nb + w;
-    uint64_t first = b->acc | v >> b->nb;
-    uint64_t spill = v << (63 - b->nb) << 1; /* what did not fit, if any */
-    unsigned bytes = total / 8;
 
-    store_be64(b->p, first);
-    b->p += bytes;
-    b->acc = total >= 64 ? spill : first << (8 * (bytes & 7));
+    store_be64(b->p, b->acc | v >> b->nb);
+    store_be64(b->p + 8, v << 1 << (63 - b->nb));
+    b->p += total / 8;
     b->nb = total % 8;
+    b->acc = v << 1 << (w - b->nb - 1); /* the last nb bits of v */
 }
 
 /* The word loop for packed input; dir and r are constants after inlining. */
@@ -317,52 +394,52 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
                                      const uint8_t *in, size_t in_bits,
                                      uint8_t *out, size_t cap, size_t *out_len)
 {
+    /* a word advances the output by at most 10 bytes (stuffing: 77 bits
+     * and 7 pending) or 8 (unstuffing), and stores 16 */
+    const size_t adv = dir == BS_DIR_STUFF ? 10 : 8;
     struct bitw b = {out, 0, st->acc_bits};
     unsigned run = st->run;
-    uint64_t produced = 0;
-    size_t i = 0;
+    size_t i = 0, words = in_bits / 64, batch;
 
     if (b.nb > 0) {
         b.acc = (uint64_t) st->acc << (64 - b.nb);
     }
-    while (in_bits - i >= 64 && cap - (size_t) (b.p - out) >= 16) {
-        uint64_t x = load_be64(in + i / 8);
-        uint64_t e = run_ends(x, run, r);
-        unsigned w1, w2;
+    /* batches that surely fit, so the inner loop checks no room; each
+     * batch leaves room for the next, smaller one */
+    while (cap - (size_t) (b.p - out) >= 16 && i < words) {
+        batch = (cap - (size_t) (b.p - out) - 16) / adv + 1;
+        batch = batch < words - i ? batch : words - i;
+        for (size_t end = i + batch; i < end; i++) {
+            uint64_t x = load_be64(in + 8 * i);
+            uint64_t e = run_ends(x, run, r);
 
-        if (dir == BS_DIR_STUFF) {
-            uint64_t s = stuff_marks(e, r);
-            uint64_t v1 = insert_zeros(im, x >> 32, s >> 32, &w1);
-            uint64_t v2 = insert_zeros(im, x & LOW32, s & LOW32, &w2);
-            unsigned t = ctz64(~x), q = ctz64(s);
+            if (dir == BS_DIR_STUFF) {
+                put_halves(&b, insert_zeros(im, x, stuff_marks(e, r)));
+                run = stuff_run_out(x, run, r);
+            } else {
+                uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
+                unsigned w;
+                uint64_t v;
 
-            put_bits(&b, v1, w1);
-            put_bits(&b, v2, w2);
-            run = t < q ? t : q;
-            produced += w1 + w2;
-        } else {
-            uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
-            uint64_t v;
-
-            if ((d & x) != 0) {
-                break; /* a 1 where a stuffed 0 is due */
+                if ((d & x) != 0) {
+                    goto stop; /* a 1 where a stuffed 0 is due */
+                }
+                v = remove_bits(im, x, d, &w);
+                put_word(&b, v, w);
+                /* every 0 ends a run when unstuffing, so the run depends
+                 * on this word alone: no chain from word to word */
+                run = ctz64(~x);
             }
-            v = remove_bits(im, x, d, &w1);
-            put_bits(&b, v, w1);
-            /* every 0 ends a run when unstuffing, so the run depends on
-             * this word alone: no chain from word to word */
-            run = ctz64(~x);
-            produced += w1;
         }
-        i += 64;
     }
-    st->in_bits += i;
-    st->out_bits += produced;
+stop:
+    st->in_bits += 64 * i;
+    st->out_bits += 8 * (uint64_t) (b.p - out) + b.nb - st->acc_bits;
     st->run = (uint8_t) run;
     st->acc = b.nb > 0 ? (uint32_t) (b.acc >> (64 - b.nb)) : 0;
     st->acc_bits = (uint8_t) b.nb;
     *out_len = (size_t) (b.p - out);
-    return i;
+    return 64 * i;
 }
 
 static BS_INLINE int load_text(enum impl im, const char *p, uint64_t *x)
@@ -403,19 +480,15 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
     /* the widest stores: two 64-character stores per stuffed word */
     while (in_len - i >= 64 && cap - o >= 128 && load_text(im, in + i, &x)) {
         uint64_t e = run_ends(x, run, r);
-        unsigned w1, w2;
+        unsigned w1;
 
         if (dir == BS_DIR_STUFF) {
-            uint64_t s = stuff_marks(e, r);
-            uint64_t v1 = insert_zeros(im, x >> 32, s >> 32, &w1);
-            uint64_t v2 = insert_zeros(im, x & LOW32, s & LOW32, &w2);
-            unsigned t = ctz64(~x), q = ctz64(s);
+            struct halves v = insert_zeros(im, x, stuff_marks(e, r));
 
-            store_text(im, out + o, v1, 39);
-            o += w1;
-            store_text(im, out + o, v2, 39);
-            o += w2;
-            run = t < q ? t : q;
+            store_text(im, out + o, v.h1 << (32 - v.n1) | v.h2 >> v.n, 64);
+            store_text(im, out + o + 64, v.h2 << 1 << (63 - v.n), v.n);
+            o += 64 + v.n;
+            run = stuff_run_out(x, run, r);
         } else {
             uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
             uint64_t v;
