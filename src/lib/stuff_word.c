@@ -293,6 +293,19 @@ static inline BS_TARGET_AVX2 void store_text_avx2(char *p, uint64_t v)
     _mm256_storeu_si256((__m256i *) (void *) (p + 32),
                         _mm256_sub_epi8(zero, c1));
 }
+/* Write the top 16 bits of v as 16 characters. */
+static inline BS_TARGET_AVX2 void store_text16_avx2(char *p, uint64_t v)
+{
+    const __m128i idx =
+        _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m128i sel = _mm_set1_epi64x((long long) BITSEL);
+    __m128i all = _mm_set1_epi64x((long long) __builtin_bswap64(v));
+    __m128i c = _mm_cmpeq_epi8(_mm_and_si128(_mm_shuffle_epi8(all, idx), sel),
+                               sel);
+
+    _mm_storeu_si128((__m128i *) (void *) p,
+                     _mm_sub_epi8(_mm_set1_epi8('0'), c));
+}
 #endif /* BS_X86 */
 
 /* 64 characters to a word, 8 at a time; 0 if one is not '0' or '1'. */
@@ -376,16 +389,30 @@ static BS_INLINE void put_halves(struct bitw *b, struct halves v)
     b->nb = total % 8;
 }
 
-/* Append the top w bits of v (the rest 0), 8 <= w <= 64. */
+/*
+ * Unstuffing writes less than a word per word, so it keeps up to 63 bits
+ * waiting and stores 8 bytes only when a word is full.  Append the top w
+ * bits of v (the rest 0), w <= 64; stores 8 bytes at p.
+ */
 static BS_INLINE void put_word(struct bitw *b, uint64_t v, unsigned w)
 {
+    uint64_t a = b->acc | v >> b->nb;
+    uint64_t spill = v << 1 << (63 - b->nb); /* what did not fit in a */
     unsigned total = b->nb + w;
 
-    store_be64(b->p, b->acc | v >> b->nb);
-    store_be64(b->p + 8, v << 1 << (63 - b->nb));
-    b->p += total / 8;
-    b->nb = total % 8;
-    b->acc = v << 1 << (w - b->nb - 1); /* the last nb bits of v */
+    store_be64(b->p, a);
+    b->p += 8 * (total / 64);
+    b->acc = total >= 64 ? spill : a;
+    b->nb = total % 64;
+}
+
+/* Write the whole bytes put_word left waiting; stores 8 bytes at p. */
+static BS_INLINE void flush_word(struct bitw *b)
+{
+    store_be64(b->p, b->acc);
+    b->p += b->nb / 8;
+    b->acc <<= 8 * (b->nb / 8);
+    b->nb %= 8;
 }
 
 /* The word loop for packed input; dir and r are constants after inlining. */
@@ -395,7 +422,8 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
                                      uint8_t *out, size_t cap, size_t *out_len)
 {
     /* a word advances the output by at most 10 bytes (stuffing: 77 bits
-     * and 7 pending) or 8 (unstuffing), and stores 16 */
+     * and 7 pending) or 8 (unstuffing), and stores 16 or 8 bytes; the
+     * flush at the end stores 8 */
     const size_t adv = dir == BS_DIR_STUFF ? 10 : 8;
     struct bitw b = {out, 0, st->acc_bits};
     unsigned run = st->run;
@@ -427,12 +455,16 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
                 v = remove_bits(im, x, d, &w);
                 put_word(&b, v, w);
                 /* every 0 ends a run when unstuffing, so the run depends
-                 * on this word alone: no chain from word to word */
-                run = ctz64(~x);
+                 * on this word alone: no chain from word to word; and
+                 * the check above has ruled out a word of 1s */
+                run = (unsigned) __builtin_ctzll(~x);
             }
         }
     }
 stop:
+    if (b.nb >= 8) {
+        flush_word(&b); /* only after a word, so the room is there */
+    }
     st->in_bits += 64 * i;
     st->out_bits += 8 * (uint64_t) (b.p - out) + b.nb - st->acc_bits;
     st->run = (uint8_t) run;
@@ -453,13 +485,18 @@ static BS_INLINE int load_text(enum impl im, const char *p, uint64_t *x)
     return load_text_portable(p, x);
 }
 
-/* Write v as characters; at least `bits` of them, maybe a few more. */
+/* Write v as characters: 64 of them, or at least `bits` <= 16 of them
+ * (16 written). */
 static BS_INLINE void store_text(enum impl im, char *p, uint64_t v,
                                  unsigned bits)
 {
 #if BS_X86
     if (im == IMPL_AVX2) {
-        store_text_avx2(p, v);
+        if (bits <= 16) {
+            store_text16_avx2(p, v);
+        } else {
+            store_text_avx2(p, v);
+        }
         return;
     }
 #endif
@@ -477,8 +514,8 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
     size_t i = 0, o = 0;
     uint64_t x;
 
-    /* the widest stores: two 64-character stores per stuffed word */
-    while (in_len - i >= 64 && cap - o >= 128 && load_text(im, in + i, &x)) {
+    /* the widest stores: 64 + 16 characters per stuffed word */
+    while (in_len - i >= 64 && cap - o >= 80 && load_text(im, in + i, &x)) {
         uint64_t e = run_ends(x, run, r);
         unsigned w1;
 
@@ -486,7 +523,7 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
             struct halves v = insert_zeros(im, x, stuff_marks(e, r));
 
             store_text(im, out + o, v.h1 << (32 - v.n1) | v.h2 >> v.n, 64);
-            store_text(im, out + o + 64, v.h2 << 1 << (63 - v.n), v.n);
+            store_text(im, out + o + 64, v.h2 << 1 << (63 - v.n), 16);
             o += 64 + v.n;
             run = stuff_run_out(x, run, r);
         } else {
