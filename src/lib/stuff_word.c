@@ -113,7 +113,7 @@ static BS_INLINE unsigned ctz64(uint64_t x)
 static BS_INLINE uint64_t run_ends(uint64_t x, unsigned run, unsigned r)
 {
     /* the leading 1s of a 4- or 5-bit value, e.g. 1101 -> 1100 */
-    static const uint8_t lead4[16] = {0, 0, 0, 0,  0,  0,  0,  0,
+    static const uint8_t lead4[16] = {0, 0, 0, 0, 0,  0,  0,  0,
                                       8, 8, 8, 8, 12, 12, 14, 15};
     static const uint8_t lead5[32] = {
         0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
@@ -122,8 +122,8 @@ static BS_INLINE uint64_t run_ends(uint64_t x, unsigned run, unsigned r)
     uint64_t e = r == 6 ? four & two >> 4 : four & x >> 4;
     /* bit k of the top bits, counted from the last of them, completes a
      * run when run > k */
-    uint64_t carried = ((UINT64_C(1) << run) - 1) &
-                       (r == 6 ? lead5[x >> 59] : lead4[x >> 60]);
+    uint64_t carried =
+        ((UINT64_C(1) << run) - 1) & (r == 6 ? lead5[x >> 59] : lead4[x >> 60]);
 
     return e | carried << (65 - r);
 }
@@ -155,63 +155,85 @@ static BS_INLINE unsigned stuff_run_out(uint64_t x, unsigned run, unsigned r)
     return r == 6 ? mod6[ctz64(~x)] : mod5[ctz64(~x)];
 }
 
-/* Stuffing: the bits after which a 0 goes, given the run ends e. */
+/*
+ * Stuffing: the bits after which a 0 goes, given the run ends e.  The
+ * first completion of each run, then every r-th bit after it while the
+ * run lasts, since the inserted 0 restarts the count.  Runs of 2r or more
+ * 1s are rare in real data; for them the marks spread by doubling steps
+ * (r, 2r, 4r, 8r bits), each allowed only where e holds at every step in
+ * between.
+ */
 static BS_INLINE uint64_t stuff_marks(uint64_t e, unsigned r)
 {
-    uint64_t t = e & ~(e >> 1);
-    uint64_t s = t;
+    uint64_t s = e & ~(e >> 1);
+    uint64_t e2, e4;
 
-    /* runs of 2r or more 1s need more than one 0; rare in real data */
-    while ((t = t >> r & e) != 0) {
-        s |= t;
+    if ((s >> r & e) == 0) {
+        return s;
     }
-    return s;
+    e2 = e & e >> r;
+    e4 = e2 & e2 >> 2 * r;
+    s |= s >> r & e;
+    s |= s >> 2 * r & e2;
+    s |= s >> 4 * r & e4;
+    return s | (s >> 8 * r & e4 & e4 >> 4 * r);
 }
 
-/*
- * A stuffed word: its two 32-bit halves with their 0s inserted, each
- * right-aligned (first bit highest), h1 of 32 + n1 bits and h2 of
- * 32 + n - n1 bits: n 0s in all.  Kept apart rather than joined, so that
- * joining them and aligning them to the output are one step (put_halves).
- */
-struct halves {
-    uint64_t h1, h2;
-    unsigned n1, n;
+/* A stuffed word: 64 + n bits, the first in bit 63 of hi, the last n in
+ * lo; the bits past the end are 0. */
+struct span {
+    uint64_t hi, lo;
+    unsigned n;
 };
 
-/* Insert a 0 after each marked bit of the right-aligned 32-bit h.  The
- * latest mark first; the marks not yet done move up with the bits. */
-static BS_INLINE uint64_t insert_half(uint64_t h, uint64_t m)
+/*
+ * Insert a 0 after the latest marked bit of v, if there is one, and
+ * return the other marks (earlier ones keep their positions).  Without a
+ * mark it changes nothing, so it can run without a branch.
+ */
+static BS_INLINE uint64_t insert_one(struct span *v, uint64_t s)
 {
-    while (m != 0) {
-        uint64_t below = (m & -m) - 1;
+    uint64_t has = s != 0, below = (s & -s) - has, after = v->hi & below;
 
-        h = (h & ~below) << 1 | (h & below);
-        m = (m & (m - 1)) << 1;
-    }
-    return h;
+    v->lo = v->lo >> has | after << 63;
+    v->hi = (v->hi & ~below) | after >> 1;
+    v->n += (unsigned) has;
+    return s & (s - has);
 }
 
-static BS_INLINE struct halves insert_portable(uint64_t x, uint64_t s)
+/* Random data has two marks or fewer in nine words of ten: those take no
+ * branch that could be mispredicted. */
+static BS_INLINE struct span insert_portable(uint64_t x, uint64_t s)
 {
-    struct halves v;
+    struct span v = {x, 0, 0};
 
-    v.n1 = (unsigned) __builtin_popcountll(s >> 32);
-    v.n = (unsigned) __builtin_popcountll(s);
-    v.h1 = insert_half(x >> 32, s >> 32);
-    v.h2 = insert_half(x & LOW32, s & LOW32);
+    s = insert_one(&v, s);
+    s = insert_one(&v, s);
+    while (s != 0) {
+        s = insert_one(&v, s);
+    }
     return v;
+}
+
+/* Remove the latest marked bit of x, if there is one; the bits after it
+ * move up.  Returns the other marks; *w counts the bits kept. */
+static BS_INLINE uint64_t remove_one(uint64_t *x, uint64_t d, unsigned *w)
+{
+    uint64_t has = d != 0, low = d & -d, below = low - has;
+
+    *x = (*x & ~(below | low)) | (*x & below) << 1;
+    *w -= (unsigned) has;
+    return d & (d - has);
 }
 
 /* Remove the marked bits of x; the result is left-aligned, width in *w. */
 static BS_INLINE uint64_t remove_portable(uint64_t x, uint64_t d, unsigned *w)
 {
     *w = 64;
+    d = remove_one(&x, d, w);
+    d = remove_one(&x, d, w);
     while (d != 0) {
-        uint64_t below = (d & -d) - 1;
-        x = (x & ~(below << 1 | 1)) | (x & below) << 1;
-        d &= d - 1;
-        (*w)--;
+        d = remove_one(&x, d, w);
     }
     return x;
 }
@@ -221,16 +243,19 @@ static BS_INLINE uint64_t remove_portable(uint64_t x, uint64_t d, unsigned *w)
 #define BS_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
 
 /* Spread each 32-bit half over the odd bits, so each bit has an empty
- * slot after it, then keep the odd bits and the slots after marked bits. */
-static inline BS_TARGET_BMI2 struct halves insert_bmi2(uint64_t x,
-                                                       uint64_t s)
+ * slot after it, then keep the odd bits and the slots after marked bits.
+ * The halves come out right-aligned: h1 of 32 + n1 bits, h2 of the rest. */
+static inline BS_TARGET_BMI2 struct span insert_bmi2(uint64_t x, uint64_t s)
 {
-    struct halves v;
+    uint64_t h1 =
+        _pext_u64(_pdep_u64(x >> 32, ODD), ODD | _pdep_u64(s >> 32, EVEN));
+    uint64_t h2 = _pext_u64(_pdep_u64(x, ODD), ODD | _pdep_u64(s, EVEN));
+    unsigned n1 = (unsigned) _mm_popcnt_u64(s >> 32);
+    struct span v;
 
-    v.h1 = _pext_u64(_pdep_u64(x >> 32, ODD), ODD | _pdep_u64(s >> 32, EVEN));
-    v.h2 = _pext_u64(_pdep_u64(x, ODD), ODD | _pdep_u64(s, EVEN));
-    v.n1 = (unsigned) _mm_popcnt_u64(s >> 32);
     v.n = (unsigned) _mm_popcnt_u64(s);
+    v.hi = h1 << (32 - n1) | h2 >> v.n;
+    v.lo = h2 << 1 << (63 - v.n);
     return v;
 }
 
@@ -300,8 +325,8 @@ static inline BS_TARGET_AVX2 void store_text16_avx2(char *p, uint64_t v)
         _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
     const __m128i sel = _mm_set1_epi64x((long long) BITSEL);
     __m128i all = _mm_set1_epi64x((long long) __builtin_bswap64(v));
-    __m128i c = _mm_cmpeq_epi8(_mm_and_si128(_mm_shuffle_epi8(all, idx), sel),
-                               sel);
+    __m128i c =
+        _mm_cmpeq_epi8(_mm_and_si128(_mm_shuffle_epi8(all, idx), sel), sel);
 
     _mm_storeu_si128((__m128i *) (void *) p,
                      _mm_sub_epi8(_mm_set1_epi8('0'), c));
@@ -336,8 +361,7 @@ static BS_INLINE void store_text_portable(char *p, uint64_t v, int groups)
 
 enum impl { IMPL_PORTABLE, IMPL_BMI2, IMPL_AVX2 };
 
-static BS_INLINE struct halves insert_zeros(enum impl im, uint64_t x,
-                                            uint64_t s)
+static BS_INLINE struct span insert_zeros(enum impl im, uint64_t x, uint64_t s)
 {
 #if BS_X86
     if (im != IMPL_PORTABLE) {
@@ -374,12 +398,10 @@ struct bitw {
 };
 
 /* Append a stuffed word: 64 to 77 bits. */
-static BS_INLINE void put_halves(struct bitw *b, struct halves v)
+static BS_INLINE void put_span(struct bitw *b, struct span v)
 {
-    /* h1 ends 64 - nb - (32 + n1) bits above bit 0 of a0, and h2 starts
-     * nb + n bits past its end */
-    uint64_t a0 = b->acc | v.h1 << (32 - b->nb - v.n1) | v.h2 >> (b->nb + v.n);
-    uint64_t a1 = v.h2 << 1 << (63 - b->nb - v.n);
+    uint64_t a0 = b->acc | v.hi >> b->nb;
+    uint64_t a1 = v.hi << 1 << (63 - b->nb) | v.lo >> b->nb;
     unsigned total = b->nb + 64 + v.n, bytes = total / 8;
 
     store_be64(b->p, a0);
@@ -442,7 +464,7 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
             uint64_t e = run_ends(x, run, r);
 
             if (dir == BS_DIR_STUFF) {
-                put_halves(&b, insert_zeros(im, x, stuff_marks(e, r)));
+                put_span(&b, insert_zeros(im, x, stuff_marks(e, r)));
                 run = stuff_run_out(x, run, r);
             } else {
                 uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
@@ -520,10 +542,10 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
         unsigned w1;
 
         if (dir == BS_DIR_STUFF) {
-            struct halves v = insert_zeros(im, x, stuff_marks(e, r));
+            struct span v = insert_zeros(im, x, stuff_marks(e, r));
 
-            store_text(im, out + o, v.h1 << (32 - v.n1) | v.h2 >> v.n, 64);
-            store_text(im, out + o + 64, v.h2 << 1 << (63 - v.n), 16);
+            store_text(im, out + o, v.hi, 64);
+            store_text(im, out + o + 64, v.lo, 16);
             o += 64 + v.n;
             run = stuff_run_out(x, run, r);
         } else {
