@@ -297,7 +297,7 @@ static int bench_data(const char *kind, size_t bytes, int reps, int md)
 int main(int argc, char **argv)
 {
     size_t mib = 64;
-    int reps = 5, opt, rc = 0, ndata = 0, md = 0;
+    int reps = 9, opt, rc = 0, ndata = 0, md = 0;
     const char *data[8];
 
     while ((opt = getopt(argc, argv, "m:r:d:Mh")) != -1) {

@@ -3,7 +3,7 @@
 # against the reference bit loop and memcpy, in one run; prints markdown
 # tables ready for README's performance section.
 #
-#   scripts/bench-stuff.sh                     64 MiB random input, best of 5
+#   scripts/bench-stuff.sh                     64 MiB random input, best of 9
 #   scripts/bench-stuff.sh -m 16 -r 9 -d random -d ones -d ascii
 #
 # Arguments go to bench_stuff (see bench/bench_stuff.c).  The machine may
