@@ -43,7 +43,6 @@
 #define GATHER UINT64_C(0x8040201008040201) /* 8 byte LSBs -> top byte */
 #define EVEN   UINT64_C(0x5555555555555555)
 #define ODD    UINT64_C(0xaaaaaaaaaaaaaaaa)
-#define LOW32  UINT64_C(0xffffffff)
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define BS_LITTLE 1
