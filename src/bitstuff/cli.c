@@ -102,9 +102,9 @@ void bs_cli_usage(FILE *f, const char *prog)
         "      --ca-file FILE     CA certificates to trust (default %s if "
         "it exists,\n"
         "                         otherwise the system store)\n"
-        "      --cert FILE        client certificate for mutual TLS (with "
-        "--key)\n"
-        "      --key FILE         private key of --cert\n"
+        "      --cert FILE        client certificate for mutual TLS\n"
+        "      --key FILE         private key of --cert (default: in the "
+        "--cert file)\n"
         "      --servername NAME  name sent as SNI and checked in the server's "
         "certificate\n"
         "                         (default: the host of --connect; an IP "
@@ -191,7 +191,8 @@ const char *bs_cli_label(enum bs_proto_op op, enum bs_rule rule, char *buf,
 }
 
 enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
-                                     int during_handshake, int got_reply)
+                                     int during_handshake, int got_reply,
+                                     int sent_cert)
 {
     if (during_handshake) {
         switch (f) {
@@ -208,7 +209,7 @@ enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
     }
     if (!got_reply) {
         if (f == BS_TLS_FAIL_VERIFY) {
-            return BS_CLI_EXIT_VERIFY;
+            return sent_cert ? BS_CLI_EXIT_VERIFY : BS_CLI_EXIT_HANDSHAKE;
         }
         if (f == BS_TLS_FAIL_HANDSHAKE) {
             return BS_CLI_EXIT_HANDSHAKE;
@@ -304,9 +305,8 @@ static enum bs_cli_parse_result check_combination(struct bs_cli_opts *o,
         return fail(err, errlen,
                     "give either BITS arguments or --in FILE, not both");
     }
-    if ((o->cert_file == NULL) != (o->key_file == NULL)) {
-        return fail(err, errlen,
-                    "mutual TLS needs both --cert FILE and --key FILE");
+    if (o->key_file != NULL && o->cert_file == NULL) {
+        return fail(err, errlen, "--key needs --cert FILE (mutual TLS)");
     }
     return BS_CLI_RUN;
 }

@@ -99,13 +99,18 @@ const char *bs_cli_label(enum bs_proto_op op, enum bs_rule rule, char *buf,
 
 /*
  * Exit code for a TLS failure.  during_handshake: the failure came from
- * bs_tls_handshake().  Afterwards (TLS 1.3 reports a refused client
- * certificate only at the first read) a handshake or verification alert
- * still maps to 3 or 4 as long as nothing has been received yet
- * (got_reply 0); anything else after the handshake is a lost connection.
+ * bs_tls_handshake(); network 2, verification 4, anything else 3.
+ * TLS 1.3 reports a refused client certificate only at the client's first
+ * read, after its handshake finished: until something has been received
+ * (got_reply 0) a handshake failure still maps to 3 and a certificate
+ * alert to 4 if we sent a certificate (sent_cert: the server rejected it)
+ * or to 3 if we sent none (the server requires one: not a verification
+ * failure, a missing credential).  Anything else after the handshake is a
+ * lost connection (6).
  */
 enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
-                                     int during_handshake, int got_reply);
+                                     int during_handshake, int got_reply,
+                                     int sent_cert);
 
 /* Parse a decimal unsigned 64-bit value; returns 0 or -1 (not a number,
  * sign, trailing junk, overflow). */

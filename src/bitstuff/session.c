@@ -230,7 +230,7 @@ static enum bs_cli_exit do_connect(struct session *s)
             enum bs_cli_exit code = bs_cli_exit_for_tls(
                 st == BS_TLS_EOF ? BS_TLS_FAIL_NETWORK
                                  : bs_tls_conn_failure(s->tls),
-                1, 0);
+                1, 0, s->o->cert_file != NULL);
 
             fprintf(stderr, "error: TLS handshake with %s:%s failed: %s\n",
                     t->host, t->port,
@@ -754,7 +754,8 @@ static enum bs_cli_exit conn_ended(struct session *s, bs_tls_status st)
 {
     enum bs_tls_failure f =
         st == BS_TLS_EOF ? BS_TLS_FAIL_NETWORK : bs_tls_conn_failure(s->tls);
-    enum bs_cli_exit code = bs_cli_exit_for_tls(f, 0, s->got_reply);
+    enum bs_cli_exit code =
+        bs_cli_exit_for_tls(f, 0, s->got_reply, s->o->cert_file != NULL);
 
     if (idle(s) && code == BS_CLI_EXIT_LOST) {
         /* e.g. the server's idle timeout while a user thinks: connect
