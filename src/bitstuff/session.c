@@ -196,11 +196,6 @@ static enum bs_cli_exit do_connect(struct session *s)
     if (rc < 0) {
         s->fd = -1;
         fprintf(stderr, "error: %s\n", err);
-        if (rc == -ECONNREFUSED) {
-            fprintf(stderr,
-                    "hint: is bitstuffd running and listening on %s:%s?\n",
-                    t->host, t->port);
-        }
         return BS_CLI_EXIT_NETWORK;
     }
     rc = bs_net_set_nonblock(s->fd, 1);
@@ -616,6 +611,13 @@ static enum bs_cli_exit on_data(struct session *s, const uint8_t *data,
     }
 }
 
+static void put_text(const char *p, size_t n)
+{
+    if (n > 0) {
+        fwrite(p, 1, n, stdout);
+    }
+}
+
 static enum bs_cli_exit on_end(struct session *s)
 {
     if (s->mode == MODE_FILE) {
@@ -644,16 +646,13 @@ static enum bs_cli_exit on_end(struct session *s)
     } else {
         const struct msg *m = q_at(s, 0);
 
-        if (s->o->quiet) {
-            fwrite(s->reply, 1, s->reply_len, stdout);
-            fputc('\n', stdout);
-        } else {
+        if (!s->o->quiet) {
             printf("sent%s: ", s->label);
-            fwrite(m->text, 1, m->len, stdout);
+            put_text(m->text, m->len);
             printf("\nreceived%s: ", s->label);
-            fwrite(s->reply, 1, s->reply_len, stdout);
-            fputc('\n', stdout);
         }
+        put_text(s->reply, s->reply_len);
+        fputc('\n', stdout);
         if (s->tty) {
             fflush(stdout);
         }
@@ -671,7 +670,7 @@ static void on_error(struct session *s, const struct bs_proto_event *ev)
         const struct msg *m = q_at(s, 0);
 
         printf("sent%s: ", s->label);
-        fwrite(m->text, 1, m->len, stdout);
+        put_text(m->text, m->len);
         fputc('\n', stdout);
     }
     fflush(stdout);
@@ -691,7 +690,9 @@ static enum bs_cli_exit handle_bytes(struct session *s, const uint8_t *in,
 {
     size_t off = 0;
 
-    while (off < n) {
+    /* until EV_NONE, even when every byte is consumed: the decoder may
+     * still hold an event (END after the last DATA) */
+    for (;;) {
         struct bs_proto_event ev;
         enum bs_cli_exit rc = BS_CLI_EXIT_OK;
 
@@ -883,6 +884,14 @@ static void prompt(struct session *s)
     }
 }
 
+static int finished(const struct session *s)
+{
+    if (s->mode == MODE_FILE) {
+        return s->file_done;
+    }
+    return source_done(s) && s->qlen == 0;
+}
+
 static enum bs_cli_exit loop(struct session *s)
 {
     enum bs_cli_exit rc;
@@ -902,8 +911,7 @@ static enum bs_cli_exit loop(struct session *s)
         } else if (s->mode == MODE_STDIN) {
             split_lines(s);
         }
-        if (source_done(s) && s->qlen == 0 &&
-            (s->mode != MODE_FILE || s->file_done)) {
+        if (finished(s)) {
             return BS_CLI_EXIT_OK;
         }
         if (s->tls == NULL && !idle(s)) {
@@ -920,15 +928,12 @@ static enum bs_cli_exit loop(struct session *s)
             if (rc != BS_CLI_EXIT_OK) {
                 return rc;
             }
-            if (s->mode == MODE_FILE && s->file_done) {
-                return BS_CLI_EXIT_OK;
-            }
         }
         if (s->mode == MODE_STDIN) {
             split_lines(s);
-            if (source_done(s) && s->qlen == 0) {
-                continue;
-            }
+        }
+        if (finished(s)) {
+            return BS_CLI_EXIT_OK;
         }
 
         if (s->tls != NULL) {
