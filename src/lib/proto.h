@@ -33,8 +33,12 @@
 #define BS_PROTO_DEFAULT_MAX_LINE         65536u
 #define BS_PROTO_DEFAULT_MAX_MESSAGE_BITS 8589934592ull
 
-/* Largest encoded error reply, text or binary. */
-#define BS_PROTO_ERROR_MAX (BS_PROTO_HDR_LEN + 12u + BS_PROTO_MAX_ERR_MSG)
+/* Largest encoded error reply, text or binary: the text form is the longer,
+ * "ERR 65535 line-too-long 18446744073709551615 " + message + LF. */
+#define BS_PROTO_ERROR_MAX (BS_PROTO_MAX_ERR_MSG + 46u)
+
+/* Largest 'M' or 'R' frame: a header and a full chunk. */
+#define BS_PROTO_FRAME_MAX (BS_PROTO_HDR_LEN + BS_PROTO_MAX_CHUNK_BITS / 8u)
 
 enum bs_proto_op {
     BS_PROTO_STUFF = 0,
@@ -78,23 +82,32 @@ enum bs_proto_role {
 enum bs_proto_ev {
     /* Everything given was consumed; feed more. */
     BS_PROTO_EV_NONE = 0,
-    /* A message begins: form, op, rule are set. */
+    /* A message begins: form, op, rule are set.  Text: once the op and
+     * rule words (or their defaults) are known, before any bit. */
     BS_PROTO_EV_BEGIN,
     /* Payload of the open message: data/nbits.  Binary: packed bits from
      * the most significant bit of data[0]; every DATA event but the last
-     * of a chunk holds whole bytes.  Text: nbits characters, each '0' or
-     * '1' (already checked).  data points into the caller's input and is
-     * valid until the caller reuses that buffer. */
+     * of a chunk holds whole bytes, and the unused low bits of a last
+     * partial byte are 0 (checked).  Text: nbits characters, each '0' or
+     * '1' (already checked).  nbits >= 1.  data points into the caller's
+     * input and is valid until the caller reuses that buffer. */
     BS_PROTO_EV_DATA,
     /* The open message ended normally. */
     BS_PROTO_EV_END,
     /* A bad request (server) or an 'E' frame (client): code, offset and
      * message are set.  It ends the open message if there is one; if none
      * was open it stands alone and still needs exactly one reply.  The
-     * decoder has already arranged to skip the rest of the bad request. */
+     * decoder has already arranged to skip the rest of the bad request.
+     * form says how to reply; op and rule are the request's (0 when its
+     * header named an unknown one).  A server that fails a message itself
+     * (an unstuff error in its DATA) still gets that message's END or
+     * ERROR later and must not reply twice. */
     BS_PROTO_EV_ERROR,
     /* Unrecoverable framing error: code/offset/message set.  The server
-     * replies and closes; every later call returns FATAL again. */
+     * replies with an 'E' frame and closes.  Client role: any protocol
+     * violation by the server is FATAL, with the code that names it (21,
+     * 23, 24, 25 or 26).  Every later call returns FATAL again and
+     * consumes all it is given. */
     BS_PROTO_EV_FATAL,
 };
 
@@ -108,7 +121,9 @@ struct bs_proto_event {
     unsigned code;
     uint64_t offset;     /* bit offset in the message, or BS_PROTO_NO_OFFSET */
     const char *message; /* NUL-terminated; static or inside the decoder;
-                            valid until the next call */
+                            valid until the next call; NULL unless ERROR or
+                            FATAL.  From an 'E' frame: control characters
+                            are replaced by '?', so it is safe to print. */
 };
 
 struct bs_proto_limits {
@@ -117,27 +132,33 @@ struct bs_proto_limits {
 };
 
 /*
- * Decoder state.  Caller-allocated; fields are private.  Small (a few
- * hundred bytes) so that an idle connection costs little.
+ * Decoder state.  Caller-allocated; fields are private.  The server's
+ * share is under a hundred bytes; errmsg (client role only) holds the
+ * text of an 'E' frame, which may arrive split across reads.
  */
 struct bs_proto_decoder {
     struct bs_proto_limits lim;
+    uint64_t msg_bits;        /* bits of the open message so far */
+    size_t line_len;          /* text: bytes of the current line so far */
+    size_t trail;             /* text: bytes after the last bit */
+    const char *fatal_msg;    /* why the decoder stopped */
+    uint32_t chunk_bits_left; /* payload bits of the current chunk left */
+    uint16_t e_len;           /* 'E' payload bytes gathered */
+    uint16_t e_total;         /* 'E' payload bytes in all */
     uint8_t role;
     uint8_t state;
+    uint8_t sub;      /* text: before, inside or after the bits token */
+    uint8_t cr;       /* text: the last byte was a CR */
+    uint8_t msg_open; /* a message has begun and not ended */
+    uint8_t skip;     /* binary: discarding the rest of a failed message */
+    uint8_t msg_op, msg_rule;
+    uint8_t chunk_flags;
+    uint8_t fatal_code;
     uint8_t hdr_len; /* bytes of a frame header gathered */
     uint8_t hdr[BS_PROTO_HDR_LEN];
     uint8_t word_len; /* bytes of a text word gathered */
-    char word[16];    /* text op/rule word being gathered */
-    uint8_t msg_open; /* a message has begun and not ended */
-    uint8_t msg_op, msg_rule, msg_form;
-    uint8_t chunk_flags;
-    uint32_t chunk_bits_left; /* payload bits of the current chunk left */
-    uint64_t msg_bits;        /* bits of the open message so far */
-    size_t line_len;          /* bytes of the current text line so far */
-    unsigned pending_code;    /* text: error to report at the LF */
-    uint64_t pending_offset;
+    uint8_t buf[12];  /* server: text op/rule word; client: 'E' head */
     char errmsg[BS_PROTO_MAX_ERR_MSG + 1]; /* client role: 'E' text */
-    size_t errmsg_len;
 };
 
 /* Prepare a decoder.  lim may be NULL for the defaults. */
@@ -149,23 +170,55 @@ void bs_proto_decoder_init(struct bs_proto_decoder *d, enum bs_proto_role role,
  * and fills *ev with one event; EV_NONE means all len bytes were consumed
  * and more input is needed.  Call again with the unconsumed rest to get
  * the next event.  Never reads past len, never fails on any input.
+ * An event may consume no bytes (a BEGIN before the first bit, an END
+ * after the last chunk's DATA), but never more than three in a row, so
+ * the loop
+ *
+ *     while ((n = bs_proto_decode(d, p, left, &ev)), ev.type != NONE) {
+ *         p += n; left -= n; handle(&ev);  (stop on FATAL)
+ *     }
+ *
+ * always ends.  in may be NULL when len is 0.
  */
 size_t bs_proto_decode(struct bs_proto_decoder *d, const uint8_t *in,
                        size_t len, struct bs_proto_event *ev);
 
-/* True if the decoder is between requests (no message or line open). */
+/* True if the decoder is between requests (no message or line open,
+ * no frame partly read).  False after FATAL. */
 int bs_proto_decoder_idle(const struct bs_proto_decoder *d);
 
-/* Encoders.  Each returns bytes written, or 0 if cap is too small. */
+/* Encoders.  Each returns bytes written, or 0 if cap is too small or an
+ * argument is out of range (so they never write an invalid frame).  out
+ * is borrowed and must not overlap the input. */
 
-/* A frame header (type 'M', 'R' or 'E'). */
+/* A frame header (type 'M', 'R' or 'E').  flags only FIRST and LAST; op
+ * and rule valid; length at most BS_PROTO_MAX_CHUNK_BITS ('M', 'R') or
+ * 12 .. 12 + BS_PROTO_MAX_ERR_MSG ('E'). */
 size_t bs_proto_put_header(uint8_t *out, size_t cap, unsigned type,
                            unsigned flags, enum bs_proto_op op,
                            enum bs_rule rule, uint32_t length);
 
+/* A whole 'M' or 'R' frame: the header and ceil(nbits / 8) bytes copied
+ * from bits (packed, most significant bit first), with the unused low
+ * bits of the last byte cleared.  nbits at most BS_PROTO_MAX_CHUNK_BITS;
+ * bits may be NULL when nbits is 0.  At most BS_PROTO_FRAME_MAX. */
+size_t bs_proto_put_frame(uint8_t *out, size_t cap, unsigned type,
+                          unsigned flags, enum bs_proto_op op,
+                          enum bs_rule rule, const uint8_t *bits,
+                          uint32_t nbits);
+
+/* A text success reply: "OK\n" when n is 0, else "OK " bits "\n".  bits
+ * holds n characters, each '0' or '1' (else 0 is returned).  Needs
+ * n + 4 bytes. */
+size_t bs_proto_put_ok_line(uint8_t *out, size_t cap, const char *bits,
+                            size_t n);
+
 /* A complete error reply in the given form: an "ERR ..." line or an 'E'
- * frame (flags LAST).  message may be NULL for the code's default text;
- * it is cut to BS_PROTO_MAX_ERR_MSG bytes.  At most BS_PROTO_ERROR_MAX. */
+ * frame (flags LAST).  code below 65536.  message may be NULL or "" for
+ * the code's default text; CR and LF are removed from it and it is cut to
+ * BS_PROTO_MAX_ERR_MSG bytes (at a UTF-8 character boundary).  op and
+ * rule are written in the 'E' header (text: ignored).  At most
+ * BS_PROTO_ERROR_MAX. */
 size_t bs_proto_put_error(uint8_t *out, size_t cap, enum bs_proto_form form,
                           enum bs_proto_op op, enum bs_rule rule, unsigned code,
                           uint64_t offset, const char *message);

@@ -1,11 +1,23 @@
 /*
- * stuff.c - the reference bit-stuffing engine: one bit at a time, simple
- * enough to check by hand.  Every other kernel is tested against it.
+ * stuff.c - the public calls, the choice of kernel, and the reference
+ * engine: one bit at a time, simple enough to check by hand.  Every other
+ * kernel (stuff_word.c) is tested against it, and hands it whatever it
+ * does not do itself: the CAN rule, short tails and words with errors.
  */
 #include "stuff.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
+
+#include "stuff_kernel.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#define BS_X86 1
+#else
+#define BS_X86 0
+#endif
 
 enum { FORM_NONE = 0, FORM_PACKED = 1, FORM_TEXT = 2 };
 
@@ -125,16 +137,134 @@ size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n)
     return max_out_bits(rule, BS_DIR_STUFF, 0, n);
 }
 
-bs_status bs_stream_init(struct bs_stream *st, enum bs_rule rule,
-                         enum bs_dir dir)
+static const char *const kernel_names[] = {
+    [BS_KERNEL_REFERENCE] = "reference",
+    [BS_KERNEL_PORTABLE] = "portable",
+    [BS_KERNEL_BMI2] = "bmi2",
+    [BS_KERNEL_AVX2] = "avx2",
+};
+
+#define KERNEL_COUNT (sizeof(kernel_names) / sizeof(kernel_names[0]))
+
+size_t bs_kernel_count(void)
+{
+    return KERNEL_COUNT;
+}
+
+const char *bs_kernel_name(size_t kernel)
+{
+    return kernel < KERNEL_COUNT ? kernel_names[kernel] : NULL;
+}
+
+int bs_kernel_find(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < KERNEL_COUNT; i++) {
+        if (strcmp(name, kernel_names[i]) == 0) {
+            return (int) i;
+        }
+    }
+    return -1;
+}
+
+int bs_kernel_supported(size_t kernel)
+{
+    switch (kernel) {
+    case BS_KERNEL_REFERENCE:
+    case BS_KERNEL_PORTABLE:
+        return 1;
+#if BS_X86
+    /* libgcc reads CPUID once at start-up; these only test its bits.
+     * AVX2 also checks that the OS saves the YMM registers. */
+    case BS_KERNEL_BMI2:
+        return __builtin_cpu_supports("bmi") &&
+               __builtin_cpu_supports("bmi2") &&
+               __builtin_cpu_supports("popcnt");
+    case BS_KERNEL_AVX2:
+        return bs_kernel_supported(BS_KERNEL_BMI2) &&
+               __builtin_cpu_supports("avx2");
+#endif
+    default:
+        return 0;
+    }
+}
+
+#if BS_X86
+/* AMD before Zen 3 (family 19h), and Hygon's Zen 1, run pdep and pext in
+ * microcode, many times slower than the portable kernel's shifts. */
+static int pdep_is_slow(void)
+{
+    unsigned a, b, c, d, family;
+    int amd, hygon;
+
+    if (!__get_cpuid(0, &a, &b, &c, &d)) {
+        return 0;
+    }
+    amd = b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163;
+    hygon = b == 0x6f677948 && d == 0x6e65476e && c == 0x656e6975;
+    if (!(amd || hygon) || !__get_cpuid(1, &a, &b, &c, &d)) {
+        return 0;
+    }
+    family = (a >> 8) & 0xf;
+    if (family == 0xf) {
+        family += (a >> 20) & 0xff;
+    }
+    return family < 0x19;
+}
+#endif
+
+static size_t detect_best(void)
+{
+#if BS_X86
+    if (!pdep_is_slow()) {
+        if (bs_kernel_supported(BS_KERNEL_AVX2)) {
+            return BS_KERNEL_AVX2;
+        }
+        if (bs_kernel_supported(BS_KERNEL_BMI2)) {
+            return BS_KERNEL_BMI2;
+        }
+    }
+#endif
+    return BS_KERNEL_PORTABLE;
+}
+
+/*
+ * The answer is a fixed property of the machine, but CPUID traps to the
+ * hypervisor in a virtual machine, which would cost more than stuffing a
+ * short message; so the first call remembers it.  Every thread computes
+ * the same value, so a race only repeats the work, and the atomic makes
+ * that race well defined.
+ */
+size_t bs_kernel_best(void)
+{
+    static atomic_int best = -1;
+    int k = atomic_load_explicit(&best, memory_order_relaxed);
+
+    if (k < 0) {
+        k = (int) detect_best();
+        atomic_store_explicit(&best, k, memory_order_relaxed);
+    }
+    return (size_t) k;
+}
+
+bs_status bs_stream_init_kernel(struct bs_stream *st, enum bs_rule rule,
+                                enum bs_dir dir, size_t kernel)
 {
     if (st == NULL || !rule_valid(rule) ||
-        (dir != BS_DIR_STUFF && dir != BS_DIR_UNSTUFF))
+        (dir != BS_DIR_STUFF && dir != BS_DIR_UNSTUFF) ||
+        !bs_kernel_supported(kernel))
     {
         return BS_ERR_ARG;
     }
-    *st = (struct bs_stream){.rule = (uint8_t) rule, .dir = (uint8_t) dir};
+    *st = (struct bs_stream){.rule = (uint8_t) rule,
+                             .dir = (uint8_t) dir,
+                             .kernel = (uint8_t) kernel};
     return BS_OK;
+}
+
+bs_status bs_stream_init(struct bs_stream *st, enum bs_rule rule,
+                         enum bs_dir dir)
+{
+    return bs_stream_init_kernel(st, rule, dir, bs_kernel_best());
 }
 
 size_t bs_stream_out_max(const struct bs_stream *st, size_t in_bits)
@@ -266,27 +396,17 @@ static bs_status update_check(struct bs_stream *st, const void *in, size_t in_n,
     return BS_OK;
 }
 
-bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
-                           size_t in_bits, uint8_t *out, size_t cap,
-                           size_t *out_len)
+/* The reference loop over packed input bits [from, to), appending whole
+ * bytes at out[*n]. */
+static bs_status ref_update(struct bs_stream *st, const uint8_t *in,
+                            size_t from, size_t to, uint8_t *out, size_t *n)
 {
-    bs_status rc =
-        update_check(st, in, in_bits, out, cap, out_len, FORM_PACKED);
-    size_t n = 0;
-
-    if (out_len != NULL) {
-        *out_len = 0;
-    }
-    if (rc != BS_OK) {
-        return rc;
-    }
-    for (size_t i = 0; i < in_bits; i++) {
+    for (size_t i = from; i < to; i++) {
         unsigned b = (unsigned) (in[i / 8] >> (7 - i % 8)) & 1u;
         unsigned bits = 0;
         int k = step(st, b, &bits);
 
         if (k < 0) {
-            *out_len = n;
             return (bs_status) st->err;
         }
         st->in_bits++;
@@ -295,20 +415,57 @@ bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
         st->acc_bits = (uint8_t) (st->acc_bits + k);
         if (st->acc_bits >= 8) {
             st->acc_bits = (uint8_t) (st->acc_bits - 8);
-            out[n++] = (uint8_t) (st->acc >> st->acc_bits);
+            out[(*n)++] = (uint8_t) (st->acc >> st->acc_bits);
             st->acc &= (1u << st->acc_bits) - 1;
         }
     }
-    *out_len = n;
     return BS_OK;
 }
 
-bs_status bs_stream_update_text(struct bs_stream *st, const char *in,
-                                size_t in_len, char *out, size_t cap,
-                                size_t *out_len)
+static bs_status ref_update_text(struct bs_stream *st, const char *in,
+                                 size_t from, size_t to, char *out, size_t *n)
 {
-    bs_status rc = update_check(st, in, in_len, out, cap, out_len, FORM_TEXT);
-    size_t n = 0;
+    for (size_t i = from; i < to; i++) {
+        unsigned bits = 0;
+        int k;
+
+        if (in[i] != '0' && in[i] != '1') {
+            return fail(st, BS_ERR_CHAR, st->in_bits);
+        }
+        k = step(st, (unsigned) (in[i] - '0'), &bits);
+        if (k < 0) {
+            return (bs_status) st->err;
+        }
+        st->in_bits++;
+        st->out_bits += (unsigned) k;
+        for (int j = k - 1; j >= 0; j--) {
+            out[(*n)++] = (char) ('0' + ((bits >> j) & 1u));
+        }
+    }
+    return BS_OK;
+}
+
+/* Whether a word engine may take the next word: it knows HDLC and USB,
+ * and leaves a pending flag-or-abort to the reference loop. */
+static int word_ready(const struct bs_stream *st)
+{
+    return st->kernel != BS_KERNEL_REFERENCE && st->rule != BS_RULE_CAN &&
+           !st->pending;
+}
+
+/*
+ * The word engine takes as many words as it can; when it stops early
+ * (an error in the next word, a pending flag, little room left) the
+ * reference loop takes one word and the engine tries again, so an error
+ * is always found, and reported, by the reference loop.
+ */
+bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
+                           size_t in_bits, uint8_t *out, size_t cap,
+                           size_t *out_len)
+{
+    bs_status rc =
+        update_check(st, in, in_bits, out, cap, out_len, FORM_PACKED);
+    size_t n = 0, i = 0;
 
     if (out_len != NULL) {
         *out_len = 0;
@@ -316,27 +473,55 @@ bs_status bs_stream_update_text(struct bs_stream *st, const char *in,
     if (rc != BS_OK) {
         return rc;
     }
-    for (size_t i = 0; i < in_len; i++) {
-        unsigned bits = 0;
-        int k;
+    while (i < in_bits) {
+        size_t len;
 
-        if (in[i] != '0' && in[i] != '1') {
-            *out_len = n;
-            return fail(st, BS_ERR_CHAR, st->in_bits);
+        if (in_bits - i >= 64 && word_ready(st)) {
+            i += bs_word_update(st, (enum bs_kernel) st->kernel, in + i / 8,
+                                in_bits - i, out + n, cap - n, &len);
+            n += len;
         }
-        k = step(st, (unsigned) (in[i] - '0'), &bits);
-        if (k < 0) {
-            *out_len = n;
-            return (bs_status) st->err;
+        len = in_bits - i < 64 ? in_bits - i : 64;
+        rc = ref_update(st, in, i, i + len, out, &n);
+        if (rc != BS_OK) {
+            break;
         }
-        st->in_bits++;
-        st->out_bits += (unsigned) k;
-        for (int j = k - 1; j >= 0; j--) {
-            out[n++] = (char) ('0' + ((bits >> j) & 1u));
-        }
+        i += len;
     }
     *out_len = n;
-    return BS_OK;
+    return rc;
+}
+
+bs_status bs_stream_update_text(struct bs_stream *st, const char *in,
+                                size_t in_len, char *out, size_t cap,
+                                size_t *out_len)
+{
+    bs_status rc = update_check(st, in, in_len, out, cap, out_len, FORM_TEXT);
+    size_t n = 0, i = 0;
+
+    if (out_len != NULL) {
+        *out_len = 0;
+    }
+    if (rc != BS_OK) {
+        return rc;
+    }
+    while (i < in_len) {
+        size_t len;
+
+        if (in_len - i >= 64 && word_ready(st)) {
+            i += bs_word_update_text(st, (enum bs_kernel) st->kernel, in + i,
+                                     in_len - i, out + n, cap - n, &len);
+            n += len;
+        }
+        len = in_len - i < 64 ? in_len - i : 64;
+        rc = ref_update_text(st, in, i, i + len, out, &n);
+        if (rc != BS_OK) {
+            break;
+        }
+        i += len;
+    }
+    *out_len = n;
+    return rc;
 }
 
 /* The end-of-input check: no stuffed bit may still be due. */

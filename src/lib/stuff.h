@@ -165,6 +165,7 @@ struct bs_stream {
     uint8_t form;        /* 0 not yet known, 1 packed, 2 text */
     uint8_t pending;     /* HDLC: sixth 1 seen, flag or abort undecided */
     uint8_t err;         /* bs_status of the sticky error, or BS_OK */
+    uint8_t kernel;      /* engine doing the work (stuff_kernel.h) */
 };
 
 /* Prepare st for a new message.  BS_ERR_ARG for a bad rule or direction. */

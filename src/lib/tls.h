@@ -9,6 +9,11 @@
  * Every function that can fail writes a sentence a user can act on into
  * the caller's err buffer (or the connection's error text); nothing here
  * prints.  errno is not part of the interface.
+ *
+ * Threads: a context's reference count is atomic, so references may be
+ * taken and dropped from any thread, and one context may serve
+ * connections in several threads.  A connection belongs to one thread at
+ * a time.  Writes go through write(2): a program must ignore SIGPIPE.
  */
 #ifndef BS_TLS_H
 #define BS_TLS_H
@@ -29,15 +34,15 @@ struct bs_tls_server_config {
     const char *key_file;  /* PEM private key matching cert_file */
     const char *ca_file;   /* CA for client certificates; NULL: none */
     enum bs_tls_verify verify_client;
-    int min_version;         /* 12 or 13 (TLS 1.2 / 1.3) */
-    const char *keylog_file; /* NULL: off */
+    int min_version;         /* 12 or 13 (TLS 1.2 / 1.3); 0 means 13 */
+    const char *keylog_file; /* NULL: off; else appended to, mode 0600 */
 };
 
 struct bs_tls_client_config {
-    const char *ca_file;   /* NULL: the system store */
-    const char *cert_file; /* client certificate for mutual TLS, or NULL */
-    const char *key_file;
-    int min_version;         /* 12 or 13 */
+    const char *ca_file;     /* NULL: the system store */
+    const char *cert_file;   /* client certificate for mutual TLS, or NULL */
+    const char *key_file;    /* NULL: the key is in cert_file */
+    int min_version;         /* 12 or 13; 0 means 13 */
     int insecure;            /* nonzero: skip chain and name checks */
     const char *keylog_file; /* NULL: off */
 };
@@ -78,7 +83,9 @@ void bs_tls_ctx_free(struct bs_tls_ctx *ctx); /* drops one reference; NULL ok */
  * bs_tls_conn_free().  It may be blocking or non-blocking; with a
  * non-blocking fd every call may return WANT_READ or WANT_WRITE.
  * servername (client only): sent as SNI (unless an IP literal) and checked
- * against the certificate (DNS name or IP address); NULL on a server.
+ * against the certificate (DNS name or IP address); NULL on a server.  A
+ * client context that checks certificates (not insecure) refuses NULL.
+ * The connection holds a reference to ctx until bs_tls_conn_free().
  */
 struct bs_tls_conn *bs_tls_conn_new(struct bs_tls_ctx *ctx, int fd,
                                     const char *servername, char *err,
@@ -113,7 +120,23 @@ enum bs_tls_failure bs_tls_conn_failure(const struct bs_tls_conn *c);
 const char *bs_tls_conn_version(const struct bs_tls_conn *c);
 const char *bs_tls_conn_cipher(const struct bs_tls_conn *c);
 int bs_tls_conn_resumed(const struct bs_tls_conn *c);
+/* The ALPN protocol agreed on: "bitstuff/1", or "" if the peer offered
+ * none (a server accepts such clients). */
+const char *bs_tls_conn_alpn(const struct bs_tls_conn *c);
 void bs_tls_conn_peer_subject(const struct bs_tls_conn *c, char *buf,
                               size_t len);
+
+/*
+ * Client session resumption.  bs_tls_conn_get_session() returns a new
+ * reference to the connection's session if it can be resumed, else NULL:
+ * in TLS 1.3 the server's ticket arrives after the handshake, so ask after
+ * the first successful read.  bs_tls_conn_set_session() offers s on a new
+ * client connection, before its handshake (it takes its own reference);
+ * returns 0, or -1 if the session does not fit this connection.
+ */
+struct bs_tls_session; /* an SSL_SESSION */
+struct bs_tls_session *bs_tls_conn_get_session(const struct bs_tls_conn *c);
+int bs_tls_conn_set_session(struct bs_tls_conn *c, struct bs_tls_session *s);
+void bs_tls_session_free(struct bs_tls_session *s); /* NULL ok */
 
 #endif /* BS_TLS_H */

@@ -1,0 +1,46 @@
+/*
+ * display.h - what bitstuffd shows of each exchange.
+ *
+ * A message may be gigabytes and arrive in chunks, so the display keeps
+ * only its first BS_DISPLAY_BITS bits and a count (struct bs_display_bits,
+ * 16 bytes) and prints, for example:
+ *
+ *     [127.0.0.1:51234] stuff hdlc received 22 bits: 0101111110011111001010
+ *     [127.0.0.1:51234] stuff hdlc sent 24 bits: 010111110100111110001010
+ *     [127.0.0.1:51234] unstuff hdlc error flag at bit 5
+ *
+ * and for long messages the first 64 bits then "... (N bits)".
+ * Formatting is pure; bs_display_* callers write each line with one
+ * write(2) (log.h) so threads never interleave inside a line.
+ */
+#ifndef BS_DISPLAY_H
+#define BS_DISPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BS_DISPLAY_BITS 64
+/* Room for the bits of a line: "N bits: ", 64 digits, "... (N bits)"
+ * with N up to 20 digits, and the NUL (123 bytes). */
+#define BS_DISPLAY_BITS_STRLEN 128
+
+struct bs_display_bits {
+    uint8_t first[BS_DISPLAY_BITS / 8]; /* packed, MSB first */
+    uint64_t n;                         /* bits seen in all */
+};
+
+void bs_display_reset(struct bs_display_bits *d);
+
+/* Note nbits packed bits starting at the most significant bit of data[0]. */
+void bs_display_add_packed(struct bs_display_bits *d, const uint8_t *data,
+                           size_t nbits);
+
+/* Note n characters '0'/'1' (anything but '1' counts as 0). */
+void bs_display_add_text(struct bs_display_bits *d, const char *text, size_t n);
+
+/* "22 bits: 0101..." (or "0 bits"), and for more than 64 bits
+ * "100 bits: <64 digits>... (100 bits)", NUL-terminated, cut to fit len
+ * (len >= BS_DISPLAY_BITS_STRLEN is always enough). */
+void bs_display_format(const struct bs_display_bits *d, char *buf, size_t len);
+
+#endif /* BS_DISPLAY_H */

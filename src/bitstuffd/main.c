@@ -1,0 +1,292 @@
+/*
+ * main.c - bitstuffd: the TLS bit-stuffing server.
+ *
+ * Parses the options, loads the certificate (so a bad file fails at
+ * once, with its name), opens the listening sockets, starts the workers
+ * (server.c) and turns SIGINT/SIGTERM into a graceful stop.  Signals are
+ * blocked in every thread and read from a signalfd here, so no handler
+ * runs and no state is shared with one.
+ */
+#include <netinet/in.h>
+#include <sys/poll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net.h"
+#include "opts.h"
+#include "proto.h"
+#include "server.h"
+#include "tls.h"
+
+#define MAX_FDS 64
+#define BACKLOG 511
+
+struct listeners {
+    int fd[MAX_FDS];
+    size_t n;
+};
+
+static void listeners_close(struct listeners *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        close(l->fd[i]);
+    }
+    l->n = 0;
+}
+
+static void set_port(struct bs_net_addr *a, unsigned short port_be)
+{
+    if (a->ss.ss_family == AF_INET) {
+        ((struct sockaddr_in *) (void *) &a->ss)->sin_port = port_be;
+    } else if (a->ss.ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *) (void *) &a->ss)->sin6_port = port_be;
+    }
+}
+
+static unsigned short get_port(const struct bs_net_addr *a)
+{
+    if (a->ss.ss_family == AF_INET) {
+        return ((const struct sockaddr_in *) (const void *) &a->ss)->sin_port;
+    }
+    return ((const struct sockaddr_in6 *) (const void *) &a->ss)->sin6_port;
+}
+
+/* Open every address spec resolves to.  An address family the machine
+ * lacks (no IPv6) is skipped when another address of the spec works. */
+static int listen_spec(const char *spec, struct listeners *l, char *err,
+                       size_t errlen)
+{
+    char host[256], port[32], addr[BS_NET_ADDRSTRLEN];
+    struct bs_net_addr addrs[8];
+    size_t n = 0, opened = 0;
+    unsigned short chosen = 0;
+    int r, port_zero;
+
+    r = bs_net_split_hostport(spec, BS_OPTS_DEFAULT_PORT, host, sizeof host,
+                              port, sizeof port, err, errlen);
+    if (r != 0) {
+        return -1;
+    }
+    if (strcasecmp(host, "localhost") == 0) {
+        /* Loopback in both families, whatever /etc/hosts says (many map
+         * localhost to 127.0.0.1 only). */
+        size_t n6 = 0;
+        r = bs_net_resolve("127.0.0.1", port, 1, addrs, 1, &n, err, errlen);
+        if (r == 0 &&
+            bs_net_resolve("::1", port, 1, addrs + 1, 1, &n6, err, errlen) == 0)
+        {
+            n += n6;
+        }
+    } else {
+        r = bs_net_resolve(host, port, 1, addrs, 8, &n, err, errlen);
+    }
+    if (r != 0) {
+        return -1;
+    }
+    port_zero = strcmp(port, "0") == 0;
+    for (size_t i = 0; i < n; i++) {
+        int fd;
+        if (l->n == MAX_FDS) {
+            snprintf(err, errlen, "too many listening sockets (at most %d)",
+                     MAX_FDS);
+            return -1;
+        }
+        /* "localhost:0": give ::1 the free port 127.0.0.1 got, if we can */
+        if (port_zero && chosen != 0) {
+            set_port(&addrs[i], chosen);
+        }
+        r = bs_net_listen(&addrs[i], BACKLOG, &fd);
+        if (r == -EADDRINUSE && port_zero && chosen != 0) {
+            set_port(&addrs[i], 0);
+            r = bs_net_listen(&addrs[i], BACKLOG, &fd);
+        }
+        bs_net_addr_str(&addrs[i], addr, sizeof addr);
+        if (r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL) {
+            bs_log_line(2, "bitstuffd: warning: cannot listen on %s: %s", addr,
+                        strerror(-r));
+            continue;
+        }
+        if (r != 0) {
+            snprintf(err, errlen, "cannot listen on %s (from '%s'): %s%s", addr,
+                     spec, strerror(-r),
+                     r == -EADDRINUSE ? "; is another server running? pick "
+                                        "another port with --listen"
+                                      : "");
+            return -1;
+        }
+        if (chosen == 0) {
+            chosen = get_port(&addrs[i]);
+        }
+        l->fd[l->n++] = fd;
+        opened++;
+        printf("listening on %s\n", addr);
+    }
+    if (opened == 0) {
+        snprintf(err, errlen, "cannot listen on any address of '%s'", spec);
+        return -1;
+    }
+    return 0;
+}
+
+/* Each connection is a descriptor: use the whole hard limit. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (n < 1) {
+        return 1;
+    }
+    return n > BS_OPTS_MAX_THREADS ? BS_OPTS_MAX_THREADS : (unsigned) n;
+}
+
+/* Wait for the workers, stopping them on the first SIGINT/SIGTERM; a
+ * second one exits at once. */
+static int wait_loop(struct bs_server *s, int sigfd)
+{
+    int stopping = 0;
+
+    for (;;) {
+        struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN},
+                              {.fd = bs_server_done_fd(s), .events = POLLIN}};
+        struct signalfd_siginfo si;
+
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            bs_log_line(2, "bitstuffd: poll: %s", strerror(errno));
+            return -1;
+        }
+        if (p[1].revents & POLLIN) {
+            return 0;
+        }
+        if (!(p[0].revents & POLLIN) ||
+            read(sigfd, &si, sizeof si) != (ssize_t) sizeof si)
+        {
+            continue;
+        }
+        if (si.ssi_signo == SIGHUP) {
+            bs_log_line(2, "bitstuffd: SIGHUP ignored (certificate reload "
+                           "is not supported yet)");
+            continue;
+        }
+        if (stopping) {
+            bs_log_line(2, "bitstuffd: %s again: exiting at once",
+                        strsignal((int) si.ssi_signo));
+            _exit(1);
+        }
+        stopping = 1;
+        bs_log_line(2,
+                    "bitstuffd: %s: stopping; answering the requests "
+                    "received (send it again to exit at once)",
+                    strsignal((int) si.ssi_signo));
+        bs_server_stop(s);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct bs_opts o;
+    struct bs_tls_server_config tc;
+    struct bs_server_config sc;
+    struct bs_tls_ctx *ctx = NULL;
+    struct bs_server *srv = NULL;
+    struct listeners l = {.n = 0};
+    struct sigaction sa;
+    sigset_t set;
+    char err[512];
+    int sigfd = -1, status = 1;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN; /* a peer that vanishes must not kill us */
+    sigaction(SIGPIPE, &sa, NULL);
+
+    switch (bs_opts_parse(argc, argv, &o, err, sizeof err)) {
+    case BS_OPTS_RUN:
+        break;
+    case BS_OPTS_HELP:
+        bs_opts_usage(stdout, "bitstuffd");
+        return 0;
+    case BS_OPTS_VERSION:
+        printf("bitstuffd %s (protocol %s)\n", BS_VERSION, BS_PROTO_ALPN);
+        return 0;
+    case BS_OPTS_ERROR:
+        fprintf(stderr, "bitstuffd: %s\n", err);
+        return 1;
+    }
+    if (o.threads == 0) {
+        o.threads = default_threads();
+    }
+    raise_fd_limit();
+
+    memset(&tc, 0, sizeof tc);
+    tc.cert_file = o.cert_file;
+    tc.key_file = o.key_file;
+    tc.ca_file = o.ca_file;
+    tc.verify_client = o.verify_client;
+    tc.min_version = o.min_tls;
+    ctx = bs_tls_ctx_new_server(&tc, err, sizeof err);
+    if (ctx == NULL) {
+        fprintf(stderr, "bitstuffd: %s\n", err);
+        goto out;
+    }
+    for (size_t i = 0; i < o.nlisten; i++) {
+        if (listen_spec(o.listen[i], &l, err, sizeof err) != 0) {
+            fprintf(stderr, "bitstuffd: %s\n", err);
+            goto out;
+        }
+    }
+    fflush(stdout); /* tests wait for "listening on" lines */
+
+    /* Block the signals before the workers start, so they inherit it. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sigfd < 0) {
+        fprintf(stderr, "bitstuffd: signalfd: %s\n", strerror(errno));
+        goto out;
+    }
+    sc.opts = &o;
+    sc.tls = ctx;
+    sc.listen_fds = l.fd;
+    sc.nlisten = l.n;
+    sc.threads = o.threads;
+    srv = bs_server_start(&sc, err, sizeof err);
+    if (srv == NULL) {
+        fprintf(stderr, "bitstuffd: %s\n", err);
+        goto out;
+    }
+    if (wait_loop(srv, sigfd) == 0) {
+        status = 0;
+    }
+out:
+    bs_server_free(srv);
+    listeners_close(&l);
+    if (sigfd >= 0) {
+        close(sigfd);
+    }
+    bs_tls_ctx_free(ctx);
+    return status;
+}

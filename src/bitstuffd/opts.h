@@ -1,0 +1,67 @@
+/*
+ * opts.h - bitstuffd's command line: getopt_long into a plain struct.
+ *
+ * Pure: parsing prints nothing; the caller prints the help, the version
+ * or the error sentence.  Strings point into argv (borrowed).
+ */
+#ifndef BS_OPTS_H
+#define BS_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tls.h"
+
+#define BS_OPTS_MAX_LISTEN  16
+#define BS_OPTS_MAX_THREADS 256
+
+#define BS_OPTS_DEFAULT_LISTEN       "localhost:55000"
+#define BS_OPTS_DEFAULT_PORT         "55000"
+#define BS_OPTS_DEFAULT_CERT         "certs/server.crt"
+#define BS_OPTS_DEFAULT_KEY          "certs/server.key"
+#define BS_OPTS_DEFAULT_MAX_CONNS    10000u
+#define BS_OPTS_DEFAULT_HANDSHAKE_MS 10000u
+#define BS_OPTS_DEFAULT_IDLE_MS      300000u
+
+struct bs_opts {
+    const char *listen[BS_OPTS_MAX_LISTEN];
+    size_t nlisten; /* >= 1 after a successful parse */
+    const char *cert_file, *key_file, *ca_file;
+    enum bs_tls_verify verify_client;
+    int min_tls;      /* 12 or 13 */
+    unsigned threads; /* 0: one per CPU (decided by the caller) */
+    unsigned max_conns;
+    uint64_t handshake_ms, idle_ms;
+    uint64_t max_message_bits;
+    size_t max_line;
+    int quiet;
+};
+
+enum bs_opts_result {
+    BS_OPTS_RUN = 0, /* opts is filled; start the server */
+    BS_OPTS_HELP,    /* --help was given: print bs_opts_usage, exit 0 */
+    BS_OPTS_VERSION, /* --version: print the version, exit 0 */
+    BS_OPTS_ERROR,   /* err holds a sentence; exit 1 */
+};
+
+/* Parse argv.  Resets getopt's state first, so it may be called more
+ * than once (tests).  On BS_OPTS_ERROR err says which option is wrong
+ * and what is accepted. */
+enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
+                                  char *err, size_t errlen);
+
+/* The --help text, defaults included. */
+void bs_opts_usage(FILE *f, const char *prog);
+
+/*
+ * Parse a duration: digits with an optional unit "ms" or "s" (default
+ * seconds), e.g. "10", "2s", "500ms".  Returns 0 and *ms, or -1.  Zero
+ * and values over a day are refused.
+ */
+int bs_opts_parse_duration(const char *s, uint64_t *ms);
+
+/* Parse an unsigned decimal in [min, max].  Returns 0 and *v, or -1. */
+int bs_opts_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
+
+#endif /* BS_OPTS_H */

@@ -1,0 +1,47 @@
+/*
+ * server.h - bitstuffd's worker threads: accept, TLS, exchanges, limits.
+ *
+ * N workers, each an epoll loop owning its connections outright (no locks
+ * on the request path).  Every listening socket is in every worker's
+ * epoll set with EPOLLEXCLUSIVE, so the kernel wakes one idle worker per
+ * new connection from a single shared accept queue.  Connections are
+ * edge-triggered, non-blocking, and never block one another.
+ */
+#ifndef BS_SERVER_H
+#define BS_SERVER_H
+
+#include <stddef.h>
+
+#include "opts.h"
+#include "tls.h"
+
+struct bs_server;
+
+struct bs_server_config {
+    const struct bs_opts *opts; /* borrowed; must outlive the server */
+    struct bs_tls_ctx *tls;     /* borrowed; must outlive the server */
+    const int *listen_fds;      /* borrowed non-blocking listening sockets */
+    size_t nlisten;
+    unsigned threads; /* >= 1 */
+};
+
+/* Start the workers.  Returns NULL with err filled on failure. */
+struct bs_server *bs_server_start(const struct bs_server_config *cfg, char *err,
+                                  size_t errlen);
+
+/* Ask every worker to stop: stop accepting, answer what was received,
+ * close each connection with close_notify, within a drain timeout.
+ * Safe to call from any thread, more than once. */
+void bs_server_stop(struct bs_server *s);
+
+/* A descriptor that becomes readable when every worker has finished. */
+int bs_server_done_fd(const struct bs_server *s);
+
+/* Wait for the workers and free everything; NULL ok.  Listening sockets
+ * stay open (the caller's). */
+void bs_server_free(struct bs_server *s);
+
+/* Seconds a stopping server waits for its connections to finish. */
+#define BS_SERVER_DRAIN_MS 10000u
+
+#endif /* BS_SERVER_H */

@@ -1,0 +1,893 @@
+/*
+ * proto.c - the bitstuff/1 codec (docs/PROTOCOL.md).
+ *
+ * The decoder is one state machine over bytes.  Each call walks forward
+ * from in[0] until it has one event to report or has used all its input,
+ * so the cost of a call is linear in what it consumes.
+ */
+#include "proto.h"
+
+#include <string.h>
+
+enum {
+    S_IDLE = 0,  /* between requests, or between chunks of a message */
+    S_HDR,       /* gathering a frame header */
+    S_HDR_READY, /* a whole header, not yet acted on */
+    S_PAYLOAD,   /* 'M' or 'R' payload */
+    S_EFRAME,    /* client: 'E' payload */
+    S_FATAL,
+    T_START,    /* text: leading whitespace */
+    T_WORD1,    /* text: the op word */
+    T_AFTER_OP, /* text: whitespace after the op */
+    T_WORD2,    /* text: the rule word */
+    T_BITS,     /* text: a message is open; bits and trailing space */
+    T_SKIP,     /* text: discarding to LF after an error */
+};
+
+/* T_BITS sub-states */
+enum { BEFORE_BITS = 0, IN_BITS, AFTER_BITS };
+
+#define MAX_OP_WORD   7u /* "unstuff" */
+#define MAX_RULE_WORD 4u /* "hdlc" */
+#define E_HEAD        12u
+
+enum step { STEP_NEXT, STEP_MORE, STEP_EVENT };
+
+static const char *const code_names[] = {
+    [BS_PROTO_E_BAD_COMMAND] = "bad-command",
+    [BS_PROTO_E_BAD_RULE] = "bad-rule",
+    [BS_PROTO_E_LINE_TOO_LONG] = "line-too-long",
+    [BS_PROTO_E_TOO_LONG] = "too-long",
+    [BS_PROTO_E_BAD_PADDING] = "bad-padding",
+    [BS_PROTO_E_SEQUENCE] = "sequence",
+    [BS_PROTO_E_BAD_FRAME] = "bad-frame",
+    [BS_PROTO_E_BUSY] = "busy",
+};
+
+static const char *const code_texts[] = {
+    [BS_PROTO_E_BAD_COMMAND] = "a line is [stuff|unstuff [hdlc|usb|can]] "
+                               "followed by bits (0 and 1)",
+    [BS_PROTO_E_BAD_RULE] = "unknown rule: use hdlc, usb or can",
+    [BS_PROTO_E_LINE_TOO_LONG] = "the line is longer than the server's "
+                                 "limit; send long messages as binary frames",
+    [BS_PROTO_E_TOO_LONG] = "the message is longer than the server's limit",
+    [BS_PROTO_E_BAD_PADDING] = "the unused bits after the last bit of a "
+                               "chunk must be 0",
+    [BS_PROTO_E_SEQUENCE] = "chunks out of order: a message is FIRST ... "
+                            "LAST with one op and rule",
+    [BS_PROTO_E_BAD_FRAME] = "broken framing; the connection is closed",
+    [BS_PROTO_E_BUSY] = "the server cannot take this request now; retry "
+                        "later",
+};
+
+#define N_CODES (sizeof(code_names) / sizeof(code_names[0]))
+
+const char *bs_proto_code_name(unsigned code)
+{
+    if (code >= BS_PROTO_E_CHAR && code <= BS_PROTO_E_TRUNCATED) {
+        return bs_status_name((bs_status) code);
+    }
+    if (code < N_CODES && code_names[code] != NULL) {
+        return code_names[code];
+    }
+    return "unknown";
+}
+
+const char *bs_proto_code_text(unsigned code)
+{
+    if (code >= BS_PROTO_E_CHAR && code <= BS_PROTO_E_TRUNCATED) {
+        return bs_strerror((bs_status) code);
+    }
+    if (code < N_CODES && code_texts[code] != NULL) {
+        return code_texts[code];
+    }
+    return "unknown error";
+}
+
+unsigned bs_proto_code_from_status(bs_status st)
+{
+    if (st >= BS_ERR_CHAR && st <= BS_ERR_TRUNCATED) {
+        return (unsigned) st;
+    }
+    /* Not a data error but a server bug: the client still gets a reply. */
+    return BS_PROTO_E_BUSY;
+}
+
+void bs_proto_decoder_init(struct bs_proto_decoder *d, enum bs_proto_role role,
+                           const struct bs_proto_limits *lim)
+{
+    memset(d, 0, sizeof(*d));
+    d->role = (uint8_t) role;
+    d->state = S_IDLE;
+    if (lim != NULL) {
+        d->lim = *lim;
+    } else {
+        d->lim.max_line = BS_PROTO_DEFAULT_MAX_LINE;
+        d->lim.max_message_bits = BS_PROTO_DEFAULT_MAX_MESSAGE_BITS;
+    }
+}
+
+int bs_proto_decoder_idle(const struct bs_proto_decoder *d)
+{
+    return d->state == S_IDLE && !d->msg_open && !d->skip;
+}
+
+static int is_wsp(uint8_t b)
+{
+    return b == ' ' || b == '\t';
+}
+
+static int is_bit(uint8_t b)
+{
+    return b == '0' || b == '1';
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 |
+           (uint32_t) p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t) (v >> 24);
+    p[1] = (uint8_t) (v >> 16);
+    p[2] = (uint8_t) (v >> 8);
+    p[3] = (uint8_t) v;
+}
+
+static void set_event(const struct bs_proto_decoder *d,
+                      struct bs_proto_event *ev, enum bs_proto_ev type,
+                      enum bs_proto_form form)
+{
+    ev->type = type;
+    ev->form = form;
+    ev->op = (enum bs_proto_op) d->msg_op;
+    ev->rule = (enum bs_rule) d->msg_rule;
+}
+
+static enum step error_event(struct bs_proto_decoder *d,
+                             struct bs_proto_event *ev, enum bs_proto_form form,
+                             unsigned code, uint64_t offset, const char *msg)
+{
+    set_event(d, ev, BS_PROTO_EV_ERROR, form);
+    ev->code = code;
+    ev->offset = offset;
+    ev->message = msg;
+    d->msg_open = 0;
+    return STEP_EVENT;
+}
+
+static enum step fatal_event(struct bs_proto_decoder *d,
+                             struct bs_proto_event *ev, unsigned code,
+                             const char *msg)
+{
+    d->state = S_FATAL;
+    d->fatal_code = (uint8_t) code;
+    d->fatal_msg = msg;
+    d->msg_open = 0;
+    set_event(d, ev, BS_PROTO_EV_FATAL, BS_PROTO_BINARY);
+    ev->code = code;
+    ev->message = msg;
+    return STEP_EVENT;
+}
+
+/* ---- text lines ---------------------------------------------------- */
+
+static int word_is(const uint8_t *w, size_t n, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < n && lit[i] != '\0'; i++) {
+        uint8_t c = w[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (uint8_t) (c - 'A' + 'a');
+        }
+        if (c != (uint8_t) lit[i]) {
+            return 0;
+        }
+    }
+    return i == n && lit[i] == '\0';
+}
+
+static enum step text_begin(struct bs_proto_decoder *d,
+                            struct bs_proto_event *ev)
+{
+    d->state = T_BITS;
+    d->sub = BEFORE_BITS;
+    d->msg_open = 1;
+    d->msg_bits = 0;
+    d->trail = 0;
+    set_event(d, ev, BS_PROTO_EV_BEGIN, BS_PROTO_TEXT);
+    return STEP_EVENT;
+}
+
+/* The byte b that showed the error has been consumed; skip the rest of
+ * the line unless b was its LF. */
+static enum step text_error(struct bs_proto_decoder *d,
+                            struct bs_proto_event *ev, uint8_t b, unsigned code,
+                            uint64_t offset, const char *msg)
+{
+    d->state = b == '\n' ? S_IDLE : T_SKIP;
+    d->cr = 0;
+    return error_event(d, ev, BS_PROTO_TEXT, code, offset, msg);
+}
+
+/* A byte that cannot be where it is: what it breaks depends on where the
+ * line is.  cr: the bad byte is a CR seen one byte ago (so b is the byte
+ * after it, and the CR's offset is one less). */
+static enum step text_bad_byte(struct bs_proto_decoder *d,
+                               struct bs_proto_event *ev, uint8_t b, int cr)
+{
+    uint64_t off = 0;
+
+    switch (d->state) {
+    case T_START:
+    case T_WORD1:
+        return text_error(d, ev, b, BS_PROTO_E_BAD_COMMAND, BS_PROTO_NO_OFFSET,
+                          "the first word must be stuff, unstuff or bits "
+                          "(0 and 1)");
+    case T_AFTER_OP:
+    case T_WORD2:
+        return text_error(d, ev, b, BS_PROTO_E_BAD_RULE, BS_PROTO_NO_OFFSET,
+                          "the word after the op must be a rule (hdlc, usb "
+                          "or can) or bits");
+    default:
+        break;
+    }
+    if (d->sub != BEFORE_BITS) {
+        off = d->msg_bits + d->trail - (cr ? 1u : 0u);
+    }
+    return text_error(d, ev, b, BS_PROTO_E_CHAR, off,
+                      cr ? "a CR is allowed only just before the LF"
+                         : "not a bit: only 0 and 1 may follow the op and "
+                           "rule, in one run");
+}
+
+static enum step text_bits(struct bs_proto_decoder *d, const uint8_t *in,
+                           size_t len, size_t *pos, struct bs_proto_event *ev)
+{
+    size_t p = *pos, n = 0, room = d->lim.max_line - d->line_len;
+    uint64_t left = d->lim.max_message_bits - d->msg_bits;
+
+    if (left == 0) {
+        *pos = p + 1;
+        return text_error(d, ev, in[p], BS_PROTO_E_TOO_LONG, d->msg_bits,
+                          "the message is longer than the server's "
+                          "--max-message-bits limit");
+    }
+    if (room > len - p) {
+        room = len - p;
+    }
+    if (room > left) {
+        room = (size_t) left;
+    }
+    while (n < room && is_bit(in[p + n])) {
+        n++;
+    }
+    d->sub = IN_BITS;
+    d->line_len += n;
+    d->msg_bits += n;
+    set_event(d, ev, BS_PROTO_EV_DATA, BS_PROTO_TEXT);
+    ev->data = in + p;
+    ev->nbits = n;
+    *pos = p + n;
+    return STEP_EVENT;
+}
+
+static enum step text_step(struct bs_proto_decoder *d, const uint8_t *in,
+                           size_t len, size_t *pos, struct bs_proto_event *ev)
+{
+    size_t p = *pos;
+    enum step r = STEP_MORE;
+
+    while (p < len && r == STEP_MORE) {
+        uint8_t b = in[p];
+
+        if (d->state == T_SKIP) {
+            const uint8_t *lf = memchr(in + p, '\n', len - p);
+            if (lf == NULL) {
+                p = len;
+                break;
+            }
+            p = (size_t) (lf - in) + 1;
+            d->state = S_IDLE;
+            r = STEP_NEXT;
+            break;
+        }
+        if (d->line_len >= d->lim.max_line) {
+            p++;
+            r = text_error(d, ev, b, BS_PROTO_E_LINE_TOO_LONG,
+                           BS_PROTO_NO_OFFSET,
+                           "the line is longer than the server's --max-line "
+                           "limit; send long messages as binary frames");
+            break;
+        }
+        if (d->cr && b != '\n') {
+            p++;
+            r = text_bad_byte(d, ev, b, 1);
+            break;
+        }
+        if (b == '\r') {
+            d->cr = 1;
+            d->line_len++;
+            p++;
+            if (d->state == T_BITS && d->sub != BEFORE_BITS) {
+                d->sub = AFTER_BITS;
+                d->trail++;
+            }
+            continue;
+        }
+        d->cr = 0;
+
+        switch (d->state) {
+        case T_START:
+            if (b == '\n') {
+                /* a line of whitespace: nothing to answer */
+                p++;
+                d->state = S_IDLE;
+                r = STEP_NEXT;
+            } else if (is_wsp(b)) {
+                p++;
+                d->line_len++;
+            } else if (is_bit(b)) {
+                r = text_begin(d, ev);
+            } else {
+                d->state = T_WORD1;
+                d->word_len = 0;
+            }
+            break;
+        case T_WORD1:
+        case T_WORD2: {
+            int first = d->state == T_WORD1;
+            enum bs_rule rule;
+
+            if (!is_wsp(b) && b != '\n') {
+                if (d->word_len == (first ? MAX_OP_WORD : MAX_RULE_WORD)) {
+                    p++;
+                    r = text_bad_byte(d, ev, b, 0);
+                    break;
+                }
+                d->buf[d->word_len++] = b;
+                d->line_len++;
+                p++;
+                break;
+            }
+            if (first && word_is(d->buf, d->word_len, "stuff")) {
+                d->msg_op = BS_PROTO_STUFF;
+            } else if (first && word_is(d->buf, d->word_len, "unstuff")) {
+                d->msg_op = BS_PROTO_UNSTUFF;
+            } else if (!first && bs_rule_parse((const char *) d->buf,
+                                               d->word_len, &rule) == 0)
+            {
+                d->msg_rule = (uint8_t) rule;
+            } else {
+                p++;
+                r = text_bad_byte(d, ev, b, 0);
+                break;
+            }
+            if (b == '\n') {
+                r = text_begin(d, ev); /* the LF ends it next call */
+            } else {
+                p++;
+                d->line_len++;
+                if (first) {
+                    d->state = T_AFTER_OP;
+                } else {
+                    r = text_begin(d, ev);
+                }
+            }
+            break;
+        }
+        case T_AFTER_OP:
+            if (is_wsp(b)) {
+                p++;
+                d->line_len++;
+            } else if (b == '\n' || is_bit(b)) {
+                r = text_begin(d, ev);
+            } else {
+                d->state = T_WORD2;
+                d->word_len = 0;
+            }
+            break;
+        case T_BITS:
+            if (b == '\n') {
+                p++;
+                d->state = S_IDLE;
+                d->msg_open = 0;
+                set_event(d, ev, BS_PROTO_EV_END, BS_PROTO_TEXT);
+                r = STEP_EVENT;
+            } else if (is_wsp(b)) {
+                p++;
+                d->line_len++;
+                if (d->sub != BEFORE_BITS) {
+                    d->sub = AFTER_BITS;
+                    d->trail++;
+                }
+            } else if (is_bit(b) && d->sub != AFTER_BITS) {
+                r = text_bits(d, in, len, &p, ev);
+            } else {
+                p++;
+                r = text_bad_byte(d, ev, b, 0);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    *pos = p;
+    return r;
+}
+
+/* ---- binary frames ------------------------------------------------- */
+
+/* Act on a whole header: start, continue or refuse a chunk. */
+static enum step on_header(struct bs_proto_decoder *d,
+                           struct bs_proto_event *ev)
+{
+    unsigned type = d->hdr[1], flags = d->hdr[2];
+    unsigned op = d->hdr[3] >> 4, rule = d->hdr[3] & 0x0Fu;
+    uint32_t length = get32(d->hdr + 4);
+    int client = d->role == BS_PROTO_ROLE_CLIENT;
+    int nibble_ok = op <= BS_PROTO_UNSTUFF && rule <= BS_RULE_CAN;
+
+    if ((flags & ~(BS_PROTO_FLAG_FIRST | BS_PROTO_FLAG_LAST)) != 0) {
+        return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                           "reserved flag bits are set in a frame header");
+    }
+    if (client && type == BS_PROTO_TYPE_ERROR) {
+        if ((flags & BS_PROTO_FLAG_LAST) == 0) {
+            return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                               "an 'E' frame without the LAST flag");
+        }
+        if (length < E_HEAD || length - E_HEAD > BS_PROTO_MAX_ERR_MSG) {
+            return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                               "an 'E' frame length outside 12..1036 bytes");
+        }
+        /* an 'E' frame names the failed request's op and rule */
+        d->msg_op = (uint8_t) (nibble_ok ? op : 0);
+        d->msg_rule = (uint8_t) (nibble_ok ? rule : 0);
+        d->e_total = (uint16_t) length;
+        d->e_len = 0;
+        d->state = S_EFRAME;
+        return STEP_NEXT;
+    }
+    if (type != (client ? BS_PROTO_TYPE_REPLY : BS_PROTO_TYPE_MSG)) {
+        return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                           client ? "the server sent a frame type other "
+                                    "than 'R' or 'E'"
+                                  : "a client may send only 'M' frames "
+                                    "(type 0x4D)");
+    }
+    if (length > BS_PROTO_MAX_CHUNK_BITS) {
+        return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                           "a chunk declares more than 524288 bits");
+    }
+    d->chunk_bits_left = length;
+    d->chunk_flags = (uint8_t) flags;
+    d->state = S_PAYLOAD;
+
+    if (flags & BS_PROTO_FLAG_FIRST) {
+        if (d->msg_open) {
+            if (client) {
+                return fatal_event(d, ev, BS_PROTO_E_SEQUENCE,
+                                   "a reply began before the last one "
+                                   "ended");
+            }
+            /* answer the open message, then read this header again */
+            d->state = S_HDR_READY;
+            return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_SEQUENCE,
+                               BS_PROTO_NO_OFFSET,
+                               "a new message (FIRST) began before the "
+                               "open one ended (LAST)");
+        }
+        d->skip = 0;
+        d->msg_bits = 0;
+        d->msg_op = (uint8_t) (nibble_ok ? op : 0);
+        d->msg_rule = (uint8_t) (nibble_ok ? rule : 0);
+        if (!nibble_ok) {
+            if (client) {
+                return fatal_event(d, ev, BS_PROTO_E_BAD_RULE,
+                                   "a reply names an unknown op or rule");
+            }
+            d->skip = 1;
+            return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_BAD_RULE,
+                               BS_PROTO_NO_OFFSET,
+                               "unknown op or rule in a frame header (op 0 "
+                               "or 1; rule 0 hdlc, 1 usb, 2 can)");
+        }
+    } else if (d->skip) {
+        return STEP_NEXT;
+    } else if (!d->msg_open) {
+        if (client) {
+            return fatal_event(d, ev, BS_PROTO_E_SEQUENCE,
+                               "a reply chunk without FIRST and no reply "
+                               "open");
+        }
+        d->skip = 1;
+        d->msg_op = (uint8_t) (nibble_ok ? op : 0);
+        d->msg_rule = (uint8_t) (nibble_ok ? rule : 0);
+        return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_SEQUENCE,
+                           BS_PROTO_NO_OFFSET,
+                           "a chunk without FIRST while no message is open");
+    } else if (op != d->msg_op || rule != d->msg_rule) {
+        if (client) {
+            return fatal_event(d, ev, BS_PROTO_E_SEQUENCE,
+                               "a reply chunk changes op or rule");
+        }
+        d->skip = 1;
+        return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_SEQUENCE,
+                           BS_PROTO_NO_OFFSET,
+                           "a chunk's op or rule differs from its "
+                           "message's FIRST chunk");
+    }
+    /* msg_bits <= max_message_bits always holds, so this cannot wrap */
+    if (length > d->lim.max_message_bits - d->msg_bits) {
+        uint64_t at = d->lim.max_message_bits;
+        if (client) {
+            return fatal_event(d, ev, BS_PROTO_E_TOO_LONG,
+                               "the reply is longer than the client's "
+                               "limit");
+        }
+        d->skip = 1;
+        return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_TOO_LONG, at,
+                           "the message is longer than the server's "
+                           "--max-message-bits limit");
+    }
+    if (flags & BS_PROTO_FLAG_FIRST) {
+        d->msg_open = 1;
+        set_event(d, ev, BS_PROTO_EV_BEGIN, BS_PROTO_BINARY);
+        return STEP_EVENT;
+    }
+    return STEP_NEXT;
+}
+
+static enum step payload_step(struct bs_proto_decoder *d, const uint8_t *in,
+                              size_t len, size_t *pos,
+                              struct bs_proto_event *ev)
+{
+    uint32_t bits = d->chunk_bits_left;
+    size_t p = *pos, need = bits / 8u + (bits % 8u != 0), avail = len - p;
+    unsigned pad = (8u - bits % 8u) % 8u;
+
+    if (bits == 0) {
+        d->state = S_IDLE;
+        if ((d->chunk_flags & BS_PROTO_FLAG_LAST) == 0) {
+            return STEP_NEXT;
+        }
+        if (d->skip) {
+            d->skip = 0;
+            return STEP_NEXT;
+        }
+        d->msg_open = 0;
+        set_event(d, ev, BS_PROTO_EV_END, BS_PROTO_BINARY);
+        return STEP_EVENT;
+    }
+    if (avail == 0) {
+        return STEP_MORE;
+    }
+    if (d->skip) {
+        size_t n = avail < need ? avail : need;
+        *pos = p + n;
+        d->chunk_bits_left = n == need ? 0 : bits - (uint32_t) n * 8u;
+        return STEP_NEXT;
+    }
+    if (avail >= need && pad != 0 &&
+        (in[p + need - 1] & ((1u << pad) - 1u)) != 0) {
+        if (need > 1) {
+            avail = need - 1; /* deliver the good bytes first */
+        } else {
+            *pos = p + 1;
+            d->chunk_bits_left = 0;
+            if (d->role == BS_PROTO_ROLE_CLIENT) {
+                return fatal_event(d, ev, BS_PROTO_E_BAD_PADDING,
+                                   "nonzero padding bits in a reply chunk");
+            }
+            d->skip = 1;
+            return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_BAD_PADDING,
+                               BS_PROTO_NO_OFFSET,
+                               "the unused bits after the last bit of a "
+                               "chunk must be 0");
+        }
+    }
+    set_event(d, ev, BS_PROTO_EV_DATA, BS_PROTO_BINARY);
+    ev->data = in + p;
+    if (avail >= need) {
+        ev->nbits = bits;
+        *pos = p + need;
+    } else {
+        ev->nbits = avail * 8u;
+        *pos = p + avail;
+    }
+    d->chunk_bits_left = bits - (uint32_t) ev->nbits;
+    d->msg_bits += ev->nbits;
+    return STEP_EVENT;
+}
+
+static enum step eframe_step(struct bs_proto_decoder *d, const uint8_t *in,
+                             size_t len, size_t *pos, struct bs_proto_event *ev)
+{
+    size_t p = *pos;
+
+    while (p < len && d->e_len < d->e_total) {
+        uint8_t b = in[p++];
+        if (d->e_len < E_HEAD) {
+            d->buf[d->e_len] = b;
+        } else {
+            /* the text ends up on a terminal: no control characters */
+            d->errmsg[d->e_len - E_HEAD] =
+                b < 0x20 || b == 0x7F ? '?' : (char) b;
+        }
+        d->e_len++;
+    }
+    *pos = p;
+    if (d->e_len < d->e_total) {
+        return STEP_MORE;
+    }
+    d->errmsg[d->e_total - E_HEAD] = '\0';
+    d->state = S_IDLE;
+    return error_event(
+        d, ev, BS_PROTO_BINARY, (unsigned) d->buf[0] << 8 | d->buf[1],
+        (uint64_t) get32(d->buf + 4) << 32 | get32(d->buf + 8), d->errmsg);
+}
+
+size_t bs_proto_decode(struct bs_proto_decoder *d, const uint8_t *in,
+                       size_t len, struct bs_proto_event *ev)
+{
+    size_t pos = 0;
+    enum step r = STEP_NEXT;
+
+    *ev = (struct bs_proto_event){.type = BS_PROTO_EV_NONE,
+                                  .offset = BS_PROTO_NO_OFFSET};
+    if (in == NULL) {
+        len = 0;
+    }
+    if (d->state == S_FATAL) {
+        set_event(d, ev, BS_PROTO_EV_FATAL, BS_PROTO_BINARY);
+        ev->code = d->fatal_code;
+        ev->message = d->fatal_msg;
+        return len;
+    }
+    while (r != STEP_EVENT) {
+        switch (d->state) {
+        case S_IDLE:
+            if (pos == len) {
+                return len;
+            }
+            if (in[pos] == BS_PROTO_MAGIC) {
+                d->state = S_HDR;
+                d->hdr_len = 0;
+            } else if (d->role == BS_PROTO_ROLE_CLIENT) {
+                r = fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                                "the server sent a byte that does not start "
+                                "a frame (0xB5)");
+            } else if (d->msg_open || d->skip) {
+                r = fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                                "expected the next chunk (0xB5) of the open "
+                                "binary message");
+            } else {
+                d->state = T_START;
+                d->line_len = 0;
+                d->cr = 0;
+                d->msg_op = BS_PROTO_STUFF;
+                d->msg_rule = BS_RULE_HDLC;
+            }
+            break;
+        case S_HDR: {
+            size_t n = BS_PROTO_HDR_LEN - d->hdr_len;
+            if (n > len - pos) {
+                n = len - pos;
+            }
+            memcpy(d->hdr + d->hdr_len, in + pos, n);
+            d->hdr_len = (uint8_t) (d->hdr_len + n);
+            pos += n;
+            if (d->hdr_len < BS_PROTO_HDR_LEN) {
+                return len;
+            }
+            d->state = S_HDR_READY;
+            break;
+        }
+        case S_HDR_READY:
+            r = on_header(d, ev);
+            break;
+        case S_PAYLOAD:
+            r = payload_step(d, in, len, &pos, ev);
+            break;
+        case S_EFRAME:
+            r = eframe_step(d, in, len, &pos, ev);
+            break;
+        case S_FATAL:
+            return pos; /* on_header or S_IDLE set ev already */
+        default:
+            r = text_step(d, in, len, &pos, ev);
+            break;
+        }
+        if (r == STEP_MORE) {
+            return len;
+        }
+    }
+    return pos;
+}
+
+/* ---- encoders ------------------------------------------------------ */
+
+size_t bs_proto_put_header(uint8_t *out, size_t cap, unsigned type,
+                           unsigned flags, enum bs_proto_op op,
+                           enum bs_rule rule, uint32_t length)
+{
+    if (out == NULL || cap < BS_PROTO_HDR_LEN ||
+        (flags & ~(BS_PROTO_FLAG_FIRST | BS_PROTO_FLAG_LAST)) != 0 ||
+        (unsigned) op > BS_PROTO_UNSTUFF || (unsigned) rule > BS_RULE_CAN)
+    {
+        return 0;
+    }
+    if (type == BS_PROTO_TYPE_ERROR) {
+        if (length < E_HEAD || length - E_HEAD > BS_PROTO_MAX_ERR_MSG) {
+            return 0;
+        }
+    } else if (type != BS_PROTO_TYPE_MSG && type != BS_PROTO_TYPE_REPLY) {
+        return 0;
+    } else if (length > BS_PROTO_MAX_CHUNK_BITS) {
+        return 0;
+    }
+    out[0] = BS_PROTO_MAGIC;
+    out[1] = (uint8_t) type;
+    out[2] = (uint8_t) flags;
+    out[3] = (uint8_t) ((unsigned) op << 4 | (unsigned) rule);
+    put32(out + 4, length);
+    return BS_PROTO_HDR_LEN;
+}
+
+size_t bs_proto_put_frame(uint8_t *out, size_t cap, unsigned type,
+                          unsigned flags, enum bs_proto_op op,
+                          enum bs_rule rule, const uint8_t *bits,
+                          uint32_t nbits)
+{
+    size_t n = nbits / 8u + (nbits % 8u != 0);
+
+    if (type == BS_PROTO_TYPE_ERROR || (bits == NULL && nbits != 0) ||
+        out == NULL || cap < BS_PROTO_HDR_LEN || n > cap - BS_PROTO_HDR_LEN ||
+        bs_proto_put_header(out, cap, type, flags, op, rule, nbits) == 0)
+    {
+        return 0;
+    }
+    if (n > 0) {
+        memcpy(out + BS_PROTO_HDR_LEN, bits, n);
+        if (nbits % 8u != 0) {
+            out[BS_PROTO_HDR_LEN + n - 1] &=
+                (uint8_t) (0xFFu << (8u - nbits % 8u));
+        }
+    }
+    return BS_PROTO_HDR_LEN + n;
+}
+
+size_t bs_proto_put_ok_line(uint8_t *out, size_t cap, const char *bits,
+                            size_t n)
+{
+    size_t need = n == 0 ? 3 : n + 4;
+
+    if (out == NULL || (bits == NULL && n != 0) || n > SIZE_MAX - 4 ||
+        cap < need) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (bits[i] != '0' && bits[i] != '1') {
+            return 0;
+        }
+    }
+    memcpy(out, "OK ", 3);
+    if (n > 0) {
+        memcpy(out + 3, bits, n);
+    }
+    out[need - 1] = '\n';
+    return need;
+}
+
+/* Copy message into out (room for BS_PROTO_MAX_ERR_MSG bytes) without CR
+ * or LF, cut at a UTF-8 character boundary; returns its length. */
+static size_t clean_message(char *out, const char *msg)
+{
+    size_t n = 0;
+
+    for (; *msg != '\0'; msg++) {
+        if (*msg == '\r' || *msg == '\n') {
+            continue;
+        }
+        if (n == BS_PROTO_MAX_ERR_MSG) {
+            /* the next byte continues a character (10xxxxxx): drop the
+             * start of that character, at most 3 bytes; invalid UTF-8
+             * is left as it is */
+            if (((unsigned char) *msg & 0xC0u) == 0x80u) {
+                size_t k = n;
+                while (k > n - 2 &&
+                       ((unsigned char) out[k - 1] & 0xC0u) == 0x80u) {
+                    k--;
+                }
+                if ((unsigned char) out[k - 1] >= 0xC0u) {
+                    n = k - 1;
+                }
+            }
+            break;
+        }
+        out[n++] = *msg;
+    }
+    return n;
+}
+
+/* Decimal digits of v into out (room for 20); returns the count. */
+static size_t put_dec(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char) ('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0);
+    for (i = 0; i < n; i++) {
+        out[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+size_t bs_proto_put_error(uint8_t *out, size_t cap, enum bs_proto_form form,
+                          enum bs_proto_op op, enum bs_rule rule, unsigned code,
+                          uint64_t offset, const char *message)
+{
+    char line[BS_PROTO_ERROR_MAX], msg[BS_PROTO_MAX_ERR_MSG];
+    size_t mlen, n = 0;
+
+    if (out == NULL || code > 0xFFFFu) {
+        return 0;
+    }
+    if (message == NULL || message[0] == '\0') {
+        message = bs_proto_code_text(code);
+    }
+    mlen = clean_message(msg, message);
+    if (mlen == 0) { /* the message was only CR and LF */
+        mlen = clean_message(msg, bs_proto_code_text(code));
+    }
+
+    if (form == BS_PROTO_BINARY) {
+        size_t total = BS_PROTO_HDR_LEN + E_HEAD + mlen;
+        if (cap < total || bs_proto_put_header(out, cap, BS_PROTO_TYPE_ERROR,
+                                               BS_PROTO_FLAG_LAST, op, rule,
+                                               (uint32_t) (E_HEAD + mlen)) == 0)
+        {
+            return 0;
+        }
+        out[8] = (uint8_t) (code >> 8);
+        out[9] = (uint8_t) code;
+        out[10] = 0;
+        out[11] = 0;
+        put32(out + 12, (uint32_t) (offset >> 32));
+        put32(out + 16, (uint32_t) offset);
+        memcpy(out + 20, msg, mlen);
+        return total;
+    }
+
+    /* "ERR <code> <name> <offset|-> <message>\n" */
+    const char *name = bs_proto_code_name(code);
+    size_t nlen = strlen(name);
+    memcpy(line, "ERR ", 4);
+    n = 4;
+    n += put_dec(line + n, code);
+    line[n++] = ' ';
+    memcpy(line + n, name, nlen);
+    n += nlen;
+    line[n++] = ' ';
+    if (offset == BS_PROTO_NO_OFFSET) {
+        line[n++] = '-';
+    } else {
+        n += put_dec(line + n, offset);
+    }
+    line[n++] = ' ';
+    memcpy(line + n, msg, mlen);
+    n += mlen;
+    line[n++] = '\n';
+    if (cap < n) {
+        return 0;
+    }
+    memcpy(out, line, n);
+    return n;
+}

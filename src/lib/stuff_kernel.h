@@ -1,0 +1,72 @@
+/*
+ * stuff_kernel.h - the stuffing kernels behind stuff.h.  Internal: for the
+ * library itself, its tests and its benchmarks, not for applications.
+ *
+ * A kernel is one implementation of the stuffing engine.  Kernel 0 is the
+ * reference, one bit at a time, available everywhere; the others are
+ * faster and give the same output, errors and offsets for every input.
+ * The fast kernels handle the HDLC and USB rules in 64-bit words and hand
+ * everything else (the CAN rule, tails shorter than a word, a word that
+ * holds an error, a pending HDLC flag) to the reference loop.
+ *
+ * The kernel is a property of a stream, chosen when it is initialised;
+ * bs_stream_init() and the one-shot calls use bs_kernel_best().
+ */
+#ifndef BS_STUFF_KERNEL_H
+#define BS_STUFF_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stuff.h"
+
+/* The kernels, in order of preference when supported. */
+enum bs_kernel {
+    BS_KERNEL_REFERENCE = 0, /* bit at a time, the specification */
+    BS_KERNEL_PORTABLE = 1,  /* 64-bit words, plain C */
+    BS_KERNEL_BMI2 = 2,      /* 64-bit words, pdep/pext (x86-64 BMI2) */
+    BS_KERNEL_AVX2 = 3,      /* BMI2 words; text converted with AVX2 */
+};
+
+/* Number of kernels; indices are 0 .. bs_kernel_count() - 1. */
+size_t bs_kernel_count(void);
+
+/* "reference", "portable", "bmi2", "avx2"; NULL for a bad index. */
+const char *bs_kernel_name(size_t kernel);
+
+/* Index of the kernel called name, or -1 if there is none. */
+int bs_kernel_find(const char *name);
+
+/* 1 if this CPU can run the kernel, else 0 (also for a bad index). */
+int bs_kernel_supported(size_t kernel);
+
+/* The fastest supported kernel on this CPU. */
+size_t bs_kernel_best(void);
+
+/* bs_stream_init() with a given kernel.  BS_ERR_ARG for a bad rule,
+ * direction or kernel index, or a kernel this CPU cannot run. */
+bs_status bs_stream_init_kernel(struct bs_stream *st, enum bs_rule rule,
+                                enum bs_dir dir, size_t kernel);
+
+/*
+ * The word engines (stuff_word.c), called by stuff.c only.
+ *
+ * Preconditions: st->rule is HDLC or USB, st->pending is 0, kernel is a
+ * supported fast kernel.  They process whole 64-bit words (packed: 8 bytes
+ * from in; text: 64 characters) while at least a word of input is left,
+ * the output has room for the word's widest stores, and the word holds no
+ * error (a bad character, a 1 where a stuffed 0 is due).  They update
+ * st (counters, run, pending output bits) exactly as the reference loop
+ * would for the same bits, write the same output, set *out_len to bytes
+ * (packed) or characters (text) written, and return the number of input
+ * bits consumed, a multiple of 64.  A word they stop at is left for the
+ * reference loop, which reports its error with the exact offset.
+ */
+size_t bs_word_update(struct bs_stream *st, enum bs_kernel kernel,
+                      const uint8_t *in, size_t in_bits, uint8_t *out,
+                      size_t cap, size_t *out_len);
+size_t bs_word_update_text(struct bs_stream *st, enum bs_kernel kernel,
+                           const char *in, size_t in_len, char *out, size_t cap,
+                           size_t *out_len);
+
+#endif /* BS_STUFF_KERNEL_H */

@@ -1,0 +1,81 @@
+# shellcheck shell=bash
+# lib.sh - helpers for the end-to-end tests: fresh certificates in a
+# temporary directory, the real server on port 0, bounded waits.
+#
+# Needs: BS_BUILD (the build directory) and BS_SOURCE (the source tree),
+# set by CTest (tests/CMakeLists.txt).
+set -euo pipefail
+
+: "${BS_BUILD:?BS_BUILD must name the build directory}"
+: "${BS_SOURCE:?BS_SOURCE must name the source directory}"
+SERVER="$BS_BUILD/bitstuffd"
+CLIENT="$BS_BUILD/bitstuff"
+BENCH="$BS_BUILD/bitstuff-bench"
+T=$(mktemp -d "${TMPDIR:-/tmp}/bitstuff-it.XXXXXX")
+SERVER_PIDS=()
+
+it_cleanup() {
+    local pid
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    rm -rf "$T"
+}
+trap it_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    for f in "$T"/server*.log; do
+        [ -f "$f" ] && { echo "--- $f" >&2; tail -30 "$f" >&2; }
+    done
+    exit 1
+}
+
+# make_certs DIR [gen-certs options...]
+make_certs() {
+    local dir=$1
+    shift
+    "$BS_SOURCE/scripts/gen-certs.sh" --out "$dir" "$@" >/dev/null ||
+        fail "gen-certs.sh --out $dir $* failed"
+}
+
+# start_server NAME [server options...]: runs bitstuffd on 127.0.0.1:0,
+# waits (bounded) for its "listening on" line; sets PORT and SERVER_PID.
+start_server() {
+    local name=$1 i
+    shift
+    "$SERVER" -l 127.0.0.1:0 "$@" >"$T/$name.log" 2>&1 &
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+    PORT=
+    for ((i = 0; i < 100; i++)); do
+        PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+            "$T/$name.log" | head -1)
+        [ -n "$PORT" ] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || fail "server $name exited at start"
+        sleep 0.1
+    done
+    fail "server $name did not print 'listening on' within 10 s"
+}
+
+# stop_server PID: SIGTERM, then wait at most 10 s; returns its exit code.
+stop_server() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid"
+        fail "server $pid did not stop within 10 s of SIGTERM"
+    fi
+    local rc=0
+    wait "$pid" || rc=$?
+    return "$rc"
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+    [ "$2" == "$3" ] || fail "$1: got '$2', want '$3'"
+}

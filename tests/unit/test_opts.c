@@ -1,0 +1,225 @@
+/*
+ * test_opts.c - bitstuffd's command line: defaults, every option, and
+ * the refusals with their sentences.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "opts.h"
+#include "proto.h"
+
+#define PARSE(o, err, ...)                                                     \
+    parse_args((o), (err), (const char *[]){"bitstuffd", __VA_ARGS__, NULL})
+
+#define MAX_ARGS 48
+
+/* getopt wants mutable strings; copy the literals into a static store
+ * that outlives the parse (opts keeps pointers into it). */
+static enum bs_opts_result parse_args(struct bs_opts *o, char *err,
+                                      const char *const *args)
+{
+    static char store[MAX_ARGS][64];
+    static char *argv[MAX_ARGS + 1];
+    int argc = 0;
+
+    while (args[argc] != NULL && argc < MAX_ARGS) {
+        snprintf(store[argc], sizeof store[argc], "%s", args[argc]);
+        argv[argc] = store[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    err[0] = '\0';
+    return bs_opts_parse(argc, argv, o, err, 256);
+}
+
+static void test_defaults(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+    const char *argv[] = {"bitstuffd", NULL};
+
+    (void) state;
+    assert_int_equal(parse_args(&o, err, argv), BS_OPTS_RUN);
+    assert_int_equal(o.nlisten, 1);
+    assert_string_equal(o.listen[0], "localhost:55000");
+    assert_string_equal(o.cert_file, "certs/server.crt");
+    assert_string_equal(o.key_file, "certs/server.key");
+    assert_null(o.ca_file);
+    assert_int_equal(o.verify_client, BS_TLS_VERIFY_NONE);
+    assert_int_equal(o.min_tls, 13);
+    assert_int_equal(o.threads, 0);
+    assert_int_equal(o.max_conns, 10000);
+    assert_true(o.handshake_ms == 10000);
+    assert_true(o.idle_ms == 300000);
+    assert_true(o.max_message_bits == BS_PROTO_DEFAULT_MAX_MESSAGE_BITS);
+    assert_int_equal(o.max_line, BS_PROTO_DEFAULT_MAX_LINE);
+    assert_false(o.quiet);
+}
+
+static void test_every_option(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "-l", "127.0.0.1:0", "--listen", "[::1]:7",
+                           "--cert", "c.crt", "--key", "c.key", "--ca-file",
+                           "ca.crt", "--verify-client", "optional", "--min-tls",
+                           "1.2", "--threads", "3", "--max-conns", "5",
+                           "--handshake-timeout", "500ms", "--idle-timeout",
+                           "2s", "--max-message-bits", "1000", "--max-line",
+                           "100", "-q"),
+                     BS_OPTS_RUN);
+    assert_int_equal(o.nlisten, 2);
+    assert_string_equal(o.listen[1], "[::1]:7");
+    assert_string_equal(o.cert_file, "c.crt");
+    assert_string_equal(o.ca_file, "ca.crt");
+    assert_int_equal(o.verify_client, BS_TLS_VERIFY_OPTIONAL);
+    assert_int_equal(o.min_tls, 12);
+    assert_int_equal(o.threads, 3);
+    assert_int_equal(o.max_conns, 5);
+    assert_true(o.handshake_ms == 500);
+    assert_true(o.idle_ms == 2000);
+    assert_true(o.max_message_bits == 1000);
+    assert_int_equal(o.max_line, 100);
+    assert_true(o.quiet);
+}
+
+static void test_ca_file_means_require(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "--ca-file", "ca.crt"), BS_OPTS_RUN);
+    assert_int_equal(o.verify_client, BS_TLS_VERIFY_REQUIRE);
+    assert_int_equal(
+        PARSE(&o, err, "--ca-file", "ca.crt", "--verify-client", "none"),
+        BS_OPTS_RUN);
+    assert_int_equal(o.verify_client, BS_TLS_VERIFY_NONE);
+}
+
+static void test_help_and_version(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "--help"), BS_OPTS_HELP);
+    assert_int_equal(PARSE(&o, err, "-h"), BS_OPTS_HELP);
+    assert_int_equal(PARSE(&o, err, "--version"), BS_OPTS_VERSION);
+    assert_int_equal(PARSE(&o, err, "-V"), BS_OPTS_VERSION);
+}
+
+static void expect_error(const char *opt, const char *val, const char *words)
+{
+    struct bs_opts o;
+    char err[256];
+    const char *argv[] = {"bitstuffd", opt, val, NULL};
+
+    assert_int_equal(parse_args(&o, err, argv), BS_OPTS_ERROR);
+    if (strstr(err, words) == NULL) {
+        fail_msg("error for %s %s: '%s' lacks '%s'", opt, val ? val : "", err,
+                 words);
+    }
+}
+
+static void test_refusals_name_the_problem(void **state)
+{
+    (void) state;
+    expect_error("--verify-client", "always", "none, optional or require");
+    expect_error("--verify-client", "require", "needs --ca-file");
+    expect_error("--min-tls", "1.1", "1.2 or 1.3");
+    expect_error("--threads", "0", "--threads '0'");
+    expect_error("--threads", "1000", "1 to 256");
+    expect_error("--threads", "2x", "--threads");
+    expect_error("--max-conns", "-1", "--max-conns");
+    expect_error("--handshake-timeout", "0", "--handshake-timeout");
+    expect_error("--idle-timeout", "5m", "--idle-timeout");
+    expect_error("--idle-timeout", "", "--idle-timeout");
+    expect_error("--max-message-bits", "0", "--max-message-bits");
+    expect_error("--max-message-bits", "99999999999999999999999",
+                 "--max-message-bits");
+    expect_error("--max-line", "1", "--max-line");
+    expect_error("--max-line", "99999999", "--max-line");
+    expect_error("--bogus", NULL, "unknown option '--bogus'");
+    expect_error("-x", NULL, "unknown option");
+    expect_error("--cert", NULL, "needs a value");
+    expect_error("-q", "extra", "unexpected argument 'extra'");
+}
+
+static void test_too_many_listeners(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+    const char *argv[2 + 2 * (BS_OPTS_MAX_LISTEN + 1)];
+    int argc = 1;
+
+    (void) state;
+    argv[0] = "bitstuffd";
+    for (int i = 0; i <= BS_OPTS_MAX_LISTEN; i++) {
+        argv[argc++] = "-l";
+        argv[argc++] = "127.0.0.1:0";
+    }
+    argv[argc] = NULL;
+    assert_int_equal(parse_args(&o, err, argv), BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "too many --listen"));
+}
+
+static void test_duration(void **state)
+{
+    uint64_t ms = 0;
+
+    (void) state;
+    assert_int_equal(bs_opts_parse_duration("10", &ms), 0);
+    assert_true(ms == 10000);
+    assert_int_equal(bs_opts_parse_duration("10s", &ms), 0);
+    assert_true(ms == 10000);
+    assert_int_equal(bs_opts_parse_duration("250ms", &ms), 0);
+    assert_true(ms == 250);
+    assert_int_equal(bs_opts_parse_duration("86400", &ms), 0);
+    assert_int_equal(bs_opts_parse_duration("86401", &ms), -1);
+    assert_int_equal(bs_opts_parse_duration("0ms", &ms), -1);
+    assert_int_equal(bs_opts_parse_duration("1.5", &ms), -1);
+    assert_int_equal(bs_opts_parse_duration("s", &ms), -1);
+    assert_int_equal(bs_opts_parse_duration("10 s", &ms), -1);
+    assert_int_equal(bs_opts_parse_duration("99999999999999999999999", &ms),
+                     -1);
+    assert_int_equal(bs_opts_parse_duration(NULL, &ms), -1);
+}
+
+static void test_u64(void **state)
+{
+    uint64_t v = 0;
+
+    (void) state;
+    assert_int_equal(
+        bs_opts_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(
+        bs_opts_parse_u64("18446744073709551616", 0, UINT64_MAX, &v), -1);
+    assert_int_equal(bs_opts_parse_u64("+1", 0, 10, &v), -1);
+    assert_int_equal(bs_opts_parse_u64("11", 0, 10, &v), -1);
+    assert_int_equal(bs_opts_parse_u64("", 0, 10, &v), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_every_option),
+        cmocka_unit_test(test_ca_file_means_require),
+        cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_refusals_name_the_problem),
+        cmocka_unit_test(test_too_many_listeners),
+        cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_u64),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

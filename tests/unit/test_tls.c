@@ -1,0 +1,992 @@
+/*
+ * test_tls.c - the TLS module over socketpairs, both ends non-blocking in
+ * one thread: handshakes, ALPN, every certificate check with its message,
+ * mutual TLS, versions, key logging, EOF and partial writes.
+ *
+ * Certificates: scripts/gen-certs.sh makes two unrelated sets (a/ and b/)
+ * in a temporary directory; expired and not-yet-valid server certificates
+ * are made here, signed by CA a.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cmocka.h>
+
+#include "tls.h"
+
+#ifndef BS_GEN_CERTS
+#error "BS_GEN_CERTS must name scripts/gen-certs.sh"
+#endif
+
+struct fixture {
+    char dir[64];
+    char cwd[PATH_MAX];
+};
+
+/* One end of a connection: ours, or a raw OpenSSL client for the cases
+ * our API cannot express (no ALPN, other ALPN, TLS 1.2 only). */
+struct side {
+    struct bs_tls_conn *bs;
+    SSL *raw;
+    int fd;
+    bs_tls_status st;
+};
+
+struct pair {
+    int fd[2]; /* [0] server, [1] client */
+    struct side s, c;
+};
+
+/* ---- certificates ------------------------------------------------------ */
+
+/* A server certificate for localhost signed by CA a, valid from now+nb to
+ * now+na seconds. */
+static void make_server_cert(const char *crt, const char *key, long nb, long na)
+{
+    FILE *f = fopen("a/ca.crt", "r");
+    assert_non_null(f);
+    X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    f = fopen("a/ca.key", "r");
+    assert_non_null(f);
+    EVP_PKEY *cakey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(ca);
+    assert_non_null(cakey);
+
+    EVP_PKEY *pkey = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(pkey);
+    assert_non_null(x);
+    assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 4242), 1);
+    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), nb));
+    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), na));
+    assert_int_equal(X509_set_pubkey(x, pkey), 1);
+    X509_NAME *name = X509_get_subject_name(x);
+    assert_int_equal(X509_NAME_add_entry_by_txt(
+                         name, "CN", MBSTRING_ASC,
+                         (const unsigned char *) "localhost", -1, -1, 0),
+                     1);
+    assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(ca)), 1);
+
+    static const struct {
+        int nid;
+        const char *value;
+    } exts[] = {
+        {NID_basic_constraints, "critical,CA:FALSE"},
+        {NID_key_usage, "critical,digitalSignature"},
+        {NID_ext_key_usage, "serverAuth"},
+        {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
+    };
+    X509V3_CTX v3;
+    X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        X509_EXTENSION *ext =
+            X509V3_EXT_conf_nid(NULL, &v3, exts[i].nid, exts[i].value);
+        assert_non_null(ext);
+        assert_int_equal(X509_add_ext(x, ext, -1), 1);
+        X509_EXTENSION_free(ext);
+    }
+    assert_true(X509_sign(x, cakey, EVP_sha256()) > 0);
+
+    f = fopen(crt, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_X509(f, x), 1);
+    fclose(f);
+    f = fopen(key, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL),
+                     1);
+    fclose(f);
+    X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_free(cakey);
+}
+
+static int group_setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (f == NULL || getcwd(f->cwd, sizeof f->cwd) == NULL) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->dir, sizeof f->dir, "/tmp/test_tls.XXXXXX");
+    if (mkdtemp(f->dir) == NULL || chdir(f->dir) != 0) {
+        free(f);
+        return -1;
+    }
+    if (system(BS_GEN_CERTS " --out a >/dev/null") != 0 ||
+        system(BS_GEN_CERTS " --out b --client-cn other-client >/dev/null") !=
+            0)
+    {
+        return -1;
+    }
+    make_server_cert("expired.crt", "expired.key", -2 * 86400L, -86400L);
+    make_server_cert("future.crt", "future.key", 86400L, 2 * 86400L);
+    FILE *g = fopen("garbage.pem", "w");
+    if (g == NULL) {
+        return -1;
+    }
+    fputs("this is not a PEM file\n", g);
+    fclose(g);
+    *state = f;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+    if (chdir(f->cwd) != 0) {
+        return -1;
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+/* ---- contexts and connections ------------------------------------------ */
+
+static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
+                                     const char *ca, enum bs_tls_verify v,
+                                     int min_version)
+{
+    struct bs_tls_server_config c = {crt, key, ca, v, min_version, NULL};
+    char err[256] = "";
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("server ctx: %s", err);
+    }
+    return ctx;
+}
+
+static struct bs_tls_ctx *client_ctx_full(const char *ca, const char *crt,
+                                          const char *key, int insecure,
+                                          const char *keylog)
+{
+    struct bs_tls_client_config c = {ca, crt, key, 13, insecure, keylog};
+    char err[256] = "";
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_client(&c, err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("client ctx: %s", err);
+    }
+    return ctx;
+}
+
+static struct bs_tls_ctx *client_ctx(const char *ca)
+{
+    return client_ctx_full(ca, NULL, NULL, 0, NULL);
+}
+
+/* A raw OpenSSL client that checks nothing, for protocol-level cases. */
+static SSL_CTX *raw_client_ctx(int max_version, const char *alpn,
+                               size_t alpn_len)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(ctx);
+    if (max_version != 0) {
+        assert_int_equal(SSL_CTX_set_max_proto_version(ctx, max_version), 1);
+    }
+    if (alpn != NULL) {
+        assert_int_equal(SSL_CTX_set_alpn_protos(ctx,
+                                                 (const unsigned char *) alpn,
+                                                 (unsigned int) alpn_len),
+                         0);
+    }
+    return ctx;
+}
+
+static void pair_open(struct pair *p, struct bs_tls_ctx *sctx,
+                      struct bs_tls_ctx *cctx, SSL_CTX *raw,
+                      const char *servername)
+{
+    char err[256] = "";
+    memset(p, 0, sizeof *p);
+    assert_int_equal(socketpair(AF_UNIX,
+                                SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                                p->fd),
+                     0);
+    p->s.fd = p->fd[0];
+    p->c.fd = p->fd[1];
+    p->s.bs = bs_tls_conn_new(sctx, p->fd[0], NULL, err, sizeof err);
+    if (p->s.bs == NULL) {
+        fail_msg("server conn: %s", err);
+    }
+    if (raw != NULL) {
+        p->c.raw = SSL_new(raw);
+        assert_non_null(p->c.raw);
+        assert_int_equal(SSL_set_fd(p->c.raw, p->fd[1]), 1);
+        SSL_set_connect_state(p->c.raw);
+    } else {
+        p->c.bs = bs_tls_conn_new(cctx, p->fd[1], servername, err, sizeof err);
+        if (p->c.bs == NULL) {
+            fail_msg("client conn: %s", err);
+        }
+    }
+}
+
+static void pair_close(struct pair *p)
+{
+    bs_tls_conn_free(p->s.bs);
+    bs_tls_conn_free(p->c.bs);
+    SSL_free(p->c.raw);
+    close(p->fd[0]);
+    close(p->fd[1]);
+}
+
+static int waiting(bs_tls_status st)
+{
+    return st == BS_TLS_WANT_READ || st == BS_TLS_WANT_WRITE;
+}
+
+static bs_tls_status side_handshake(struct side *s)
+{
+    if (s->bs != NULL) {
+        return bs_tls_handshake(s->bs);
+    }
+    ERR_clear_error();
+    int r = SSL_do_handshake(s->raw);
+    if (r == 1) {
+        return BS_TLS_OK;
+    }
+    switch (SSL_get_error(s->raw, r)) {
+    case SSL_ERROR_WANT_READ:
+        return BS_TLS_WANT_READ;
+    case SSL_ERROR_WANT_WRITE:
+        return BS_TLS_WANT_WRITE;
+    default:
+        ERR_clear_error();
+        return BS_TLS_ERR;
+    }
+}
+
+/* Wait (at most a second) until a waiting side can go on; 0 on timeout. */
+static int wait_sides(struct side *const *sides, size_t n)
+{
+    struct pollfd pfd[2];
+    nfds_t k = 0;
+    for (size_t i = 0; i < n && k < 2; i++) {
+        if (waiting(sides[i]->st)) {
+            pfd[k].fd = sides[i]->fd;
+            pfd[k].events = sides[i]->st == BS_TLS_WANT_READ ? POLLIN : POLLOUT;
+            pfd[k].revents = 0;
+            k++;
+        }
+    }
+    return k > 0 && poll(pfd, k, 1000) > 0;
+}
+
+/* Drive both handshakes to an end (OK or ERR), bounded. */
+static void handshake(struct pair *p)
+{
+    struct side *sides[2] = {&p->s, &p->c};
+    p->s.st = p->c.st = BS_TLS_WANT_READ;
+    for (int i = 0; i < 100 && (waiting(p->s.st) || waiting(p->c.st)); i++) {
+        if (waiting(p->c.st)) {
+            p->c.st = side_handshake(&p->c);
+        }
+        if (waiting(p->s.st)) {
+            p->s.st = side_handshake(&p->s);
+        }
+        if ((waiting(p->s.st) || waiting(p->c.st)) && !wait_sides(sides, 2)) {
+            break;
+        }
+    }
+}
+
+/* Read once data or an error arrives (bounded). */
+static bs_tls_status read_wait(struct bs_tls_conn *c, int fd, void *buf,
+                               size_t cap, size_t *n)
+{
+    bs_tls_status st = BS_TLS_WANT_READ;
+    for (int i = 0; i < 50; i++) {
+        st = bs_tls_read(c, buf, cap, n);
+        if (st != BS_TLS_WANT_READ) {
+            return st;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN, .revents = 0};
+        if (poll(&pfd, 1, 1000) <= 0) {
+            break;
+        }
+    }
+    return st;
+}
+
+/* Send n bytes from w to r and check they arrive intact.  Each retry
+ * after WANT_WRITE passes the same bytes at another address (the buffer
+ * may move).  Returns the number of writes that were short of the rest. */
+static size_t transfer(struct bs_tls_conn *w, int wfd, struct bs_tls_conn *r,
+                       int rfd, const unsigned char *data, size_t n,
+                       size_t *want_writes)
+{
+    unsigned char *copy = malloc(n);
+    unsigned char *out = malloc(n);
+    assert_non_null(copy);
+    assert_non_null(out);
+    memcpy(copy, data, n);
+    const unsigned char *src[2] = {data, copy};
+    size_t sent = 0, got = 0, shorts = 0, which = 0;
+    *want_writes = 0;
+    for (long i = 0; i < 1000000 && got < n; i++) {
+        bs_tls_status ws = BS_TLS_OK;
+        if (sent < n) {
+            size_t k = 0;
+            ws = bs_tls_write(w, src[which] + sent, n - sent, &k);
+            if (ws == BS_TLS_OK) {
+                assert_true(k > 0 && k <= n - sent);
+                shorts += k < n - sent;
+                sent += k;
+            } else if (ws == BS_TLS_WANT_WRITE) {
+                (*want_writes)++;
+                which ^= 1;
+            } else {
+                fail_msg("write: %d %s", ws, bs_tls_conn_error(w));
+            }
+        }
+        size_t k = 0;
+        bs_tls_status rs = bs_tls_read(r, out + got, n - got, &k);
+        if (rs == BS_TLS_OK) {
+            got += k;
+        } else if (rs != BS_TLS_WANT_READ) {
+            fail_msg("read: %d %s", rs, bs_tls_conn_error(r));
+        } else if (sent == n || ws == BS_TLS_WANT_WRITE) {
+            struct pollfd pfd[2] = {{.fd = rfd, .events = POLLIN},
+                                    {.fd = wfd, .events = POLLOUT}};
+            assert_true(poll(pfd, sent < n ? 2 : 1, 1000) > 0);
+        }
+    }
+    assert_int_equal(got, n);
+    assert_memory_equal(out, data, n);
+    free(copy);
+    free(out);
+    return shorts;
+}
+
+static void assert_contains(const char *s, const char *sub)
+{
+    if (strstr(s, sub) == NULL) {
+        fail_msg("\"%s\" does not contain \"%s\"", s, sub);
+    }
+}
+
+/* A full handshake expected to succeed. */
+static void assert_handshake_ok(struct pair *p)
+{
+    handshake(p);
+    if (p->s.st != BS_TLS_OK || p->c.st != BS_TLS_OK) {
+        fail_msg("handshake: server %d (%s), client %d (%s)", p->s.st,
+                 bs_tls_conn_error(p->s.bs), p->c.st,
+                 p->c.bs != NULL ? bs_tls_conn_error(p->c.bs) : "raw");
+    }
+}
+
+/* The client must fail verification with a sentence containing sub. */
+static void expect_client_verify_error(struct bs_tls_ctx *sctx,
+                                       struct bs_tls_ctx *cctx,
+                                       const char *servername, const char *sub)
+{
+    struct pair p;
+    pair_open(&p, sctx, cctx, NULL, servername);
+    handshake(&p);
+    assert_int_equal(p.c.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.c.bs), BS_TLS_FAIL_VERIFY);
+    assert_contains(bs_tls_conn_error(p.c.bs), sub);
+    /* The server hears the alert: its client rejected the certificate. */
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    pair_close(&p);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_handshake_echo_alpn(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct pair p;
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    /* Each connection holds its own reference. */
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+    assert_handshake_ok(&p);
+    assert_string_equal(bs_tls_conn_alpn(p.s.bs), "bitstuff/1");
+    assert_string_equal(bs_tls_conn_alpn(p.c.bs), "bitstuff/1");
+    assert_string_equal(bs_tls_conn_version(p.c.bs), "TLSv1.3");
+    assert_string_equal(bs_tls_conn_version(p.s.bs), "TLSv1.3");
+    assert_string_equal(bs_tls_conn_cipher(p.c.bs), bs_tls_conn_cipher(p.s.bs));
+    assert_false(bs_tls_conn_resumed(p.c.bs));
+
+    char subj[128];
+    bs_tls_conn_peer_subject(p.c.bs, subj, sizeof subj);
+    assert_string_equal(subj, "CN=localhost,O=bitstuff");
+    bs_tls_conn_peer_subject(p.s.bs, subj, sizeof subj);
+    assert_string_equal(subj, "");
+    bs_tls_conn_peer_subject(p.c.bs, subj, 4); /* cut to fit */
+    assert_string_equal(subj, "CN=");
+
+    size_t ww;
+    static const unsigned char req[] = "0101111110011111001010\n";
+    static const unsigned char rsp[] = "OK 010111110100111110001010\n";
+    transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], req, sizeof req - 1, &ww);
+    transfer(p.s.bs, p.fd[0], p.c.bs, p.fd[1], rsp, sizeof rsp - 1, &ww);
+    assert_int_equal(bs_tls_conn_failure(p.c.bs), BS_TLS_FAIL_NONE);
+    assert_string_equal(bs_tls_conn_error(p.c.bs), "");
+    pair_close(&p);
+}
+
+static void test_ip_literals(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    static const char *const good[] = {"127.0.0.1", "::1"};
+    for (size_t i = 0; i < 2; i++) {
+        struct pair p;
+        pair_open(&p, sctx, cctx, NULL, good[i]);
+        assert_handshake_ok(&p);
+        pair_close(&p);
+    }
+    expect_client_verify_error(sctx, cctx, "10.1.2.3", "not 10.1.2.3");
+    expect_client_verify_error(sctx, cctx, "10.1.2.3", "127.0.0.1");
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+}
+
+static void test_wrong_host(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    expect_client_verify_error(
+        sctx, cctx, "example.org",
+        "the certificate is for localhost, 127.0.0.1, ::1, not example.org");
+    /* No partial wildcards, no suffix matches. */
+    expect_client_verify_error(sctx, cctx, "localhost.example.org", "--san");
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+}
+
+static void test_wrong_ca(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("b/ca.crt");
+    struct pair p;
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    handshake(&p);
+    assert_int_equal(p.c.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.c.bs), BS_TLS_FAIL_VERIFY);
+    assert_contains(bs_tls_conn_error(p.c.bs),
+                    "not signed by a CA in b/ca.crt: pass the right --ca-file");
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_VERIFY);
+    assert_contains(bs_tls_conn_error(p.s.bs),
+                    "the client rejected this server's certificate");
+    pair_close(&p);
+
+    /* An insecure client does not care. */
+    struct bs_tls_ctx *insecure =
+        client_ctx_full("b/ca.crt", NULL, NULL, 1, NULL);
+    pair_open(&p, sctx, insecure, NULL, "not-the-name");
+    assert_handshake_ok(&p);
+    pair_close(&p);
+    pair_open(&p, sctx, insecure, NULL, NULL);
+    assert_handshake_ok(&p);
+    pair_close(&p);
+    bs_tls_ctx_free(insecure);
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+}
+
+static void test_expired_and_future(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx =
+        server_ctx("expired.crt", "expired.key", NULL, BS_TLS_VERIFY_NONE, 13);
+    expect_client_verify_error(sctx, cctx, "localhost",
+                               "the server's certificate expired on 20");
+    expect_client_verify_error(sctx, cctx, "localhost", "(valid from 20");
+    bs_tls_ctx_free(sctx);
+    sctx = server_ctx("future.crt", "future.key", NULL, BS_TLS_VERIFY_NONE, 13);
+    expect_client_verify_error(sctx, cctx, "localhost",
+                               "the server's certificate is not valid before");
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+}
+
+static void test_alpn_none_accepted_other_refused(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    SSL_CTX *none = raw_client_ctx(0, NULL, 0);
+    struct pair p;
+    pair_open(&p, sctx, NULL, none, NULL);
+    assert_handshake_ok(&p);
+    assert_string_equal(bs_tls_conn_alpn(p.s.bs), "");
+    pair_close(&p);
+
+    SSL_CTX *h2 = raw_client_ctx(0, "\x02h2\x08http/1.1", 12);
+    pair_open(&p, sctx, NULL, h2, NULL);
+    handshake(&p);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_int_equal(p.c.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_HANDSHAKE);
+    assert_contains(bs_tls_conn_error(p.s.bs), "\"bitstuff/1\"");
+    pair_close(&p);
+
+    /* Ours among others is chosen. */
+    SSL_CTX *mixed = raw_client_ctx(0,
+                                    "\x02h2\x0a"
+                                    "bitstuff/1",
+                                    14);
+    pair_open(&p, sctx, NULL, mixed, NULL);
+    assert_handshake_ok(&p);
+    assert_string_equal(bs_tls_conn_alpn(p.s.bs), "bitstuff/1");
+    pair_close(&p);
+
+    SSL_CTX_free(none);
+    SSL_CTX_free(h2);
+    SSL_CTX_free(mixed);
+    bs_tls_ctx_free(sctx);
+}
+
+static void test_versions(void **state)
+{
+    (void) state;
+    SSL_CTX *tls12 = raw_client_ctx(TLS1_2_VERSION,
+                                    "\x0a"
+                                    "bitstuff/1",
+                                    11);
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct pair p;
+    pair_open(&p, sctx, NULL, tls12, NULL);
+    handshake(&p);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_int_equal(p.c.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_HANDSHAKE);
+    assert_contains(bs_tls_conn_error(p.s.bs), "no TLS version in common");
+    assert_contains(bs_tls_conn_error(p.s.bs), "TLS 1.3 only");
+    pair_close(&p);
+    bs_tls_ctx_free(sctx);
+
+    /* A TLS 1.2 floor lets it in, with an ECDHE AEAD suite. */
+    sctx = server_ctx("a/server.crt", "a/server.key", NULL, BS_TLS_VERIFY_NONE,
+                      12);
+    pair_open(&p, sctx, NULL, tls12, NULL);
+    assert_handshake_ok(&p);
+    assert_string_equal(bs_tls_conn_version(p.s.bs), "TLSv1.2");
+    assert_string_equal(bs_tls_conn_cipher(p.s.bs),
+                        "ECDHE-ECDSA-AES128-GCM-SHA256");
+    pair_close(&p);
+
+    /* ... but no CBC or non-ECDHE suite. */
+    SSL_CTX *cbc = raw_client_ctx(TLS1_2_VERSION, NULL, 0);
+    assert_int_equal(SSL_CTX_set_cipher_list(cbc, "ECDHE-ECDSA-AES128-SHA256:"
+                                                  "ECDHE-ECDSA-AES128-SHA"),
+                     1);
+    pair_open(&p, sctx, NULL, cbc, NULL);
+    handshake(&p);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_HANDSHAKE);
+    pair_close(&p);
+    SSL_CTX_free(cbc);
+    SSL_CTX_free(tls12);
+    bs_tls_ctx_free(sctx);
+}
+
+static void test_mtls(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key",
+                                         "a/ca.crt", BS_TLS_VERIFY_REQUIRE, 13);
+    struct pair p;
+    char buf[64];
+    size_t n;
+
+    /* No certificate: in TLS 1.3 the client learns it at its first read. */
+    struct bs_tls_ctx *anon = client_ctx("a/ca.crt");
+    pair_open(&p, sctx, anon, NULL, "localhost");
+    handshake(&p);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_VERIFY);
+    assert_contains(bs_tls_conn_error(p.s.bs),
+                    "the client sent no certificate");
+    assert_int_equal(read_wait(p.c.bs, p.fd[1], buf, sizeof buf, &n),
+                     BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.c.bs), BS_TLS_FAIL_VERIFY);
+    assert_contains(bs_tls_conn_error(p.c.bs),
+                    "the server requires a client certificate");
+    pair_close(&p);
+
+    /* A certificate from another CA. */
+    struct bs_tls_ctx *other =
+        client_ctx_full("a/ca.crt", "b/client.crt", "b/client.key", 0, NULL);
+    pair_open(&p, sctx, other, NULL, "localhost");
+    handshake(&p);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_VERIFY);
+    assert_contains(bs_tls_conn_error(p.s.bs),
+                    "the client's certificate is not signed by a CA in "
+                    "a/ca.crt");
+    assert_int_equal(read_wait(p.c.bs, p.fd[1], buf, sizeof buf, &n),
+                     BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.c.bs), BS_TLS_FAIL_VERIFY);
+    assert_contains(bs_tls_conn_error(p.c.bs),
+                    "the server rejected our client certificate");
+    pair_close(&p);
+
+    /* The right one. */
+    struct bs_tls_ctx *good =
+        client_ctx_full("a/ca.crt", "a/client.crt", "a/client.key", 0, NULL);
+    pair_open(&p, sctx, good, NULL, "localhost");
+    assert_handshake_ok(&p);
+    size_t ww;
+    transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], (const unsigned char *) "1\n", 2,
+             &ww);
+    char subj[128];
+    bs_tls_conn_peer_subject(p.s.bs, subj, sizeof subj);
+    assert_string_equal(subj, "CN=bitstuff-client,O=bitstuff");
+    pair_close(&p);
+
+    /* OPTIONAL lets a client without a certificate in. */
+    struct bs_tls_ctx *opt = server_ctx("a/server.crt", "a/server.key",
+                                        "a/ca.crt", BS_TLS_VERIFY_OPTIONAL, 13);
+    pair_open(&p, opt, anon, NULL, "localhost");
+    assert_handshake_ok(&p);
+    transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], (const unsigned char *) "1\n", 2,
+             &ww);
+    bs_tls_conn_peer_subject(p.s.bs, subj, sizeof subj);
+    assert_string_equal(subj, "");
+    pair_close(&p);
+
+    bs_tls_ctx_free(opt);
+    bs_tls_ctx_free(good);
+    bs_tls_ctx_free(other);
+    bs_tls_ctx_free(anon);
+    bs_tls_ctx_free(sctx);
+}
+
+static void expect_server_ctx_error(const char *crt, const char *key,
+                                    const char *ca, enum bs_tls_verify v,
+                                    int min_version, const char *sub1,
+                                    const char *sub2)
+{
+    struct bs_tls_server_config c = {crt, key, ca, v, min_version, NULL};
+    char err[256] = "";
+    assert_null(bs_tls_ctx_new_server(&c, err, sizeof err));
+    assert_contains(err, sub1);
+    assert_contains(err, sub2);
+}
+
+static void test_ctx_errors(void **state)
+{
+    (void) state;
+    expect_server_ctx_error("missing.crt", "a/server.key", NULL,
+                            BS_TLS_VERIFY_NONE, 13, "missing.crt",
+                            "No such file");
+    expect_server_ctx_error("a/server.crt", "missing.key", NULL,
+                            BS_TLS_VERIFY_NONE, 13, "missing.key",
+                            "No such file");
+    expect_server_ctx_error(
+        "a/server.crt", "b/server.key", NULL, BS_TLS_VERIFY_NONE, 13,
+        "private key b/server.key does not match", "a/server.crt");
+    expect_server_ctx_error("garbage.pem", "a/server.key", NULL,
+                            BS_TLS_VERIFY_NONE, 13, "garbage.pem",
+                            "no usable PEM certificate");
+    expect_server_ctx_error("a/server.crt", "garbage.pem", NULL,
+                            BS_TLS_VERIFY_NONE, 13, "garbage.pem",
+                            "no usable private key");
+    expect_server_ctx_error("a/server.crt", "a/server.key", "garbage.pem",
+                            BS_TLS_VERIFY_REQUIRE, 13, "CA file garbage.pem",
+                            "no usable PEM certificate");
+    expect_server_ctx_error("a/server.crt", "a/server.key", "missing-ca.crt",
+                            BS_TLS_VERIFY_REQUIRE, 13, "missing-ca.crt",
+                            "No such file");
+    expect_server_ctx_error("a/server.crt", "a/server.key", NULL,
+                            BS_TLS_VERIFY_REQUIRE, 13, "needs a CA file", "");
+    expect_server_ctx_error("a/server.crt", "a/server.key", NULL,
+                            BS_TLS_VERIFY_NONE, 11, "TLS version 11", "12");
+    expect_server_ctx_error(NULL, "a/server.key", NULL, BS_TLS_VERIFY_NONE, 13,
+                            "certificate", "");
+
+    char err[256] = "";
+    struct bs_tls_client_config cc = {"garbage.pem", NULL, NULL, 13, 0, NULL};
+    assert_null(bs_tls_ctx_new_client(&cc, err, sizeof err));
+    assert_contains(err, "CA file garbage.pem");
+    struct bs_tls_client_config mismatch = {
+        "a/ca.crt", "a/client.crt", "b/client.key", 13, 0, NULL};
+    assert_null(bs_tls_ctx_new_client(&mismatch, err, sizeof err));
+    assert_contains(err,
+                    "b/client.key does not match certificate a/client.crt");
+    struct bs_tls_client_config keyonly = {"a/ca.crt", NULL, "a/client.key",
+                                           13,         0,    NULL};
+    assert_null(bs_tls_ctx_new_client(&keyonly, err, sizeof err));
+    assert_contains(err, "without its certificate");
+    struct bs_tls_client_config badlog = {
+        "a/ca.crt", NULL, NULL, 13, 0, "no-such-dir/keys.log"};
+    assert_null(bs_tls_ctx_new_client(&badlog, err, sizeof err));
+    assert_contains(err, "no-such-dir/keys.log");
+
+    /* A checking client needs a name to check. */
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    assert_null(bs_tls_conn_new(cctx, 0, NULL, err, sizeof err));
+    assert_contains(err, "server's name is needed");
+    bs_tls_ctx_free(cctx);
+    bs_tls_ctx_free(NULL);
+}
+
+static void test_keylog(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx =
+        client_ctx_full("a/ca.crt", NULL, NULL, 0, "keys.log");
+    struct pair p;
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    pair_close(&p);
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+
+    struct stat st;
+    assert_int_equal(stat("keys.log", &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char text[4096] = "";
+    FILE *f = fopen("keys.log", "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_contains(text, "\nCLIENT_TRAFFIC_SECRET_0 ");
+    assert_contains(text, "CLIENT_HANDSHAKE_TRAFFIC_SECRET ");
+    assert_int_equal(text[n - 1], '\n');
+    unlink("keys.log");
+}
+
+static void test_eof_and_network_errors(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    char buf[64];
+    size_t n;
+
+    /* close_notify: EOF. */
+    struct pair p;
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    assert_int_equal(bs_tls_shutdown(p.c.bs), BS_TLS_OK);
+    assert_int_equal(read_wait(p.s.bs, p.fd[0], buf, sizeof buf, &n),
+                     BS_TLS_EOF);
+    assert_int_equal(n, 0);
+    pair_close(&p);
+
+    /* The peer vanishes without close_notify: a network failure. */
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    bs_tls_conn_free(p.s.bs);
+    p.s.bs = NULL;
+    shutdown(p.fd[0], SHUT_RDWR);
+    assert_int_equal(read_wait(p.c.bs, p.fd[1], buf, sizeof buf, &n),
+                     BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.c.bs), BS_TLS_FAIL_NETWORK);
+    assert_contains(bs_tls_conn_error(p.c.bs), "without close_notify");
+    pair_close(&p);
+
+    /* Not TLS at all. */
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    static const char http[] = "GET / HTTP/1.0\r\n\r\n";
+    assert_int_equal(write(p.fd[1], http, sizeof http - 1),
+                     (ssize_t) (sizeof http - 1));
+    assert_int_equal(bs_tls_handshake(p.s.bs), BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_HANDSHAKE);
+    assert_contains(bs_tls_conn_error(p.s.bs), "does not speak TLS");
+    pair_close(&p);
+
+    /* A peer that hangs up during the handshake. */
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    shutdown(p.fd[1], SHUT_WR);
+    assert_int_equal(bs_tls_handshake(p.s.bs), BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_NETWORK);
+    pair_close(&p);
+
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+}
+
+static void test_partial_writes(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct pair p;
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+
+    size_t len = 1u << 20, ww = 0;
+    unsigned char *data = malloc(len);
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++) {
+        data[i] = (unsigned char) (i * 131u + (i >> 9));
+    }
+    /* Default buffers: a write returns after a record or so. */
+    size_t shorts = transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], data, len, &ww);
+    assert_true(shorts > 0);
+
+    /* A socket buffer smaller than a record: writes block midway, and the
+     * retries (with the buffer moved) still deliver every byte in order.
+     * OpenSSL counts bytes sent by calls that returned WANT_WRITE in the
+     * next successful call. */
+    int small = 4096;
+    assert_int_equal(
+        setsockopt(p.fd[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+    assert_int_equal(
+        setsockopt(p.fd[0], SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], data, len, &ww);
+    assert_true(ww > 0);
+    transfer(p.s.bs, p.fd[0], p.c.bs, p.fd[1], data, 100000, &ww);
+    assert_int_equal(bs_tls_pending(p.s.bs), 0);
+    free(data);
+    pair_close(&p);
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+}
+
+static void test_resumption(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    SSL_CTX *raw = raw_client_ctx(0,
+                                  "\x0a"
+                                  "bitstuff/1",
+                                  11);
+    struct pair p;
+    pair_open(&p, sctx, NULL, raw, NULL);
+    assert_handshake_ok(&p);
+    assert_false(bs_tls_conn_resumed(p.s.bs));
+    /* The ticket travels after the handshake: read until data arrives. */
+    size_t n = 0;
+    assert_int_equal(bs_tls_write(p.s.bs, "x", 1, &n), BS_TLS_OK);
+    char c = 0;
+    for (int i = 0; i < 50 && SSL_read_ex(p.c.raw, &c, 1, &n) != 1; i++) {
+        struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
+        assert_true(poll(&pfd, 1, 1000) > 0);
+    }
+    assert_int_equal(c, 'x');
+    SSL_SESSION *sess = SSL_get1_session(p.c.raw);
+    assert_non_null(sess);
+    /* A connection freed without close_notify spoils its session. */
+    assert_true(SSL_shutdown(p.c.raw) >= 0);
+    pair_close(&p);
+    assert_true(SSL_SESSION_is_resumable(sess));
+
+    pair_open(&p, sctx, NULL, raw, NULL);
+    assert_int_equal(SSL_set_session(p.c.raw, sess), 1);
+    assert_handshake_ok(&p);
+    assert_true(bs_tls_conn_resumed(p.s.bs));
+    pair_close(&p);
+    SSL_SESSION_free(sess);
+    SSL_CTX_free(raw);
+    bs_tls_ctx_free(sctx);
+}
+
+/* The same through the client API, as bitstuff-bench --resume uses it. */
+static void test_client_session_api(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_session *sess = NULL;
+    struct pair p;
+    size_t n = 0;
+    char c = 0;
+
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    assert_int_equal(bs_tls_write(p.s.bs, "y", 1, &n), BS_TLS_OK);
+    for (int i = 0; i < 50 && bs_tls_read(p.c.bs, &c, 1, &n) != BS_TLS_OK; i++)
+    {
+        struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
+        assert_true(poll(&pfd, 1, 1000) > 0);
+    }
+    assert_int_equal(c, 'y');
+    sess = bs_tls_conn_get_session(p.c.bs);
+    assert_non_null(sess);
+    assert_int_equal(bs_tls_shutdown(p.c.bs), BS_TLS_OK);
+    pair_close(&p);
+
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_int_equal(bs_tls_conn_set_session(p.c.bs, sess), 0);
+    assert_handshake_ok(&p);
+    assert_true(bs_tls_conn_resumed(p.c.bs));
+    assert_true(bs_tls_conn_resumed(p.s.bs));
+    pair_close(&p);
+
+    /* without the session: a full handshake */
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    assert_false(bs_tls_conn_resumed(p.c.bs));
+    pair_close(&p);
+    bs_tls_session_free(sess);
+    bs_tls_session_free(NULL);
+    bs_tls_ctx_free(cctx);
+    bs_tls_ctx_free(sctx);
+}
+
+int main(void)
+{
+    /* Writing to a closed socketpair must give EPIPE, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handshake_echo_alpn),
+        cmocka_unit_test(test_ip_literals),
+        cmocka_unit_test(test_wrong_host),
+        cmocka_unit_test(test_wrong_ca),
+        cmocka_unit_test(test_expired_and_future),
+        cmocka_unit_test(test_alpn_none_accepted_other_refused),
+        cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_mtls),
+        cmocka_unit_test(test_ctx_errors),
+        cmocka_unit_test(test_keylog),
+        cmocka_unit_test(test_eof_and_network_errors),
+        cmocka_unit_test(test_partial_writes),
+        cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_client_session_api),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
