@@ -84,7 +84,7 @@ echo "bitstuffd (pid $server_pid) listening on 127.0.0.1:$port"
 run_client() { # expected-result, client args...
     local want=$1 out
     shift
-    echo "\$ bitstuff -c 127.0.0.1:$port $*"
+    echo "\$ bitstuff -c 127.0.0.1:$port --ca-file certs/ca.crt $*"
     if ! out=$("$client_bin" -c "127.0.0.1:$port" --ca-file certs/ca.crt \
         "$@" </dev/null); then
         printf '%s\n' "$out"

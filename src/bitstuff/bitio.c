@@ -30,7 +30,9 @@ void bs_bitio_pack(const char *text, size_t n, uint8_t *out)
 void bs_bitio_unpack(const uint8_t *in, size_t n, char *out)
 {
     for (size_t i = 0; i < n; i++) {
-        out[i] = (char) ('0' + ((in[i / 8] >> (7 - i % 8)) & 1u));
+        unsigned bit = ((unsigned) in[i / 8] >> (7u - (unsigned) (i % 8))) & 1u;
+
+        out[i] = bit != 0 ? '1' : '0';
     }
 }
 

@@ -951,7 +951,11 @@ static enum bs_cli_exit loop(struct session *s)
             in = (int) np;
             p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
         }
-        if (s->more) {
+        if (s->more || (s->tls != NULL && s->wr_want == 0 &&
+                        (s->qsent < s->qlen || s->need_last)))
+        {
+            /* data buffered in TLS, or lines taken after the last write:
+             * go round again without waiting */
             timeout = 0;
         } else if (!idle(s)) {
             timeout = s->o->timeout_ms;
