@@ -24,7 +24,7 @@ static uint64_t rng_next(uint64_t *s)
 
 static unsigned bit_at(const uint8_t *p, size_t i)
 {
-    return (p[i / 8] >> (7 - i % 8)) & 1u;
+    return ((unsigned) p[i / 8] >> (7u - (unsigned) (i % 8))) & 1u;
 }
 
 static void test_pack(void **state)
