@@ -60,7 +60,8 @@ int main(int argc, char **argv)
     struct bs_tls_ctx *ctx = NULL;
     char err[512], host[256], port[32];
     const char *out_path = NULL;
-    int in_fd = -1, out_fd = -1, rc;
+    int in_fd = -1, out_fd = -1;
+    enum bs_cli_exit rc;
 
     /* a server that goes away must give an error, not kill us */
     signal(SIGPIPE, SIG_IGN);
@@ -144,5 +145,5 @@ out:
         close(out_fd);
     }
     bs_tls_ctx_free(ctx);
-    return rc;
+    return (int) rc;
 }

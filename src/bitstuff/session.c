@@ -637,10 +637,11 @@ static enum bs_cli_exit on_end(struct session *s)
         }
         bs_bitio_drain(&s->w);
         if (!s->o->quiet) {
-            fprintf(stderr, "sent%s %llu bits\n", s->label,
+            fprintf(stderr, "sent %llu bits\n",
                     (unsigned long long) s->sent_bits);
         }
-        fprintf(stderr, "received%s %llu bits\n", s->label,
+        /* fixed wording: scripts read the exact length from it */
+        fprintf(stderr, "received %llu bits\n",
                 (unsigned long long) s->w.total);
         s->file_done = 1;
     } else {
