@@ -27,7 +27,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#define BATCH      256 /* handshakes in flight; below the listen backlog */
+#define BATCH      64 /* handshakes in flight, as from many clients */
 #define DEADLINE_S 60
 
 struct slot {
