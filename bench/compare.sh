@@ -87,8 +87,8 @@ die() {
 
 # Both ends hold over 10,000 sockets.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" -lt $((held_conns * 2 + 1000)) ]; then
-    die "'ulimit -n' is $(ulimit -n); need $((held_conns * 2 + 1000)) (run as root or raise the hard limit)"
+if [ "$(ulimit -n)" -lt $((held_conns + 500)) ]; then
+    die "'ulimit -n' is $(ulimit -n); need $((held_conns + 500)) (run as root or raise the hard limit)"
 fi
 
 bash "$root/scripts/gen-certs.sh" --out "$work/certs" >/dev/null
