@@ -42,3 +42,7 @@ bs_need_packages() {
 BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
     openssl ca-certificates)
 BS_TEST_PACKAGES=(clang libclang-rt-14-dev)
+# bench/compare.sh (nginx-light too, unless an nginx is installed).
+BS_BENCH_PACKAGES=(stunnel4 openssl iproute2 procps)
+# scripts/tls-audit.sh.
+BS_AUDIT_PACKAGES=(sslscan testssl.sh)
