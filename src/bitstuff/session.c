@@ -1067,7 +1067,10 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
     if (rc == BS_CLI_EXIT_OK) {
         rc = loop(s);
     }
-    if (rc == BS_CLI_EXIT_OK && s->tls != NULL) {
+    /* a rejected file ends the session early, but not rudely: the server
+     * would log the missing close_notify as a failure */
+    if ((rc == BS_CLI_EXIT_OK || rc == BS_CLI_EXIT_REJECTED) && s->tls != NULL)
+    {
         close_politely(s);
     }
     if (s->mode == MODE_STDIN && s->tty && s->stdin_eof) {
