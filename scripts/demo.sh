@@ -7,6 +7,10 @@
 #
 #   scripts/demo.sh              everything
 #   BS_DEMO_BUILD=DIR            build directory (default build-release)
+#   BS_DEMO_BIN=DIR              use bitstuffd and bitstuff already built in
+#                                DIR: no installation, no build (the tests)
+#   BS_DEMO_CERTS=DIR            certificate directory (default certs), made
+#                                there if it has none
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,6 +19,7 @@ cd "$root"
 . scripts/deps.sh
 
 build=${BS_DEMO_BUILD:-build-release}
+certs=${BS_DEMO_CERTS:-certs}
 example=0101111110011111001010
 stuffed=010111110100111110001010
 
@@ -39,33 +44,39 @@ fail() {
     exit 1
 }
 
-step "dependencies"
-bs_need_packages "${BS_BUILD_PACKAGES[@]}"
-echo "all installed"
+if [ -n "${BS_DEMO_BIN:-}" ]; then
+    step "using the programs built in $BS_DEMO_BIN"
+    server_bin=$BS_DEMO_BIN/bitstuffd
+    client_bin=$BS_DEMO_BIN/bitstuff
+else
+    step "dependencies"
+    bs_need_packages "${BS_BUILD_PACKAGES[@]}"
+    echo "all installed"
 
-step "build (Release) in $build"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-    >/dev/null
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" \
-    --target bitstuffd bitstuff_client >/dev/null
-server_bin=$build/bitstuffd
-client_bin=$build/bitstuff
+    step "build (Release) in $build"
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+        >/dev/null
+    cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" \
+        --target bitstuffd bitstuff_client >/dev/null
+    server_bin=$build/bitstuffd
+    client_bin=$build/bitstuff
+fi
 [ -x "$server_bin" ] || fail "the build made no $server_bin"
 [ -x "$client_bin" ] || fail "the build made no $client_bin"
 echo "built $server_bin and $client_bin"
 
 step "certificates"
-if [ -f certs/ca.crt ] && [ -f certs/server.crt ] && [ -f certs/server.key ]
-then
-    echo "using the existing certs/ (delete it to make new ones)"
+if [ -f "$certs/ca.crt" ] && [ -f "$certs/server.crt" ] &&
+    [ -f "$certs/server.key" ]; then
+    echo "using the existing $certs/ (delete it to make new ones)"
 else
-    scripts/gen-certs.sh
+    scripts/gen-certs.sh --out "$certs"
 fi
 
 step "start the server on 127.0.0.1, port chosen by the system"
 server_log=$work/server.log
-"$server_bin" --listen 127.0.0.1:0 --cert certs/server.crt \
-    --key certs/server.key </dev/null >"$server_log" 2>&1 &
+"$server_bin" --listen 127.0.0.1:0 --cert "$certs/server.crt" \
+    --key "$certs/server.key" </dev/null >"$server_log" 2>&1 &
 server_pid=$!
 port=
 for _ in $(seq 1 100); do # up to 10 s
@@ -84,8 +95,8 @@ echo "bitstuffd (pid $server_pid) listening on 127.0.0.1:$port"
 run_client() { # expected-result, client args...
     local want=$1 out
     shift
-    echo "\$ bitstuff -c 127.0.0.1:$port --ca-file certs/ca.crt $*"
-    if ! out=$("$client_bin" -c "127.0.0.1:$port" --ca-file certs/ca.crt \
+    echo "\$ bitstuff -c 127.0.0.1:$port --ca-file $certs/ca.crt $*"
+    if ! out=$("$client_bin" -c "127.0.0.1:$port" --ca-file "$certs/ca.crt" \
         "$@" </dev/null); then
         printf '%s\n' "$out"
         fail "the client failed (exit status above)"

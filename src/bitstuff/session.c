@@ -754,7 +754,8 @@ static int idle(const struct session *s)
 }
 
 /* The connection ended (EOF: close_notify) or failed. */
-static enum bs_cli_exit conn_ended(struct session *s, bs_tls_status st)
+static enum bs_cli_exit conn_ended(struct session *s, bs_tls_status st,
+                                   const char *why)
 {
     enum bs_tls_failure f =
         st == BS_TLS_EOF ? BS_TLS_FAIL_NETWORK : bs_tls_conn_failure(s->tls);
@@ -779,12 +780,31 @@ static enum bs_cli_exit conn_ended(struct session *s, bs_tls_status st)
         fprintf(stderr,
                 "error: connection to %s:%s lost with %zu message(s) "
                 "unanswered: %s\n",
-                s->t->host, s->t->port, s->qlen, bs_tls_conn_error(s->tls));
+                s->t->host, s->t->port, s->qlen,
+                why != NULL ? why : bs_tls_conn_error(s->tls));
     } else {
         fprintf(stderr, "error: the server at %s:%s refused the session: %s\n",
                 s->t->host, s->t->port, bs_tls_conn_error(s->tls));
     }
     return code;
+}
+
+/* A write failed at the network level before any reply came.  In TLS 1.3
+ * the server judges our certificate after our side of the handshake is
+ * done and closes with an alert; our first write then meets the reset of
+ * that close while the alert that says why waits unread.  Read it. */
+static enum bs_cli_exit write_failed(struct session *s)
+{
+    char why[256];
+    size_t n = 0;
+
+    snprintf(why, sizeof(why), "%s", bs_tls_conn_error(s->tls));
+    if (bs_tls_read(s->tls, s->in, sizeof(s->in), &n) == BS_TLS_ERR &&
+        bs_tls_conn_failure(s->tls) != BS_TLS_FAIL_NETWORK)
+    {
+        return conn_ended(s, BS_TLS_ERR, NULL);
+    }
+    return conn_ended(s, BS_TLS_ERR, why);
 }
 
 static enum bs_cli_exit do_write(struct session *s)
@@ -820,8 +840,13 @@ static enum bs_cli_exit do_write(struct session *s)
             s->wr_want = POLLOUT;
             return BS_CLI_EXIT_OK;
         case BS_TLS_EOF:
+            return conn_ended(s, st, NULL);
         case BS_TLS_ERR:
-            return conn_ended(s, st);
+            if (!s->got_reply &&
+                bs_tls_conn_failure(s->tls) == BS_TLS_FAIL_NETWORK) {
+                return write_failed(s);
+            }
+            return conn_ended(s, st, NULL);
         }
     }
 }
@@ -851,7 +876,7 @@ static enum bs_cli_exit do_read(struct session *s)
             return BS_CLI_EXIT_OK;
         case BS_TLS_EOF:
         case BS_TLS_ERR:
-            return conn_ended(s, st);
+            return conn_ended(s, st, NULL);
         }
     }
     s->more = 1;
@@ -1044,7 +1069,10 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
     if (rc == BS_CLI_EXIT_OK) {
         rc = loop(s);
     }
-    if (rc == BS_CLI_EXIT_OK && s->tls != NULL) {
+    /* a rejected file ends the session early, but not rudely: the server
+     * would log the missing close_notify as a failure */
+    if ((rc == BS_CLI_EXIT_OK || rc == BS_CLI_EXIT_REJECTED) && s->tls != NULL)
+    {
         close_politely(s);
     }
     if (s->mode == MODE_STDIN && s->tty && s->stdin_eof) {

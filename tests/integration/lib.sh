@@ -19,7 +19,7 @@ it_cleanup() {
     for pid in "${SERVER_PIDS[@]}"; do
         kill -KILL "$pid" 2>/dev/null || true
     done
-    rm -rf "$T"
+    [ -n "${IT_KEEP:-}" ] || rm -rf "$T"
 }
 trap it_cleanup EXIT
 
@@ -49,8 +49,9 @@ start_server() {
     SERVER_PIDS+=("$SERVER_PID")
     PORT=
     for ((i = 0; i < 100; i++)); do
+        # (the server may not have opened its log yet: not an error)
         PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-            "$T/$name.log" | head -1)
+            "$T/$name.log" 2>/dev/null | head -1) || PORT=
         [ -n "$PORT" ] && return 0
         kill -0 "$SERVER_PID" 2>/dev/null || fail "server $name exited at start"
         sleep 0.1
