@@ -68,7 +68,15 @@ echo "built $server_bin and $client_bin"
 step "certificates"
 if [ -f "$certs/ca.crt" ] && [ -f "$certs/server.crt" ] &&
     [ -f "$certs/server.key" ]; then
-    echo "using the existing $certs/ (delete it to make new ones)"
+    if openssl x509 -checkend 60 -noout -in "$certs/server.crt" >/dev/null &&
+        openssl x509 -checkend 60 -noout -in "$certs/ca.crt" >/dev/null; then
+        echo "using the existing $certs/ (delete it to make new ones)"
+    else
+        # gen-certs.sh makes short-lived certificates (30 days): a demo
+        # run a month later must not fail on them
+        echo "the certificates in $certs/ have expired: making new ones"
+        scripts/gen-certs.sh --out "$certs" --force
+    fi
 else
     scripts/gen-certs.sh --out "$certs"
 fi
