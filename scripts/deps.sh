@@ -41,4 +41,4 @@ bs_need_packages() {
 # What building and testing needs on a fresh Debian 12 machine.
 BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
     openssl ca-certificates)
-BS_TEST_PACKAGES=(clang libclang-rt-14-dev)
+BS_TEST_PACKAGES=(clang libclang-rt-14-dev python3 valgrind)
