@@ -103,12 +103,15 @@ input)
     finish srv
     # Closing without close_notify is quiet between requests; a request
     # cut short is logged once.
-    start_server eof -q --cert "$T/a/server.crt" --key "$T/a/server.key"
+    start_server eof -q --idle-timeout 1 --cert "$T/a/server.crt" \
+        --key "$T/a/server.key"
     hostile eof
     lines=$(grep -c '\[127\.0\.0\.1:' "$T/eof.log" || true)
     grep -q 'in the middle of a request' "$T/eof.log" ||
         fail "a request cut short was not logged"
     expect_eq "log lines for 4 closes without close_notify" "$lines" 1
+    hostile idle 1
+    grep -q 'idle timeout' "$T/eof.log" || fail "no 'idle timeout' log line"
     finish eof
     start_server lim -q --max-message-bits 60000 --cert "$T/a/server.crt" \
         --key "$T/a/server.key"

@@ -129,6 +129,23 @@ def case_eof(port):
     ok("3 clients closed without close_notify between requests, 1 inside a request")
 
 
+def case_idle(port, timeout_s):
+    """After a request, silence: closed at --idle-timeout, close_notify."""
+    limit = float(timeout_s)
+    s = tls_connect(port)
+    expect_lab(s, bytearray())
+    t0 = time.monotonic()
+    s.settimeout(limit + 5)
+    try:
+        d = s.recv(100)  # close_notify reads as b""
+    except socket.timeout:
+        die("idle connection still open after %.1f s" % (limit + 5))
+    t = time.monotonic() - t0
+    if d != b"" or t < limit * 0.5:
+        die("idle connection: got %r after %.2f s, want EOF after %s s" % (d, t, limit))
+    ok("idle after a request: closed with close_notify after %.2f s" % t)
+
+
 def case_plaintext(port):
     s = socket.create_connection((HOST, port), timeout=10)
     s.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n" + LAB_IN.encode() + b"\n")
