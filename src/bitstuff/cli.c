@@ -1,0 +1,442 @@
+/*
+ * cli.c - options, validation and exit codes of the bitstuff client.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_CA_FILE = 256,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_SERVERNAME,
+    OPT_MIN_TLS,
+    OPT_INSECURE,
+    OPT_TIMEOUT,
+    OPT_KEYLOG,
+    OPT_RULE,
+    OPT_IN,
+    OPT_OUT,
+    OPT_IN_BITS,
+    OPT_STUFF,
+};
+
+static const struct option long_opts[] = {
+    {"connect", required_argument, NULL, 'c'},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"servername", required_argument, NULL, OPT_SERVERNAME},
+    {"min-tls", required_argument, NULL, OPT_MIN_TLS},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"keylog-file", required_argument, NULL, OPT_KEYLOG},
+    {"stuff", no_argument, NULL, OPT_STUFF},
+    {"unstuff", no_argument, NULL, 'u'},
+    {"rule", required_argument, NULL, OPT_RULE},
+    {"in", required_argument, NULL, OPT_IN},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"in-bits", required_argument, NULL, OPT_IN_BITS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+void bs_cli_usage(FILE *f, const char *prog)
+{
+    fprintf(
+        f,
+        "Usage: %s [options] [BITS...]\n"
+        "       %s [options] --in FILE [--out FILE] [--in-bits N]\n"
+        "\n"
+        "Send messages of bits to a bitstuffd server over TLS and print what "
+        "comes back.\n"
+        "Each BITS argument is one message of the characters 0 and 1 (\"\" is "
+        "an empty\n"
+        "message).  With no BITS and no --in, each non-blank line of standard "
+        "input is a\n"
+        "message (prompt \"bits> \" on a terminal).  All messages are sent "
+        "at once\n"
+        "(pipelined); the replies come back in order.\n"
+        "\n"
+        "Operation:\n"
+        "  -u, --unstuff          unstuff instead of stuff\n"
+        "      --stuff            stuff (the default)\n"
+        "      --rule RULE        hdlc (default: a 0 after five 1s), usb "
+        "(after six 1s),\n"
+        "                         can (the complement after five equal "
+        "bits)\n"
+        "  -q, --quiet            print only the resulting bits, one line per "
+        "message\n"
+        "  -v, --verbose          report the connection (TLS version, cipher) "
+        "on stderr\n"
+        "\n"
+        "File mode (binary data of any size, streamed in bounded memory):\n"
+        "      --in FILE          send FILE's bytes as one message, most "
+        "significant bit\n"
+        "                         first (- = standard input)\n"
+        "      --out FILE         write the result's bits packed into bytes "
+        "(default -,\n"
+        "                         standard output); the last byte is padded "
+        "with 0 bits\n"
+        "      --in-bits N        send only the first N bits of FILE (default: "
+        "all)\n"
+        "  The exact length of the result is printed on stderr as "
+        "\"received N bits\";\n"
+        "  pass it as --in-bits to the next run (stuff, then unstuff with "
+        "--in-bits N,\n"
+        "  gives back the original).  If the server rejects the data, "
+        "--out FILE is\n"
+        "  removed, so an output file exists only after success.\n"
+        "\n"
+        "Connection:\n"
+        "  -c, --connect HOST:PORT  server (default %s; IPv6 as "
+        "[::1]:55000)\n"
+        "      --ca-file FILE     CA certificates to trust (default %s if "
+        "it exists,\n"
+        "                         otherwise the system store)\n"
+        "      --cert FILE        client certificate for mutual TLS\n"
+        "      --key FILE         private key of --cert (default: in the "
+        "--cert file)\n"
+        "      --servername NAME  name sent as SNI and checked in the server's "
+        "certificate\n"
+        "                         (default: the host of --connect; an IP "
+        "address is\n"
+        "                         checked against the certificate's IP "
+        "addresses)\n"
+        "      --min-tls 1.2|1.3  lowest TLS version to accept (default 1.3)\n"
+        "      --insecure         do NOT verify the server's certificate "
+        "(testing only)\n"
+        "      --timeout SECONDS  limit for connecting and for each wait on "
+        "the server\n"
+        "                         (default %d)\n"
+        "      --keylog-file FILE append TLS secrets for Wireshark "
+        "(debugging only)\n"
+        "  -h, --help             this text\n"
+        "  -V, --version          the version\n"
+        "\n"
+        "Output: for each message \"sent: BITS\" and \"received: BITS\" on "
+        "stdout (labels\n"
+        "name the operation when it is not stuff hdlc, e.g. \"sent (unstuff "
+        "hdlc): \");\n"
+        "a rejected message prints \"error: NAME at bit N: MESSAGE\" on stderr "
+        "and the\n"
+        "remaining messages are still sent.\n"
+        "\n"
+        "Exit status (the first failure decides):\n"
+        "  0  success\n"
+        "  1  usage or configuration error (bad option, bad bits, unreadable "
+        "file)\n"
+        "  2  network error (cannot resolve, connection refused, timeout)\n"
+        "  3  TLS handshake failed (version, ALPN, client certificate "
+        "refused)\n"
+        "  4  certificate verification failed (unknown CA, name mismatch, "
+        "expired)\n"
+        "  5  the server rejected a message (e.g. invalid stuffing on "
+        "unstuff)\n"
+        "  6  connection lost mid-exchange\n",
+        prog, prog, BS_CLI_DEFAULT_CONNECT, BS_CLI_DEFAULT_CA,
+        BS_CLI_DEFAULT_TIMEOUT);
+}
+
+int bs_cli_check_bits(const char *s, size_t len, size_t *bad)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '0' && s[i] != '1') {
+            *bad = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void bs_cli_trim(const char *line, size_t len, size_t *start, size_t *tlen)
+{
+    size_t a = 0, b = len;
+
+    while (a < b && (line[a] == ' ' || line[a] == '\t')) {
+        a++;
+    }
+    while (b > a &&
+           (line[b - 1] == ' ' || line[b - 1] == '\t' || line[b - 1] == '\r'))
+    {
+        b--;
+    }
+    *start = a;
+    *tlen = b - a;
+}
+
+const char *bs_cli_label(enum bs_proto_op op, enum bs_rule rule, char *buf,
+                         size_t len)
+{
+    const char *name = bs_rule_name(rule);
+
+    if (op == BS_PROTO_STUFF && rule == BS_RULE_HDLC) {
+        if (len > 0) {
+            buf[0] = '\0';
+        }
+    } else {
+        snprintf(buf, len, " (%s %s)",
+                 op == BS_PROTO_UNSTUFF ? "unstuff" : "stuff",
+                 name != NULL ? name : "?");
+    }
+    return buf;
+}
+
+enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
+                                     int during_handshake, int got_reply,
+                                     int sent_cert)
+{
+    if (during_handshake) {
+        switch (f) {
+        case BS_TLS_FAIL_NETWORK:
+            return BS_CLI_EXIT_NETWORK;
+        case BS_TLS_FAIL_VERIFY:
+            return BS_CLI_EXIT_VERIFY;
+        case BS_TLS_FAIL_NONE:
+        case BS_TLS_FAIL_HANDSHAKE:
+        case BS_TLS_FAIL_PROTOCOL:
+            return BS_CLI_EXIT_HANDSHAKE;
+        }
+        return BS_CLI_EXIT_HANDSHAKE;
+    }
+    if (!got_reply) {
+        if (f == BS_TLS_FAIL_VERIFY) {
+            return sent_cert ? BS_CLI_EXIT_VERIFY : BS_CLI_EXIT_HANDSHAKE;
+        }
+        if (f == BS_TLS_FAIL_HANDSHAKE) {
+            return BS_CLI_EXIT_HANDSHAKE;
+        }
+    }
+    return BS_CLI_EXIT_LOST;
+}
+
+int bs_cli_parse_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s == NULL || *s == '\0') {
+        return -1;
+    }
+    for (; *s != '\0'; s++) {
+        unsigned d;
+
+        if (*s < '0' || *s > '9') {
+            return -1;
+        }
+        d = (unsigned) (*s - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return -1;
+        }
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_timeout(const char *s, int *ms)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 ||
+        v > BS_CLI_MAX_TIMEOUT)
+    {
+        return -1;
+    }
+    v *= 1000.0;
+    *ms = v < 1.0 ? 1 : (int) v;
+    return 0;
+}
+
+/* One character for a message: itself if printable, else \xNN. */
+static void char_repr(char c, char *buf, size_t len)
+{
+    unsigned char u = (unsigned char) c;
+
+    if (u >= 0x20 && u < 0x7f && c != '\'') {
+        snprintf(buf, len, "'%c'", c);
+    } else {
+        snprintf(buf, len, "byte 0x%02x", u);
+    }
+}
+
+static void defaults(struct bs_cli_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->connect = BS_CLI_DEFAULT_CONNECT;
+    o->min_tls = 13;
+    o->timeout_ms = BS_CLI_DEFAULT_TIMEOUT * 1000;
+    o->op = BS_PROTO_STUFF;
+    o->rule = BS_RULE_HDLC;
+}
+
+__attribute__((format(printf, 3, 4))) static enum bs_cli_parse_result
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return BS_CLI_ERROR;
+}
+
+static enum bs_cli_parse_result check_combination(struct bs_cli_opts *o,
+                                                  char *err, size_t errlen)
+{
+    if (o->in_file == NULL) {
+        if (o->out_file != NULL) {
+            return fail(err, errlen, "--out needs --in FILE (file mode)");
+        }
+        if (o->has_in_bits) {
+            return fail(err, errlen, "--in-bits needs --in FILE (file mode)");
+        }
+    } else if (o->nbits > 0) {
+        return fail(err, errlen,
+                    "give either BITS arguments or --in FILE, not both");
+    }
+    if (o->key_file != NULL && o->cert_file == NULL) {
+        return fail(err, errlen, "--key needs --cert FILE (mutual TLS)");
+    }
+    return BS_CLI_RUN;
+}
+
+enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
+                                      struct bs_cli_opts *o, char *err,
+                                      size_t errlen)
+{
+    int c;
+
+    defaults(o);
+    if (errlen > 0) {
+        err[0] = '\0';
+    }
+    optind = 0; /* GNU: full reinitialisation, so tests can parse again */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:uqvhV", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->connect = optarg;
+            break;
+        case OPT_CA_FILE:
+            o->ca_file = optarg;
+            break;
+        case OPT_CERT:
+            o->cert_file = optarg;
+            break;
+        case OPT_KEY:
+            o->key_file = optarg;
+            break;
+        case OPT_SERVERNAME:
+            if (*optarg == '\0') {
+                return fail(err, errlen, "--servername must not be empty");
+            }
+            o->servername = optarg;
+            break;
+        case OPT_MIN_TLS:
+            if (strcmp(optarg, "1.2") == 0) {
+                o->min_tls = 12;
+            } else if (strcmp(optarg, "1.3") == 0) {
+                o->min_tls = 13;
+            } else {
+                return fail(err, errlen, "--min-tls '%s': give 1.2 or 1.3",
+                            optarg);
+            }
+            break;
+        case OPT_INSECURE:
+            o->insecure = 1;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_timeout(optarg, &o->timeout_ms) != 0) {
+                return fail(err, errlen,
+                            "--timeout '%s': give a number of seconds "
+                            "greater than 0 and at most 86400",
+                            optarg);
+            }
+            break;
+        case OPT_KEYLOG:
+            o->keylog_file = optarg;
+            break;
+        case OPT_STUFF:
+            o->op = BS_PROTO_STUFF;
+            break;
+        case 'u':
+            o->op = BS_PROTO_UNSTUFF;
+            break;
+        case OPT_RULE:
+            if (bs_rule_parse(optarg, strlen(optarg), &o->rule) != 0) {
+                return fail(err, errlen, "--rule '%s': give hdlc, usb or can",
+                            optarg);
+            }
+            break;
+        case OPT_IN:
+            o->in_file = optarg;
+            break;
+        case OPT_OUT:
+            o->out_file = optarg;
+            break;
+        case OPT_IN_BITS:
+            if (bs_cli_parse_u64(optarg, &o->in_bits) != 0) {
+                return fail(err, errlen,
+                            "--in-bits '%s': give a whole number of bits",
+                            optarg);
+            }
+            o->has_in_bits = 1;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'v':
+            o->verbose = 1;
+            break;
+        case 'h':
+            return BS_CLI_HELP;
+        case 'V':
+            return BS_CLI_VERSION;
+        case ':':
+            if (optopt != 0 && optopt < 256) {
+                snprintf(err, errlen, "option -%c needs a value", optopt);
+            } else {
+                snprintf(err, errlen, "option %s needs a value",
+                         argv[optind - 1]);
+            }
+            return BS_CLI_ERROR;
+        default:
+            if (optopt != 0 && optopt < 256) {
+                snprintf(err, errlen, "unknown option -%c (see --help)",
+                         optopt);
+            } else {
+                snprintf(err, errlen, "unknown option %s (see --help)",
+                         argv[optind - 1]);
+            }
+            return BS_CLI_ERROR;
+        }
+    }
+
+    o->bits = argv + optind;
+    o->nbits = (size_t) (argc - optind);
+    for (size_t i = 0; i < o->nbits; i++) {
+        size_t bad;
+        char what[16];
+
+        if (bs_cli_check_bits(o->bits[i], strlen(o->bits[i]), &bad) != 0) {
+            char_repr(o->bits[i][bad], what, sizeof(what));
+            snprintf(err, errlen,
+                     "message %zu: %s at offset %zu is not a bit; a message "
+                     "is made of the characters 0 and 1 only",
+                     i + 1, what, bad);
+            return BS_CLI_ERROR;
+        }
+    }
+    return check_combination(o, err, errlen);
+}

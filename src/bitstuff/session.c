@@ -1,0 +1,1076 @@
+/*
+ * session.c - the client's event loop.
+ *
+ * One non-blocking TLS connection, polled together with standard input.
+ * Requests are encoded into a bounded output buffer while replies are
+ * read and decoded, in the same loop: the server stops reading when its
+ * replies are not read (backpressure), so a client that only wrote would
+ * deadlock against it.  Memory stays bounded in every mode: arguments are
+ * already in memory, standard input is read a window of lines at a time,
+ * and files stream through fixed buffers.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bitio.h"
+#include "net.h"
+#include "proto.h"
+
+#define CHUNK_BYTES  (BS_PROTO_MAX_CHUNK_BITS / 8u)
+#define OUT_CAP      (2u * (BS_PROTO_HDR_LEN + CHUNK_BYTES))
+#define IN_CAP       (64u * 1024u)
+#define RAW_CAP      (64u * 1024u)
+#define FILE_OUT_CAP (256u * 1024u)
+/* Lines from a pipe in flight at once: enough to keep the connection
+ * busy, few enough to bound memory. */
+#define STDIN_WINDOW       256u
+#define STDIN_WINDOW_BYTES (16u * 1024u * 1024u)
+/* Reads in a row before the loop turns to writing again. */
+#define READ_BURST 16
+
+enum mode { MODE_ARGS, MODE_STDIN, MODE_FILE };
+
+struct msg {
+    char *text; /* '0'/'1' characters; NULL in file mode */
+    size_t len;
+    size_t id; /* argument or line number, for messages */
+    int owned; /* text was allocated (stdin lines) */
+};
+
+struct session {
+    const struct bs_cli_opts *o;
+    struct bs_tls_ctx *ctx;
+    const struct bs_session_target *t;
+    enum mode mode;
+    enum bs_cli_exit rc; /* the first failure */
+    char label[40];
+
+    /* connection */
+    int fd;
+    struct bs_tls_conn *tls;
+    int got_reply; /* any byte received on this connection */
+    short rd_want; /* POLLIN/POLLOUT the last read waits for */
+    short wr_want;
+    int more; /* data may be buffered: poll without waiting */
+
+    /* messages in flight: q[head .. head+qlen) in a ring; the first
+     * qsent of them are fully encoded, the next has send_pos bits out */
+    struct msg *q;
+    size_t qcap, qhead, qlen, qsent, send_pos, qbytes;
+    size_t next_arg;
+    int need_last; /* an aborted message still needs its LAST chunk */
+
+    /* standard input */
+    int tty, stdin_eof, prompted;
+    uint8_t raw[RAW_CAP];
+    size_t raw_off, raw_len;
+    char *line;
+    size_t line_len, line_cap, lineno;
+    int line_skip; /* discarding the rest of an overlong line */
+
+    /* encoded requests not yet written */
+    uint8_t out[OUT_CAP];
+    size_t out_off, out_len;
+
+    /* replies */
+    uint8_t in[IN_CAP];
+    struct bs_proto_decoder dec;
+    int reply_open;
+    char *reply; /* text modes: the open reply's bits */
+    size_t reply_len, reply_cap;
+
+    /* file mode */
+    int in_fd, out_fd;
+    const char *out_path;
+    uint64_t in_left, sent_bits;
+    int in_first, in_done, file_done;
+    uint8_t *fout;
+    struct bs_bitio_writer w;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_rc(struct session *s, enum bs_cli_exit rc)
+{
+    if (s->rc == BS_CLI_EXIT_OK) {
+        s->rc = rc;
+    }
+}
+
+static struct msg *q_at(struct session *s, size_t i)
+{
+    return &s->q[(s->qhead + i) % s->qcap];
+}
+
+static void q_pop(struct session *s)
+{
+    struct msg *m = q_at(s, 0);
+
+    if (m->owned) {
+        free(m->text);
+    }
+    s->qbytes -= m->len;
+    memset(m, 0, sizeof(*m));
+    s->qhead = (s->qhead + 1) % s->qcap;
+    s->qlen--;
+    if (s->qsent > 0) {
+        s->qsent--;
+    } else if (s->mode != MODE_FILE) {
+        /* answered before we sent all of it (an error reply): the server
+         * discards the rest up to LAST, so end it with an empty LAST */
+        s->send_pos = 0;
+        s->need_last = 1;
+    }
+}
+
+/* Has the oldest message in flight begun to go out (can it have a
+ * reply)? */
+static int head_started(const struct session *s)
+{
+    if (s->qlen == 0) {
+        return 0;
+    }
+    if (s->mode == MODE_FILE) {
+        return !s->in_first || s->in_done;
+    }
+    return s->qsent > 0 || s->send_pos > 0;
+}
+
+static void disconnect(struct session *s)
+{
+    bs_tls_conn_free(s->tls);
+    s->tls = NULL;
+    if (s->fd >= 0) {
+        close(s->fd);
+    }
+    s->fd = -1;
+}
+
+/* Wait for fd within the deadline; returns 1 ready, 0 timeout, -1 error. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = events};
+        int64_t left = deadline - now_ms();
+        int n;
+
+        if (left <= 0) {
+            return 0;
+        }
+        n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int) left);
+        if (n > 0) {
+            return 1;
+        }
+        if (n == 0) {
+            return 0;
+        }
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+}
+
+static enum bs_cli_exit do_connect(struct session *s)
+{
+    const struct bs_session_target *t = s->t;
+    char err[512];
+    int64_t deadline;
+    int rc;
+
+    rc = bs_net_connect(t->host, t->port, s->o->timeout_ms, &s->fd, err,
+                        sizeof(err));
+    if (rc < 0) {
+        s->fd = -1;
+        fprintf(stderr, "error: %s\n", err);
+        return BS_CLI_EXIT_NETWORK;
+    }
+    rc = bs_net_set_nonblock(s->fd, 1);
+    if (rc < 0) {
+        fprintf(stderr, "error: cannot make the socket non-blocking: %s\n",
+                strerror(-rc));
+        disconnect(s);
+        return BS_CLI_EXIT_NETWORK;
+    }
+    s->tls = bs_tls_conn_new(s->ctx, s->fd, t->servername, err, sizeof(err));
+    if (s->tls == NULL) {
+        fprintf(stderr, "error: %s\n", err);
+        disconnect(s);
+        return BS_CLI_EXIT_USAGE;
+    }
+
+    deadline = now_ms() + s->o->timeout_ms;
+    for (;;) {
+        bs_tls_status st = bs_tls_handshake(s->tls);
+        short ev;
+        int w;
+
+        if (st == BS_TLS_OK) {
+            break;
+        }
+        if (st != BS_TLS_WANT_READ && st != BS_TLS_WANT_WRITE) {
+            enum bs_cli_exit code = bs_cli_exit_for_tls(
+                st == BS_TLS_EOF ? BS_TLS_FAIL_NETWORK
+                                 : bs_tls_conn_failure(s->tls),
+                1, 0, s->o->cert_file != NULL);
+
+            fprintf(stderr, "error: TLS handshake with %s:%s failed: %s\n",
+                    t->host, t->port,
+                    st == BS_TLS_EOF ? "the server closed the connection"
+                                     : bs_tls_conn_error(s->tls));
+            disconnect(s);
+            return code;
+        }
+        ev = st == BS_TLS_WANT_READ ? POLLIN : POLLOUT;
+        w = wait_fd(s->fd, ev, deadline);
+        if (w <= 0) {
+            fprintf(stderr,
+                    "error: TLS handshake with %s:%s timed out after %d ms "
+                    "(--timeout); is it a bitstuffd TLS port?\n",
+                    t->host, t->port, s->o->timeout_ms);
+            disconnect(s);
+            return BS_CLI_EXIT_NETWORK;
+        }
+    }
+    if (s->o->verbose) {
+        fprintf(stderr, "connected to %s:%s (%s, %s%s)\n", t->host, t->port,
+                bs_tls_conn_version(s->tls), bs_tls_conn_cipher(s->tls),
+                bs_tls_conn_resumed(s->tls) ? ", resumed" : "");
+    }
+    s->got_reply = 0;
+    s->rd_want = 0;
+    s->wr_want = 0;
+    bs_proto_decoder_init(&s->dec, BS_PROTO_ROLE_CLIENT, NULL);
+    return BS_CLI_EXIT_OK;
+}
+
+/* ---- input: where messages come from ---- */
+
+static int q_push(struct session *s, char *text, size_t len, size_t id,
+                  int owned)
+{
+    struct msg *m;
+
+    if (s->qlen == s->qcap) {
+        return -1;
+    }
+    m = q_at(s, s->qlen);
+    m->text = text;
+    m->len = len;
+    m->id = id;
+    m->owned = owned;
+    s->qlen++;
+    s->qbytes += len;
+    return 0;
+}
+
+static int window_open(const struct session *s)
+{
+    if (s->qlen == s->qcap) {
+        return 0;
+    }
+    return s->qlen == 0 || s->qbytes < STDIN_WINDOW_BYTES;
+}
+
+static void take_line(struct session *s)
+{
+    size_t start, len, bad;
+    char *text;
+
+    s->lineno++;
+    bs_cli_trim(s->line, s->line_len, &start, &len);
+    s->line_len = 0;
+    if (len == 0) {
+        return;
+    }
+    if (bs_cli_check_bits(s->line + start, len, &bad) != 0) {
+        unsigned char c = (unsigned char) s->line[start + bad];
+
+        if (c >= 0x20 && c < 0x7f) {
+            fprintf(stderr,
+                    "error: line %zu: '%c' at offset %zu is not a bit; "
+                    "type only 0s and 1s (line skipped)\n",
+                    s->lineno, c, bad);
+        } else {
+            fprintf(stderr,
+                    "error: line %zu: byte 0x%02x at offset %zu is not a "
+                    "bit; type only 0s and 1s (line skipped)\n",
+                    s->lineno, c, bad);
+        }
+        set_rc(s, BS_CLI_EXIT_USAGE);
+        return;
+    }
+    text = malloc(len + 1);
+    if (text == NULL) {
+        fprintf(stderr, "error: out of memory for line %zu\n", s->lineno);
+        set_rc(s, BS_CLI_EXIT_USAGE);
+        return;
+    }
+    memcpy(text, s->line + start, len);
+    text[len] = '\0';
+    (void) q_push(s, text, len, s->lineno, 1); /* window_open() checked */
+}
+
+/* Split what was read from stdin into lines, while the window allows. */
+static void split_lines(struct session *s)
+{
+    while (s->raw_off < s->raw_len && window_open(s)) {
+        char c = (char) s->raw[s->raw_off++];
+
+        if (c == '\n') {
+            if (s->line_skip) {
+                s->line_skip = 0;
+                s->lineno++;
+                s->line_len = 0;
+            } else {
+                take_line(s);
+            }
+            s->prompted = 0;
+            continue;
+        }
+        if (s->line_skip) {
+            continue;
+        }
+        if (s->line_len == BS_CLI_MAX_LINE) {
+            fprintf(stderr,
+                    "error: line %zu is longer than %u characters (line "
+                    "skipped); send large data with --in FILE\n",
+                    s->lineno + 1, BS_CLI_MAX_LINE);
+            set_rc(s, BS_CLI_EXIT_USAGE);
+            s->line_skip = 1;
+            continue;
+        }
+        if (s->line_len == s->line_cap) {
+            size_t cap = s->line_cap == 0 ? 256 : s->line_cap * 2;
+            char *p;
+
+            if (cap > BS_CLI_MAX_LINE) {
+                cap = BS_CLI_MAX_LINE;
+            }
+            p = realloc(s->line, cap);
+            if (p == NULL) {
+                fprintf(stderr, "error: out of memory reading line %zu\n",
+                        s->lineno + 1);
+                set_rc(s, BS_CLI_EXIT_USAGE);
+                s->line_skip = 1;
+                continue;
+            }
+            s->line = p;
+            s->line_cap = cap;
+        }
+        s->line[s->line_len++] = c;
+    }
+    if (s->stdin_eof && s->raw_off == s->raw_len && window_open(s)) {
+        /* a last line without LF */
+        if (s->line_len > 0 && !s->line_skip) {
+            take_line(s);
+        }
+        s->line_len = 0;
+        s->line_skip = 0;
+    }
+}
+
+static enum bs_cli_exit read_stdin(struct session *s)
+{
+    ssize_t n = read(0, s->raw, sizeof(s->raw));
+
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) {
+            return BS_CLI_EXIT_OK;
+        }
+        fprintf(stderr, "error: cannot read standard input: %s\n",
+                strerror(errno));
+        return BS_CLI_EXIT_USAGE;
+    }
+    s->raw_off = 0;
+    s->raw_len = (size_t) n;
+    if (n == 0) {
+        s->stdin_eof = 1;
+    }
+    split_lines(s);
+    return BS_CLI_EXIT_OK;
+}
+
+static int source_done(const struct session *s)
+{
+    switch (s->mode) {
+    case MODE_ARGS:
+        return s->next_arg == s->o->nbits;
+    case MODE_STDIN:
+        return s->stdin_eof && s->raw_off == s->raw_len && s->line_len == 0;
+    case MODE_FILE:
+        return s->in_done;
+    }
+    return 1;
+}
+
+/* ---- output: encoding requests ---- */
+
+/* Room for n more bytes at the end of out, compacting if that helps. */
+static int out_room(struct session *s, size_t n)
+{
+    if (OUT_CAP - s->out_len >= n) {
+        return 1;
+    }
+    if (s->out_off > 0) {
+        memmove(s->out, s->out + s->out_off, s->out_len - s->out_off);
+        s->out_len -= s->out_off;
+        s->out_off = 0;
+    }
+    return OUT_CAP - s->out_len >= n;
+}
+
+static void put_header(struct session *s, unsigned flags, uint32_t bits)
+{
+    size_t n = bs_proto_put_header(s->out + s->out_len, OUT_CAP - s->out_len,
+                                   BS_PROTO_TYPE_MSG, flags, s->o->op,
+                                   s->o->rule, bits);
+
+    s->out_len += n;
+}
+
+static void fill_text(struct session *s)
+{
+    if (s->need_last) {
+        if (!out_room(s, BS_PROTO_HDR_LEN)) {
+            return;
+        }
+        put_header(s, BS_PROTO_FLAG_LAST, 0);
+        s->need_last = 0;
+    }
+    while (s->qsent < s->qlen) {
+        struct msg *m = q_at(s, s->qsent);
+        size_t chunk = m->len - s->send_pos;
+        unsigned flags = 0;
+
+        if (chunk > BS_PROTO_MAX_CHUNK_BITS) {
+            chunk = BS_PROTO_MAX_CHUNK_BITS;
+        }
+        if (!out_room(s, BS_PROTO_HDR_LEN + bs_bytes_for_bits(chunk))) {
+            return;
+        }
+        if (s->send_pos == 0) {
+            flags |= BS_PROTO_FLAG_FIRST;
+        }
+        if (s->send_pos + chunk == m->len) {
+            flags |= BS_PROTO_FLAG_LAST;
+        }
+        put_header(s, flags, (uint32_t) chunk);
+        bs_bitio_pack(m->text + s->send_pos, chunk, s->out + s->out_len);
+        s->out_len += bs_bytes_for_bits(chunk);
+        s->send_pos += chunk;
+        if (flags & BS_PROTO_FLAG_LAST) {
+            s->qsent++;
+            s->send_pos = 0;
+        }
+    }
+}
+
+static enum bs_cli_exit fill_file(struct session *s)
+{
+    while (!s->in_done && out_room(s, BS_PROTO_HDR_LEN + CHUNK_BYTES)) {
+        uint8_t *payload = s->out + s->out_len + BS_PROTO_HDR_LEN;
+        size_t want = CHUNK_BYTES;
+        uint64_t bits;
+        unsigned flags = s->in_first ? BS_PROTO_FLAG_FIRST : 0;
+        ssize_t n = 0;
+
+        if (s->o->has_in_bits && s->in_left / 8 < want) {
+            want = (size_t) bs_bytes_for_bits((size_t) s->in_left);
+        }
+        if (want > 0) {
+            n = read(s->in_fd, payload, want);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                fprintf(stderr, "error: cannot read %s: %s\n", s->o->in_file,
+                        strerror(errno));
+                return BS_CLI_EXIT_USAGE;
+            }
+        }
+        if (n == 0) {
+            if (s->o->has_in_bits && s->in_left > 0) {
+                fprintf(stderr,
+                        "error: %s holds only %llu bits, fewer than "
+                        "--in-bits %llu\n",
+                        s->o->in_file, (unsigned long long) s->sent_bits,
+                        (unsigned long long) s->o->in_bits);
+                return BS_CLI_EXIT_USAGE;
+            }
+            /* the end: an empty chunk carries LAST */
+            put_header(s, flags | BS_PROTO_FLAG_LAST, 0);
+            s->in_done = 1;
+            break;
+        }
+        bits = (uint64_t) n * 8u;
+        if (s->o->has_in_bits) {
+            if (bits > s->in_left) {
+                bits = s->in_left;
+            }
+            s->in_left -= bits;
+            if (s->in_left == 0) {
+                flags |= BS_PROTO_FLAG_LAST;
+                s->in_done = 1;
+            }
+        }
+        bs_bitio_mask_tail(payload, (size_t) bits);
+        put_header(s, flags, (uint32_t) bits);
+        s->out_len += bs_bytes_for_bits((size_t) bits);
+        s->sent_bits += bits;
+        s->in_first = 0;
+    }
+    return BS_CLI_EXIT_OK;
+}
+
+/* ---- replies ---- */
+
+static enum bs_cli_exit write_all(struct session *s, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(s->out_fd, p, n);
+
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fprintf(stderr, "error: cannot write %s: %s\n",
+                    s->o->out_file != NULL ? s->o->out_file : "standard output",
+                    strerror(errno));
+            return BS_CLI_EXIT_USAGE;
+        }
+        p += w;
+        n -= (size_t) w;
+    }
+    return BS_CLI_EXIT_OK;
+}
+
+static enum bs_cli_exit protocol_error(struct session *s, const char *what)
+{
+    fprintf(stderr,
+            "error: the server at %s:%s sent a malformed reply (%s); "
+            "is it a bitstuff/1 server of a compatible version?\n",
+            s->t->host, s->t->port, what);
+    return BS_CLI_EXIT_LOST;
+}
+
+static enum bs_cli_exit on_data(struct session *s, const uint8_t *data,
+                                size_t nbits)
+{
+    if (s->mode == MODE_FILE) {
+        if (s->w.cap - s->w.len < bs_bitio_append_room(nbits)) {
+            enum bs_cli_exit rc = write_all(s, s->fout, s->w.len);
+
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+            bs_bitio_drain(&s->w);
+        }
+        if (bs_bitio_append(&s->w, data, nbits) != 0) {
+            return protocol_error(s, "a reply chunk larger than 64 KiB");
+        }
+        return BS_CLI_EXIT_OK;
+    } else {
+        const struct msg *m = q_at(s, 0);
+        size_t limit = bs_max_stuffed_bits(s->o->rule, m->len);
+
+        if (nbits > limit || s->reply_len > limit - nbits) {
+            return protocol_error(s, "more bits than the message can give");
+        }
+        if (s->reply_len + nbits > s->reply_cap) {
+            size_t cap = s->reply_cap == 0 ? 256 : s->reply_cap;
+            char *p;
+
+            while (cap < s->reply_len + nbits) {
+                cap = cap > limit / 2 ? limit : cap * 2;
+            }
+            p = realloc(s->reply, cap);
+            if (p == NULL) {
+                fprintf(stderr, "error: out of memory for a reply\n");
+                return BS_CLI_EXIT_USAGE;
+            }
+            s->reply = p;
+            s->reply_cap = cap;
+        }
+        bs_bitio_unpack(data, nbits, s->reply + s->reply_len);
+        s->reply_len += nbits;
+        return BS_CLI_EXIT_OK;
+    }
+}
+
+static void put_text(const char *p, size_t n)
+{
+    if (n > 0) {
+        fwrite(p, 1, n, stdout);
+    }
+}
+
+static enum bs_cli_exit on_end(struct session *s)
+{
+    if (s->mode == MODE_FILE) {
+        enum bs_cli_exit rc;
+
+        if (bs_bitio_finish(&s->w) != 0) {
+            rc = write_all(s, s->fout, s->w.len);
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+            bs_bitio_drain(&s->w);
+            (void) bs_bitio_finish(&s->w);
+        }
+        rc = write_all(s, s->fout, s->w.len);
+        if (rc != BS_CLI_EXIT_OK) {
+            return rc;
+        }
+        bs_bitio_drain(&s->w);
+        if (!s->o->quiet) {
+            fprintf(stderr, "sent %llu bits\n",
+                    (unsigned long long) s->sent_bits);
+        }
+        /* fixed wording: scripts read the exact length from it */
+        fprintf(stderr, "received %llu bits\n",
+                (unsigned long long) s->w.total);
+        s->file_done = 1;
+    } else {
+        const struct msg *m = q_at(s, 0);
+
+        if (!s->o->quiet) {
+            printf("sent%s: ", s->label);
+            put_text(m->text, m->len);
+            printf("\nreceived%s: ", s->label);
+        }
+        put_text(s->reply, s->reply_len);
+        fputc('\n', stdout);
+        if (s->tty) {
+            fflush(stdout);
+        }
+    }
+    s->reply_len = 0;
+    q_pop(s);
+    return BS_CLI_EXIT_OK;
+}
+
+static void on_error(struct session *s, const struct bs_proto_event *ev)
+{
+    const char *name = bs_proto_code_name(ev->code);
+
+    if (s->mode != MODE_FILE && !s->o->quiet) {
+        const struct msg *m = q_at(s, 0);
+
+        printf("sent%s: ", s->label);
+        put_text(m->text, m->len);
+        fputc('\n', stdout);
+    }
+    fflush(stdout);
+    if (ev->offset != BS_PROTO_NO_OFFSET) {
+        fprintf(stderr, "error: %s at bit %llu: %s\n", name,
+                (unsigned long long) ev->offset, ev->message);
+    } else {
+        fprintf(stderr, "error: %s: %s\n", name, ev->message);
+    }
+    set_rc(s, BS_CLI_EXIT_REJECTED);
+    s->reply_len = 0;
+    q_pop(s);
+}
+
+static enum bs_cli_exit handle_bytes(struct session *s, const uint8_t *in,
+                                     size_t n)
+{
+    size_t off = 0;
+
+    /* until EV_NONE, even when every byte is consumed: the decoder may
+     * still hold an event (END after the last DATA) */
+    for (;;) {
+        struct bs_proto_event ev;
+        enum bs_cli_exit rc = BS_CLI_EXIT_OK;
+
+        off += bs_proto_decode(&s->dec, in + off, n - off, &ev);
+        if (ev.type == BS_PROTO_EV_NONE) {
+            break;
+        }
+        if (ev.type == BS_PROTO_EV_FATAL) {
+            return protocol_error(s, ev.message);
+        }
+        /* every other event belongs to the oldest message sent */
+        if (!head_started(s)) {
+            if (ev.type == BS_PROTO_EV_ERROR) {
+                fprintf(stderr, "error: the server sent %s: %s\n",
+                        bs_proto_code_name(ev.code), ev.message);
+                return BS_CLI_EXIT_LOST;
+            }
+            return protocol_error(s, "a reply to no request");
+        }
+        switch (ev.type) {
+        case BS_PROTO_EV_BEGIN:
+            s->reply_open = 1;
+            s->reply_len = 0;
+            break;
+        case BS_PROTO_EV_DATA:
+            rc = on_data(s, ev.data, ev.nbits);
+            break;
+        case BS_PROTO_EV_END:
+            s->reply_open = 0;
+            rc = on_end(s);
+            break;
+        case BS_PROTO_EV_ERROR:
+            s->reply_open = 0;
+            on_error(s, &ev);
+            if (s->mode == MODE_FILE) {
+                return BS_CLI_EXIT_REJECTED;
+            }
+            break;
+        case BS_PROTO_EV_NONE:
+        case BS_PROTO_EV_FATAL:
+            break;
+        }
+        if (rc != BS_CLI_EXIT_OK) {
+            return rc;
+        }
+    }
+    return BS_CLI_EXIT_OK;
+}
+
+/* ---- the connection ---- */
+
+static int idle(const struct session *s)
+{
+    return s->qlen == 0 && !s->reply_open && s->out_len == s->out_off &&
+           s->mode != MODE_FILE;
+}
+
+/* The connection ended (EOF: close_notify) or failed. */
+static enum bs_cli_exit conn_ended(struct session *s, bs_tls_status st)
+{
+    enum bs_tls_failure f =
+        st == BS_TLS_EOF ? BS_TLS_FAIL_NETWORK : bs_tls_conn_failure(s->tls);
+    enum bs_cli_exit code =
+        bs_cli_exit_for_tls(f, 0, s->got_reply, s->o->cert_file != NULL);
+
+    if (idle(s) && code == BS_CLI_EXIT_LOST) {
+        /* e.g. the server's idle timeout while a user thinks: connect
+         * again when the next line comes */
+        if (s->o->verbose) {
+            fprintf(stderr, "the server closed the idle connection\n");
+        }
+        disconnect(s);
+        return BS_CLI_EXIT_OK;
+    }
+    if (st == BS_TLS_EOF) {
+        fprintf(stderr,
+                "error: the server at %s:%s closed the connection with %zu "
+                "message(s) unanswered\n",
+                s->t->host, s->t->port, s->qlen);
+    } else if (code == BS_CLI_EXIT_LOST) {
+        fprintf(stderr,
+                "error: connection to %s:%s lost with %zu message(s) "
+                "unanswered: %s\n",
+                s->t->host, s->t->port, s->qlen, bs_tls_conn_error(s->tls));
+    } else {
+        fprintf(stderr, "error: the server at %s:%s refused the session: %s\n",
+                s->t->host, s->t->port, bs_tls_conn_error(s->tls));
+    }
+    return code;
+}
+
+static enum bs_cli_exit do_write(struct session *s)
+{
+    s->wr_want = 0;
+    for (;;) {
+        bs_tls_status st;
+        size_t n = 0;
+        enum bs_cli_exit rc;
+
+        if (s->mode == MODE_FILE) {
+            rc = fill_file(s);
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+        } else {
+            fill_text(s);
+        }
+        if (s->out_off == s->out_len) {
+            s->out_off = s->out_len = 0;
+            return BS_CLI_EXIT_OK;
+        }
+        st = bs_tls_write(s->tls, s->out + s->out_off, s->out_len - s->out_off,
+                          &n);
+        switch (st) {
+        case BS_TLS_OK:
+            s->out_off += n;
+            break;
+        case BS_TLS_WANT_READ:
+            s->wr_want = POLLIN;
+            return BS_CLI_EXIT_OK;
+        case BS_TLS_WANT_WRITE:
+            s->wr_want = POLLOUT;
+            return BS_CLI_EXIT_OK;
+        case BS_TLS_EOF:
+        case BS_TLS_ERR:
+            return conn_ended(s, st);
+        }
+    }
+}
+
+static enum bs_cli_exit do_read(struct session *s)
+{
+    s->rd_want = 0;
+    s->more = 0;
+    for (int i = 0; i < READ_BURST; i++) {
+        size_t n = 0;
+        bs_tls_status st = bs_tls_read(s->tls, s->in, sizeof(s->in), &n);
+        enum bs_cli_exit rc;
+
+        switch (st) {
+        case BS_TLS_OK:
+            s->got_reply = 1;
+            rc = handle_bytes(s, s->in, n);
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+            break;
+        case BS_TLS_WANT_READ:
+            s->rd_want = POLLIN;
+            return BS_CLI_EXIT_OK;
+        case BS_TLS_WANT_WRITE:
+            s->rd_want = POLLOUT;
+            return BS_CLI_EXIT_OK;
+        case BS_TLS_EOF:
+        case BS_TLS_ERR:
+            return conn_ended(s, st);
+        }
+    }
+    s->more = 1;
+    return BS_CLI_EXIT_OK;
+}
+
+static void close_politely(struct session *s)
+{
+    int64_t deadline = now_ms() + s->o->timeout_ms;
+
+    for (;;) {
+        bs_tls_status st = bs_tls_shutdown(s->tls);
+
+        if (st != BS_TLS_WANT_READ && st != BS_TLS_WANT_WRITE) {
+            break;
+        }
+        if (wait_fd(s->fd, st == BS_TLS_WANT_READ ? POLLIN : POLLOUT,
+                    deadline) <= 0) {
+            break;
+        }
+    }
+    disconnect(s);
+}
+
+static void prompt(struct session *s)
+{
+    if (s->tty && !s->prompted && s->qlen == 0 && s->line_len == 0 &&
+        !s->stdin_eof) {
+        fflush(stdout);
+        fputs("bits> ", stderr);
+        fflush(stderr);
+        s->prompted = 1;
+    }
+}
+
+static int finished(const struct session *s)
+{
+    if (s->mode == MODE_FILE) {
+        return s->file_done;
+    }
+    return source_done(s) && s->qlen == 0;
+}
+
+static enum bs_cli_exit loop(struct session *s)
+{
+    enum bs_cli_exit rc;
+
+    for (;;) {
+        struct pollfd p[2];
+        nfds_t np = 0;
+        int in = -1, timeout, n;
+
+        if (s->mode == MODE_ARGS) {
+            while (s->next_arg < s->o->nbits) {
+                char *b = s->o->bits[s->next_arg];
+
+                (void) q_push(s, b, strlen(b), s->next_arg + 1, 0);
+                s->next_arg++;
+            }
+        } else if (s->mode == MODE_STDIN) {
+            split_lines(s);
+        }
+        if (finished(s)) {
+            return BS_CLI_EXIT_OK;
+        }
+        if (s->tls == NULL && !idle(s)) {
+            rc = do_connect(s);
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+        }
+        if (s->tls != NULL) {
+            rc = do_write(s);
+            if (rc == BS_CLI_EXIT_OK && s->tls != NULL) {
+                rc = do_read(s);
+            }
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+        }
+        if (s->mode == MODE_STDIN) {
+            split_lines(s);
+        }
+        if (finished(s)) {
+            return BS_CLI_EXIT_OK;
+        }
+
+        if (s->tls != NULL) {
+            short ev = (short) (s->rd_want | s->wr_want);
+
+            p[np++] = (struct pollfd){.fd = s->fd, .events = ev};
+        }
+        if (s->mode == MODE_STDIN && !s->stdin_eof &&
+            s->raw_off == s->raw_len && window_open(s))
+        {
+            prompt(s);
+            if (s->qlen == 0) {
+                fflush(stdout);
+            }
+            in = (int) np;
+            p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
+        }
+        if (s->more || (s->tls != NULL && s->wr_want == 0 &&
+                        (s->qsent < s->qlen || s->need_last)))
+        {
+            /* data buffered in TLS, or lines taken after the last write:
+             * go round again without waiting */
+            timeout = 0;
+        } else if (!idle(s)) {
+            timeout = s->o->timeout_ms;
+        } else {
+            timeout = -1;
+        }
+        if (np == 0) {
+            continue;
+        }
+        n = poll(p, np, timeout);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fprintf(stderr, "error: poll: %s\n", strerror(errno));
+            return BS_CLI_EXIT_NETWORK;
+        }
+        if (n == 0 && timeout > 0) {
+            fprintf(stderr,
+                    "error: no answer from %s:%s within %d ms (--timeout) "
+                    "with %zu message(s) unanswered\n",
+                    s->t->host, s->t->port, timeout, s->qlen);
+            return BS_CLI_EXIT_NETWORK;
+        }
+        if (in >= 0 && (p[in].revents & (POLLIN | POLLHUP | POLLERR))) {
+            rc = read_stdin(s);
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+        }
+    }
+}
+
+enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
+                                struct bs_tls_ctx *ctx,
+                                const struct bs_session_target *t, int in_fd,
+                                int out_fd, const char *out_path)
+{
+    struct session *s = calloc(1, sizeof(*s));
+    enum bs_cli_exit rc;
+
+    if (s == NULL) {
+        fprintf(stderr, "error: out of memory\n");
+        return BS_CLI_EXIT_USAGE;
+    }
+    s->o = o;
+    s->ctx = ctx;
+    s->t = t;
+    s->fd = -1;
+    s->in_fd = in_fd;
+    s->out_fd = out_fd;
+    s->out_path = out_path;
+    s->in_first = 1;
+    s->in_left = o->in_bits;
+    bs_cli_label(o->op, o->rule, s->label, sizeof(s->label));
+    if (o->in_file != NULL) {
+        s->mode = MODE_FILE;
+        s->qcap = 1;
+    } else if (o->nbits > 0) {
+        s->mode = MODE_ARGS;
+        s->qcap = o->nbits;
+    } else {
+        s->mode = MODE_STDIN;
+        s->tty = isatty(0);
+        s->qcap = s->tty ? 1 : STDIN_WINDOW;
+    }
+    s->q = calloc(s->qcap, sizeof(*s->q));
+    if (s->mode == MODE_FILE) {
+        s->fout = malloc(FILE_OUT_CAP);
+        bs_bitio_writer_init(&s->w, s->fout, FILE_OUT_CAP);
+    }
+    if (s->q == NULL || (s->mode == MODE_FILE && s->fout == NULL)) {
+        fprintf(stderr, "error: out of memory\n");
+        rc = BS_CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (s->mode == MODE_FILE) {
+        /* the one message of file mode */
+        (void) q_push(s, NULL, 0, 1, 0);
+    }
+
+    rc = do_connect(s);
+    if (rc == BS_CLI_EXIT_OK) {
+        rc = loop(s);
+    }
+    if (rc == BS_CLI_EXIT_OK && s->tls != NULL) {
+        close_politely(s);
+    }
+    if (s->mode == MODE_STDIN && s->tty && s->stdin_eof) {
+        fputc('\n', stderr);
+    }
+
+out:
+    fflush(stdout);
+    if (s->mode == MODE_FILE && (rc != BS_CLI_EXIT_OK || !s->file_done) &&
+        out_path != NULL)
+    {
+        if (unlink(out_path) == 0) {
+            fprintf(stderr, "removed the incomplete output file %s\n",
+                    out_path);
+        }
+    }
+    if (rc == BS_CLI_EXIT_OK) {
+        rc = s->rc;
+    }
+    disconnect(s);
+    while (s->qlen > 0) {
+        s->qsent = s->qlen;
+        q_pop(s);
+    }
+    free(s->q);
+    free(s->fout);
+    free(s->line);
+    free(s->reply);
+    free(s);
+    return rc;
+}

@@ -1,0 +1,355 @@
+/*
+ * test_cli.c - the client's command line: options and their checks,
+ * message validation, line trimming, labels and the exit-code mapping.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+
+#define MAXARGS 32
+
+/* Parse a NULL-terminated list of arguments (after the program name). */
+static enum bs_cli_parse_result parse(struct bs_cli_opts *o, char *err,
+                                      size_t errlen, const char *first, ...)
+{
+    static char storage[MAXARGS][128];
+    char *argv[MAXARGS + 2];
+    int argc = 0;
+    va_list ap;
+    const char *a = first;
+
+    argv[argc++] = (char *) (uintptr_t) "bitstuff";
+    va_start(ap, first);
+    while (a != NULL && argc <= MAXARGS) {
+        snprintf(storage[argc - 1], sizeof(storage[0]), "%s", a);
+        argv[argc] = storage[argc - 1];
+        argc++;
+        a = va_arg(ap, const char *);
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+    return bs_cli_parse(argc, argv, o, err, errlen);
+}
+
+static void test_defaults(void **state)
+{
+    struct bs_cli_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(parse(&o, err, sizeof(err), NULL), BS_CLI_RUN);
+    assert_string_equal(o.connect, "localhost:55000");
+    assert_null(o.ca_file);
+    assert_null(o.servername);
+    assert_int_equal(o.min_tls, 13);
+    assert_int_equal(o.timeout_ms, 10000);
+    assert_int_equal(o.op, BS_PROTO_STUFF);
+    assert_int_equal(o.rule, BS_RULE_HDLC);
+    assert_int_equal(o.insecure, 0);
+    assert_int_equal(o.quiet, 0);
+    assert_int_equal(o.nbits, 0);
+    assert_null(o.in_file);
+}
+
+static void test_messages(void **state)
+{
+    struct bs_cli_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(
+        parse(&o, err, sizeof(err), "0101111110011111001010", "", "1", NULL),
+        BS_CLI_RUN);
+    assert_int_equal(o.nbits, 3);
+    assert_string_equal(o.bits[0], "0101111110011111001010");
+    assert_string_equal(o.bits[1], "");
+    assert_string_equal(o.bits[2], "1");
+}
+
+static void test_bad_message_named(void **state)
+{
+    struct bs_cli_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(parse(&o, err, sizeof(err), "0101", "01x1", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "message 2"));
+    assert_non_null(strstr(err, "'x' at offset 2"));
+
+    assert_int_equal(parse(&o, err, sizeof(err), "012", NULL), BS_CLI_ERROR);
+    assert_non_null(strstr(err, "'2' at offset 2"));
+
+    /* a non-printable byte is shown by value */
+    assert_int_equal(parse(&o, err, sizeof(err), "0\t1", NULL), BS_CLI_ERROR);
+    assert_non_null(strstr(err, "byte 0x09 at offset 1"));
+}
+
+static void test_all_options(void **state)
+{
+    struct bs_cli_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(parse(&o, err, sizeof(err), "-c", "[::1]:4000",
+                           "--ca-file", "ca.pem", "--cert", "c.crt", "--key",
+                           "c.key", "--servername", "host.example", "--min-tls",
+                           "1.2", "--timeout", "2.5", "-u", "--rule", "CAN",
+                           "-q", "-v", "--keylog-file", "k.log", "--insecure",
+                           "111", NULL),
+                     BS_CLI_RUN);
+    assert_string_equal(o.connect, "[::1]:4000");
+    assert_string_equal(o.ca_file, "ca.pem");
+    assert_string_equal(o.cert_file, "c.crt");
+    assert_string_equal(o.key_file, "c.key");
+    assert_string_equal(o.servername, "host.example");
+    assert_string_equal(o.keylog_file, "k.log");
+    assert_int_equal(o.min_tls, 12);
+    assert_int_equal(o.timeout_ms, 2500);
+    assert_int_equal(o.op, BS_PROTO_UNSTUFF);
+    assert_int_equal(o.rule, BS_RULE_CAN);
+    assert_int_equal(o.quiet, 1);
+    assert_int_equal(o.verbose, 1);
+    assert_int_equal(o.insecure, 1);
+    assert_int_equal(o.nbits, 1);
+
+    /* --stuff after -u wins; --connect= form */
+    assert_int_equal(parse(&o, err, sizeof(err), "-u", "--stuff",
+                           "--connect=h:1", "--rule=usb", NULL),
+                     BS_CLI_RUN);
+    assert_int_equal(o.op, BS_PROTO_STUFF);
+    assert_int_equal(o.rule, BS_RULE_USB);
+    assert_string_equal(o.connect, "h:1");
+}
+
+static void test_bad_values(void **state)
+{
+    struct bs_cli_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(parse(&o, err, sizeof(err), "--rule", "ppp", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "hdlc, usb or can"));
+    assert_int_equal(parse(&o, err, sizeof(err), "--min-tls", "1.1", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "1.2 or 1.3"));
+    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "0", NULL),
+                     BS_CLI_ERROR);
+    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "-1", NULL),
+                     BS_CLI_ERROR);
+    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "5s", NULL),
+                     BS_CLI_ERROR);
+    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "nan", NULL),
+                     BS_CLI_ERROR);
+    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "86401", NULL),
+                     BS_CLI_ERROR);
+    assert_int_equal(
+        parse(&o, err, sizeof(err), "--in", "f", "--in-bits", "-3", NULL),
+        BS_CLI_ERROR);
+    assert_int_equal(parse(&o, err, sizeof(err), "--servername", "", NULL),
+                     BS_CLI_ERROR);
+    assert_int_equal(parse(&o, err, sizeof(err), "--bogus", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "unknown option --bogus"));
+    assert_int_equal(parse(&o, err, sizeof(err), "-z", NULL), BS_CLI_ERROR);
+    assert_non_null(strstr(err, "unknown option -z"));
+    assert_int_equal(parse(&o, err, sizeof(err), "-c", NULL), BS_CLI_ERROR);
+    assert_non_null(strstr(err, "needs a value"));
+    assert_int_equal(parse(&o, err, sizeof(err), "--rule", NULL), BS_CLI_ERROR);
+    assert_non_null(strstr(err, "--rule needs a value"));
+}
+
+static void test_combinations(void **state)
+{
+    struct bs_cli_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(parse(&o, err, sizeof(err), "--out", "x", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "--out needs --in"));
+    assert_int_equal(parse(&o, err, sizeof(err), "--in-bits", "8", NULL),
+                     BS_CLI_ERROR);
+    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "0101", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "not both"));
+    /* the key may be in the certificate file, but not the reverse */
+    assert_int_equal(parse(&o, err, sizeof(err), "--cert", "c", NULL),
+                     BS_CLI_RUN);
+    assert_int_equal(parse(&o, err, sizeof(err), "--key", "k", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "--key needs --cert"));
+    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "--out", "g",
+                           "--in-bits", "18446744073709551615", NULL),
+                     BS_CLI_RUN);
+    assert_int_equal(o.has_in_bits, 1);
+    assert_true(o.in_bits == UINT64_MAX);
+}
+
+static void test_help_version(void **state)
+{
+    struct bs_cli_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(parse(&o, err, sizeof(err), "--help", NULL), BS_CLI_HELP);
+    assert_int_equal(parse(&o, err, sizeof(err), "-h", "--bogus", NULL),
+                     BS_CLI_HELP);
+    assert_int_equal(parse(&o, err, sizeof(err), "--version", NULL),
+                     BS_CLI_VERSION);
+}
+
+static void test_usage_documents_exit_codes(void **state)
+{
+    char buf[8192] = {0};
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+    (void) state;
+    assert_non_null(f);
+    bs_cli_usage(f, "bitstuff");
+    fclose(f);
+    assert_non_null(strstr(buf, "  0  success"));
+    assert_non_null(strstr(buf, "  4  certificate verification failed"));
+    assert_non_null(strstr(buf, "  6  connection lost"));
+    assert_non_null(strstr(buf, "received N bits"));
+}
+
+static void test_check_bits(void **state)
+{
+    size_t bad = 99;
+
+    (void) state;
+    assert_int_equal(bs_cli_check_bits("", 0, &bad), 0);
+    assert_int_equal(bad, 99);
+    assert_int_equal(bs_cli_check_bits("0110", 4, &bad), 0);
+    assert_int_equal(bs_cli_check_bits("0110 ", 5, &bad), -1);
+    assert_int_equal(bad, 4);
+    assert_int_equal(bs_cli_check_bits("a", 1, &bad), -1);
+    assert_int_equal(bad, 0);
+    /* a NUL inside the given length is not a bit either */
+    assert_int_equal(bs_cli_check_bits("01\0"
+                                       "1",
+                                       4, &bad),
+                     -1);
+    assert_int_equal(bad, 2);
+}
+
+static void test_trim(void **state)
+{
+    size_t start, len;
+
+    (void) state;
+    bs_cli_trim("  0101\t\r", 8, &start, &len);
+    assert_int_equal(start, 2);
+    assert_int_equal(len, 4);
+    bs_cli_trim(" \t \r", 4, &start, &len);
+    assert_int_equal(len, 0);
+    bs_cli_trim("", 0, &start, &len);
+    assert_int_equal(len, 0);
+    bs_cli_trim("0 1", 3, &start, &len);
+    assert_int_equal(start, 0);
+    assert_int_equal(len, 3); /* inner space stays, and fails validation */
+}
+
+static void test_label(void **state)
+{
+    char buf[40];
+
+    (void) state;
+    assert_string_equal(
+        bs_cli_label(BS_PROTO_STUFF, BS_RULE_HDLC, buf, sizeof(buf)), "");
+    assert_string_equal(
+        bs_cli_label(BS_PROTO_UNSTUFF, BS_RULE_HDLC, buf, sizeof(buf)),
+        " (unstuff hdlc)");
+    assert_string_equal(
+        bs_cli_label(BS_PROTO_STUFF, BS_RULE_USB, buf, sizeof(buf)),
+        " (stuff usb)");
+}
+
+static void test_exit_mapping(void **state)
+{
+    (void) state;
+    /* during the handshake */
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_NETWORK, 1, 0, 1),
+                     BS_CLI_EXIT_NETWORK);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_HANDSHAKE, 1, 0, 1),
+                     BS_CLI_EXIT_HANDSHAKE);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_VERIFY, 1, 0, 1),
+                     BS_CLI_EXIT_VERIFY);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_PROTOCOL, 1, 0, 1),
+                     BS_CLI_EXIT_HANDSHAKE);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_NONE, 1, 0, 1),
+                     BS_CLI_EXIT_HANDSHAKE);
+    /* TLS 1.3: a refused client certificate shows at the first read */
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_HANDSHAKE, 0, 0, 1),
+                     BS_CLI_EXIT_HANDSHAKE);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_VERIFY, 0, 0, 1),
+                     BS_CLI_EXIT_VERIFY);
+    /* ... and if we sent none, the server requires one: a handshake
+     * failure, not a verification failure */
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_VERIFY, 0, 0, 0),
+                     BS_CLI_EXIT_HANDSHAKE);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_VERIFY, 1, 0, 0),
+                     BS_CLI_EXIT_VERIFY);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_NETWORK, 0, 0, 1),
+                     BS_CLI_EXIT_LOST);
+    /* once replies flowed, any failure is a lost connection */
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_HANDSHAKE, 0, 1, 1),
+                     BS_CLI_EXIT_LOST);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_VERIFY, 0, 1, 1),
+                     BS_CLI_EXIT_LOST);
+    assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_PROTOCOL, 0, 1, 1),
+                     BS_CLI_EXIT_LOST);
+    /* the codes themselves are a documented contract */
+    assert_int_equal(BS_CLI_EXIT_USAGE, 1);
+    assert_int_equal(BS_CLI_EXIT_NETWORK, 2);
+    assert_int_equal(BS_CLI_EXIT_HANDSHAKE, 3);
+    assert_int_equal(BS_CLI_EXIT_VERIFY, 4);
+    assert_int_equal(BS_CLI_EXIT_REJECTED, 5);
+    assert_int_equal(BS_CLI_EXIT_LOST, 6);
+}
+
+static void test_parse_u64(void **state)
+{
+    uint64_t v = 7;
+
+    (void) state;
+    assert_int_equal(bs_cli_parse_u64("0", &v), 0);
+    assert_true(v == 0);
+    assert_int_equal(bs_cli_parse_u64("18446744073709551615", &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(bs_cli_parse_u64("18446744073709551616", &v), -1);
+    assert_int_equal(bs_cli_parse_u64("", &v), -1);
+    assert_int_equal(bs_cli_parse_u64("+1", &v), -1);
+    assert_int_equal(bs_cli_parse_u64("1 ", &v), -1);
+    assert_int_equal(bs_cli_parse_u64("0x10", &v), -1);
+    assert_int_equal(bs_cli_parse_u64(NULL, &v), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_bad_message_named),
+        cmocka_unit_test(test_all_options),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_combinations),
+        cmocka_unit_test(test_help_version),
+        cmocka_unit_test(test_usage_documents_exit_codes),
+        cmocka_unit_test(test_check_bits),
+        cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_label),
+        cmocka_unit_test(test_exit_mapping),
+        cmocka_unit_test(test_parse_u64),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
