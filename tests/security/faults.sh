@@ -218,6 +218,28 @@ client)
     client_case "certificate from an unknown CA" 4 --ca-file "$T/b/ca.crt"
     client_case "control: right CA and name" 0 --ca-file "$T/a/ca.crt"
     finish good
+    # --keylog-file: off unless asked (SSLKEYLOGFILE is ignored), 0600, a
+    # warning on both sides, and secrets written when asked.
+    export SSLKEYLOGFILE=$T/env-keylog
+    start_server keylog -q --keylog-file "$T/server-keys" \
+        --cert "$T/a/server.crt" --key "$T/a/server.key"
+    client_case "keylog off by default" 0 --ca-file "$T/a/ca.crt"
+    [ ! -e "$T/env-keylog" ] || fail "SSLKEYLOGFILE turned the key log on"
+    client_case "--keylog-file" 0 --ca-file "$T/a/ca.crt" \
+        --keylog-file "$T/client-keys"
+    grep -q 'WARNING: --keylog-file' "$T/client.out" ||
+        fail "the client gave no warning for --keylog-file"
+    grep -q 'WARNING: --keylog-file' "$T/keylog.log" ||
+        fail "the server gave no warning for --keylog-file"
+    for f in server-keys client-keys; do
+        expect_eq "mode of $f" "$(stat -c %a "$T/$f")" 600
+        grep -q '^CLIENT_TRAFFIC_SECRET_0 ' "$T/$f" ||
+            fail "$f holds no TLS secrets"
+    done
+    echo "ok: --keylog-file on both sides: warnings, mode 0600, secrets;" \
+        "SSLKEYLOGFILE ignored"
+    unset SSLKEYLOGFILE
+    finish keylog
     ;;
 signals)
     mkdir -p "$T/live"
