@@ -135,6 +135,7 @@ flow)
     hostile max-conns 20 "$T/caps.log"
     finish caps
     # Out of descriptors: the hard limit is 64, 200 connections arrive.
+    : >"$T/fds.log"
     (
         ulimit -n 64
         exec "$SERVER" -l 127.0.0.1:0 -q --max-conns 1000 \
