@@ -85,7 +85,8 @@ struct conn {
     size_t tpos; /* text: bytes of the expected reply matched */
     int tskip;   /* text: skipping the rest of the line */
     struct bs_proto_decoder dec;
-    struct bs_bench_gen *gen; /* streamed: the request being sent */
+    char errbuf[BS_PROTO_ERRBUF_SIZE]; /* the text of 'E' replies */
+    struct bs_bench_gen *gen;          /* streamed: the request being sent */
     int gen_active;
     struct bs_bench_check *chk; /* streamed: the reply being checked */
     int chk_ready;
@@ -388,6 +389,7 @@ static void conn_open(struct conn *c)
     c->tskip = 0;
     w->opening++;
     bs_proto_decoder_init(&c->dec, BS_PROTO_ROLE_CLIENT, NULL);
+    bs_proto_decoder_set_errbuf(&c->dec, c->errbuf);
     fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
         snprintf(buf, sizeof(buf), "socket: %s (raise ulimit -n?)",

@@ -2,14 +2,16 @@
  * bench_stuff.c - throughput of every stuffing kernel this CPU supports,
  * against the reference bit loop and memcpy, in one run.
  *
- *   bench_stuff [-m MiB] [-r repetitions] [-d random|ones|ascii]...
+ *   bench_stuff [-m MiB] [-r repetitions] [-d random|ones|ascii]... [-M]
  *
  * Input is MiB mebibytes of packed bits (packed) or of '0'/'1' characters
  * (text); unstuffing gets the stuffing of that data.  Speeds are MB/s
  * (10^6 bytes) of input, the best of the repetitions, since the machine
  * is shared and the best run is the one least disturbed.  The reference
- * loop is timed on at most 4 MiB, which is plenty for a steady figure.
- * Every kernel's output is checked against the reference's.
+ * loop is timed on a prefix of at most 4 MiB, run again and again until
+ * it has taken at least REF_SECONDS, and its best run counts.  Every
+ * kernel's output is checked against the reference's.  -M prints the
+ * results as markdown tables, ready for README.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -21,7 +23,8 @@
 #include "stuff.h"
 #include "stuff_kernel.h"
 
-#define REF_MAX ((size_t) 4 << 20)
+#define REF_MAX     ((size_t) 4 << 20)
+#define REF_SECONDS 0.5
 
 static double now(void)
 {
@@ -88,23 +91,26 @@ static uint64_t run(size_t kernel, const struct op *op, void *out, size_t cap)
     return total;
 }
 
-/* Best MB/s over reps runs. */
+/* Best MB/s over at least reps runs that take at least min_seconds in
+ * all; 0 if the input is empty. */
 static double measure(size_t kernel, const struct op *op, void *out, size_t cap,
-                      int reps, uint64_t *total)
+                      int reps, double min_seconds, uint64_t *total)
 {
-    double best = 1e30;
+    double best = 1e30, spent = 0;
 
-    for (int r = 0; r < reps; r++) {
+    for (int r = 0; r < reps || spent < min_seconds; r++) {
         double t = now();
         *total = run(kernel, op, out, cap);
         t = now() - t;
+        spent += t;
         best = t < best ? t : best;
     }
-    return (double) op->bytes / best / 1e6;
+    return best > 0 ? (double) op->bytes / best / 1e6 : 0;
 }
 
-/* The reference's shorter input: a prefix of op that ends on a 0, so
- * that no stuffed bit is due at its end. */
+/* The reference's shorter input: a prefix of op; for unstuffing, one
+ * that ends on a 0, so that no stuffed bit is due at its end (stuffed
+ * data has a 0 at least every six bits). */
 static struct op prefix(const struct op *op)
 {
     struct op p = *op;
@@ -113,7 +119,9 @@ static struct op prefix(const struct op *op)
     if (op->n <= n) {
         return p;
     }
-    if (op->text) {
+    if (op->dir == BS_DIR_STUFF) {
+        p.bytes = op->text ? n : n / 8;
+    } else if (op->text) {
         while (n > 1 && ((const char *) op->in)[n - 1] != '0') {
             n--;
         }
@@ -169,7 +177,39 @@ static void to_text(const uint8_t *p, size_t bits, char *t)
     }
 }
 
-static int bench_data(const char *kind, size_t bytes, int reps)
+/* A ratio, or "-" when there is no baseline to divide by. */
+static const char *ratio(char *buf, size_t len, double a, double b, int digits)
+{
+    if (a < 0 || b <= 0) {
+        return "-";
+    }
+    snprintf(buf, len, "%.*f", digits, a / b);
+    return buf;
+}
+
+/* One result: mbs < 0 for an unsupported kernel, base 0 for none. */
+static void row(int md, const char *op, const char *kernel, double mbs,
+                double base, double copy)
+{
+    char speed[32], vs_ref[32], vs_copy[32];
+
+    if (mbs < 0) {
+        snprintf(speed, sizeof(speed), "unsupported");
+    } else {
+        snprintf(speed, sizeof(speed), "%.0f", mbs);
+    }
+    if (md) {
+        printf("| %s | %s | %s | %s | %s |\n", op, kernel, speed,
+               ratio(vs_ref, sizeof(vs_ref), mbs, base, 1),
+               ratio(vs_copy, sizeof(vs_copy), mbs, copy, 3));
+    } else {
+        printf("%-16s %-12s %10s %10s %9s\n", op, kernel, speed,
+               ratio(vs_ref, sizeof(vs_ref), mbs, base, 1),
+               ratio(vs_copy, sizeof(vs_copy), mbs, copy, 3));
+    }
+}
+
+static int bench_data(const char *kind, size_t bytes, int reps, int md)
 {
     size_t maxbits = bs_max_stuffed_bits(BS_RULE_HDLC, bytes * 8);
     size_t tbytes = bytes; /* text: one character per bit */
@@ -197,33 +237,43 @@ static int bench_data(const char *kind, size_t bytes, int reps)
     ops[3].bytes = ops[3].n;
     copy = measure_memcpy(out, data, bytes, reps);
 
-    printf("\n%s input, %zu MiB, HDLC, best of %d (reference: %d runs on "
-           "%zu MiB)\n",
-           kind, bytes >> 20, reps, reps > 2 ? 2 : reps,
-           (bytes < REF_MAX ? bytes : REF_MAX) >> 20);
-    printf("%-16s %-10s %10s %10s %9s\n", "operation", "kernel", "MB/s",
-           "x bitloop", "x memcpy");
-    printf("%-16s %-10s %10.0f %10s %9.2f\n", "memcpy", "-", copy, "-", 1.0);
+    if (md) {
+        printf("\n%s input, %zu MiB, HDLC; best of %d runs (reference: best "
+               "run of those in %.1f s on the first %zu MiB)\n\n",
+               kind, bytes >> 20, reps, REF_SECONDS,
+               (bytes < REF_MAX ? bytes : REF_MAX) >> 20);
+        printf("| operation | kernel | MB/s | x bit loop | x memcpy |\n");
+        printf("|---|---|--:|--:|--:|\n");
+    } else {
+        printf("\n%s input, %zu MiB, HDLC, best of %d (reference: best run "
+               "in %.1f s on %zu MiB)\n",
+               kind, bytes >> 20, reps, REF_SECONDS,
+               (bytes < REF_MAX ? bytes : REF_MAX) >> 20);
+        printf("%-16s %-12s %10s %10s %9s\n", "operation", "kernel", "MB/s",
+               "x bitloop", "x memcpy");
+    }
+    row(md, "memcpy", "-", copy, 0, copy);
     for (int o = 0; o < 4; o++) {
         struct op small = prefix(&ops[o]);
         uint64_t ref_total = 0, total = 0;
-        double base = measure(BS_KERNEL_REFERENCE, &small, ref, cap,
-                              reps > 2 ? 2 : reps, &ref_total);
+        double base = measure(BS_KERNEL_REFERENCE, &small, ref, cap, 2,
+                              REF_SECONDS, &ref_total);
         /* the reference ran on a prefix: its output, but for the last
          * byte or character, must begin the kernel's */
         size_t same = ops[o].text ? (size_t) ref_total : (size_t) ref_total / 8;
 
-        printf("%-16s %-10s %10.0f %10.1f %9.3f\n", names[o], "reference", base,
-               1.0, base / copy);
+        row(md, names[o], "reference", base, base, copy);
         for (size_t k = 1; k < bs_kernel_count(); k++) {
+            char label[32];
             double mbs;
 
+            snprintf(label, sizeof(label), "%s%s", bs_kernel_name(k),
+                     k == bs_kernel_best() ? " (chosen)" : "");
             if (!bs_kernel_supported(k)) {
-                printf("%-16s %-10s %10s\n", names[o], bs_kernel_name(k),
-                       "unsupported");
+                row(md, names[o], label, -1, base, copy);
                 continue;
             }
-            mbs = measure(k, &ops[o], out, cap, reps, &total);
+            mbs = measure(k, &ops[o], out, cap, reps, 0, &total);
             if (total < ref_total ||
                 memcmp(out, ref, same > 0 ? same - 1 : 0) != 0) {
                 fprintf(stderr,
@@ -232,9 +282,7 @@ static int bench_data(const char *kind, size_t bytes, int reps)
                         bs_kernel_name(k), names[o]);
                 return 1;
             }
-            printf("%-16s %-10s %10.0f %10.1f %9.3f%s\n", names[o],
-                   bs_kernel_name(k), mbs, mbs / base, mbs / copy,
-                   k == bs_kernel_best() ? "  (best)" : "");
+            row(md, names[o], label, mbs, base, copy);
         }
     }
     free(data);
@@ -249,10 +297,10 @@ static int bench_data(const char *kind, size_t bytes, int reps)
 int main(int argc, char **argv)
 {
     size_t mib = 64;
-    int reps = 5, opt, rc = 0, ndata = 0;
+    int reps = 9, opt, rc = 0, ndata = 0, md = 0;
     const char *data[8];
 
-    while ((opt = getopt(argc, argv, "m:r:d:h")) != -1) {
+    while ((opt = getopt(argc, argv, "m:r:d:Mh")) != -1) {
         switch (opt) {
         case 'm':
             mib = (size_t) strtoul(optarg, NULL, 10);
@@ -261,13 +309,25 @@ int main(int argc, char **argv)
             reps = atoi(optarg);
             break;
         case 'd':
+            if (strcmp(optarg, "random") != 0 && strcmp(optarg, "ones") != 0 &&
+                strcmp(optarg, "ascii") != 0)
+            {
+                fprintf(stderr,
+                        "bench_stuff: -d takes random, ones or "
+                        "ascii, not %s\n",
+                        optarg);
+                return 2;
+            }
             if (ndata < 8) {
                 data[ndata++] = optarg;
             }
             break;
+        case 'M':
+            md = 1;
+            break;
         default:
             fprintf(stderr, "usage: bench_stuff [-m MiB] [-r repetitions] "
-                            "[-d random|ones|ascii]...\n");
+                            "[-d random|ones|ascii]... [-M]\n");
             return 2;
         }
     }
@@ -279,8 +339,9 @@ int main(int argc, char **argv)
     if (ndata == 0) {
         data[ndata++] = "random";
     }
+    printf("kernel chosen on this CPU: %s\n", bs_kernel_name(bs_kernel_best()));
     for (int i = 0; i < ndata && rc == 0; i++) {
-        rc = bench_data(data[i], mib << 20, reps);
+        rc = bench_data(data[i], mib << 20, reps, md);
     }
     return rc;
 }

@@ -83,6 +83,7 @@ struct session {
     /* replies */
     uint8_t in[IN_CAP];
     struct bs_proto_decoder dec;
+    char errbuf[BS_PROTO_ERRBUF_SIZE]; /* text of the server's 'E' frames */
     int reply_open;
     char *reply; /* text modes: the open reply's bits */
     size_t reply_len, reply_cap;
@@ -254,6 +255,7 @@ static enum bs_cli_exit do_connect(struct session *s)
     s->rd_want = 0;
     s->wr_want = 0;
     bs_proto_decoder_init(&s->dec, BS_PROTO_ROLE_CLIENT, NULL);
+    bs_proto_decoder_set_errbuf(&s->dec, s->errbuf);
     return BS_CLI_EXIT_OK;
 }
 

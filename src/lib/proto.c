@@ -107,6 +107,11 @@ void bs_proto_decoder_init(struct bs_proto_decoder *d, enum bs_proto_role role,
     }
 }
 
+void bs_proto_decoder_set_errbuf(struct bs_proto_decoder *d, char *buf)
+{
+    d->errmsg = buf;
+}
+
 int bs_proto_decoder_idle(const struct bs_proto_decoder *d)
 {
     return d->state == S_IDLE && !d->msg_open && !d->skip;
@@ -608,12 +613,13 @@ static enum step eframe_step(struct bs_proto_decoder *d, const uint8_t *in,
                              size_t len, size_t *pos, struct bs_proto_event *ev)
 {
     size_t p = *pos;
+    unsigned code;
 
     while (p < len && d->e_len < d->e_total) {
         uint8_t b = in[p++];
         if (d->e_len < E_HEAD) {
             d->buf[d->e_len] = b;
-        } else {
+        } else if (d->errmsg != NULL) {
             /* the text ends up on a terminal: no control characters */
             d->errmsg[d->e_len - E_HEAD] =
                 b < 0x20 || b == 0x7F ? '?' : (char) b;
@@ -624,11 +630,15 @@ static enum step eframe_step(struct bs_proto_decoder *d, const uint8_t *in,
     if (d->e_len < d->e_total) {
         return STEP_MORE;
     }
-    d->errmsg[d->e_total - E_HEAD] = '\0';
+    code = (unsigned) d->buf[0] << 8 | d->buf[1];
+    if (d->errmsg != NULL) {
+        d->errmsg[d->e_total - E_HEAD] = '\0';
+    }
     d->state = S_IDLE;
-    return error_event(
-        d, ev, BS_PROTO_BINARY, (unsigned) d->buf[0] << 8 | d->buf[1],
-        (uint64_t) get32(d->buf + 4) << 32 | get32(d->buf + 8), d->errmsg);
+    return error_event(d, ev, BS_PROTO_BINARY, code,
+                       (uint64_t) get32(d->buf + 4) << 32 | get32(d->buf + 8),
+                       d->errmsg != NULL ? d->errmsg
+                                         : bs_proto_code_text(code));
 }
 
 size_t bs_proto_decode(struct bs_proto_decoder *d, const uint8_t *in,

@@ -132,9 +132,11 @@ struct bs_proto_limits {
 };
 
 /*
- * Decoder state.  Caller-allocated; fields are private.  The server's
- * share is under a hundred bytes; errmsg (client role only) holds the
- * text of an 'E' frame, which may arrive split across reads.
+ * Decoder state.  Caller-allocated; fields are private.  About a hundred
+ * bytes, so a server holding 10,000 connections pays little for it.  The
+ * client role keeps the text of an 'E' frame (which may arrive split
+ * across reads) in a buffer the caller lends with
+ * bs_proto_decoder_set_errbuf.
  */
 struct bs_proto_decoder {
     struct bs_proto_limits lim;
@@ -158,12 +160,21 @@ struct bs_proto_decoder {
     uint8_t hdr[BS_PROTO_HDR_LEN];
     uint8_t word_len; /* bytes of a text word gathered */
     uint8_t buf[12];  /* server: text op/rule word; client: 'E' head */
-    char errmsg[BS_PROTO_MAX_ERR_MSG + 1]; /* client role: 'E' text */
+    char *errmsg;     /* client role: 'E' text (set_errbuf), or NULL */
 };
+
+/* Bytes of the buffer bs_proto_decoder_set_errbuf needs. */
+#define BS_PROTO_ERRBUF_SIZE (BS_PROTO_MAX_ERR_MSG + 1u)
 
 /* Prepare a decoder.  lim may be NULL for the defaults. */
 void bs_proto_decoder_init(struct bs_proto_decoder *d, enum bs_proto_role role,
                            const struct bs_proto_limits *lim);
+
+/* Client role: lend buf (BS_PROTO_ERRBUF_SIZE bytes, borrowed until the
+ * decoder is no longer used) for the text of 'E' frames; call after
+ * bs_proto_decoder_init.  Without it an ERROR event's message is the
+ * code's default text (bs_proto_code_text); code and offset are exact. */
+void bs_proto_decoder_set_errbuf(struct bs_proto_decoder *d, char *buf);
 
 /*
  * Decode from in[0..len).  Returns the number of bytes consumed (0..len)

@@ -11,6 +11,13 @@
  * marked bits removed (unstuffing) either one at a time in plain C or all
  * at once with the BMI2 deposit and extract instructions.
  *
+ * Speed comes from what one word leaves to the next being short to
+ * compute: the run carried out depends on the word alone (unless it is
+ * all 1s), and the output writer carries only a bit count and a few
+ * bits, so the processor can work on several words at once.  What a word
+ * needs from the previous one enters only where it is used: the carried
+ * run in the word's first bits, the pending bits in its first byte.
+ *
  * Every step is checked against the reference loop in stuff.c by
  * tests/unit/test_kernels.c and tests/fuzz/fuzz_kernels.c.
  */
@@ -36,7 +43,6 @@
 #define GATHER UINT64_C(0x8040201008040201) /* 8 byte LSBs -> top byte */
 #define EVEN   UINT64_C(0x5555555555555555)
 #define ODD    UINT64_C(0xaaaaaaaaaaaaaaaa)
-#define LOW32  UINT64_C(0xffffffff)
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define BS_LITTLE 1
@@ -102,60 +108,138 @@ static BS_INLINE unsigned ctz64(uint64_t x)
     return x == 0 ? 64 : (unsigned) __builtin_ctzll(x);
 }
 
-/* Bits of x that complete `r` 1s in a row, after `run` 1s before x. */
+/*
+ * Bits of x that complete `r` 1s in a row, after `run` 1s before x.
+ * Inside the word, a tree of shifted ANDs.  The run carried in only
+ * counts in the top r - 1 bits, and only as far as x starts with 1s:
+ * there a bit completes a run when it is 1, every bit before it in x is
+ * 1, and run + its position reaches r.  A table gives the leading 1s of
+ * the top bits, which is cheaper than ORing the run into every shift.
+ */
 static BS_INLINE uint64_t run_ends(uint64_t x, unsigned run, unsigned r)
 {
-    uint64_t prev = (UINT64_C(1) << run) - 1;
-    uint64_t e = x;
+    /* the leading 1s of a 4- or 5-bit value, e.g. 1101 -> 1100 */
+    static const uint8_t lead4[16] = {0, 0, 0, 0, 0,  0,  0,  0,
+                                      8, 8, 8, 8, 12, 12, 14, 15};
+    static const uint8_t lead5[32] = {
+        0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+        16, 16, 16, 16, 16, 16, 16, 16, 24, 24, 24, 24, 28, 28, 30, 31};
+    uint64_t two = x & x >> 1, four = two & two >> 2;
+    uint64_t e = r == 6 ? four & two >> 4 : four & x >> 4;
+    /* bit k of the top bits, counted from the last of them, completes a
+     * run when run > k */
+    uint64_t carried =
+        ((UINT64_C(1) << run) - 1) & (r == 6 ? lead5[x >> 59] : lead4[x >> 60]);
 
-    for (unsigned k = 1; k < r; k++) {
-        e &= x >> k | prev << (64 - k);
-    }
-    return e;
-}
-
-/* Stuffing: the bits after which a 0 goes, given the run ends e. */
-static BS_INLINE uint64_t stuff_marks(uint64_t e, unsigned r)
-{
-    uint64_t t = e & ~(e >> 1);
-    uint64_t s = t;
-
-    /* runs of 2r or more 1s need more than one 0; rare in real data */
-    while ((t = t >> r & e) != 0) {
-        s |= t;
-    }
-    return s;
+    return e | carried << (65 - r);
 }
 
 /*
- * Insert a 0 after each marked bit of the 32-bit value h (first bit in
- * bit 31).  Returns the result left-aligned in 64 bits; *w gets its width.
+ * The run a stuffing word leaves for the next one.  A 0 inside x ends the
+ * carried run, so the trailing 1s of x, counted modulo r (each inserted 0
+ * restarts the count), depend on x alone; only an all-ones word carries
+ * the run through.  Not going through the stuffing marks keeps the chain
+ * from word to word down to a compare and a select.
  */
-static BS_INLINE uint64_t insert_portable(uint64_t h, uint64_t m, unsigned *w)
+static BS_INLINE unsigned stuff_run_out(uint64_t x, unsigned run, unsigned r)
 {
-    uint64_t v = h << 32;
+    /* n % r for n = 0..64, a load instead of a multiply */
+    static const uint8_t mod5[65] = {
+        0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1,
+        2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3,
+        4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4};
+    static const uint8_t mod6[65] = {
+        0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3,
+        4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1,
+        2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4};
+    unsigned through = run + 64 % r;
 
-    m <<= 32;
-    *w = 32;
-    /* the latest mark first, so earlier ones keep their positions */
-    while (m != 0) {
-        uint64_t below = (m & -m) - 1;
-        v = (v & ~below) | (v & below) >> 1;
-        m &= m - 1;
-        (*w)++;
+    through = through >= r ? through - r : through;
+    if (x == UINT64_MAX) {
+        return through;
+    }
+    return r == 6 ? mod6[ctz64(~x)] : mod5[ctz64(~x)];
+}
+
+/*
+ * Stuffing: the bits after which a 0 goes, given the run ends e.  The
+ * first completion of each run, then every r-th bit after it while the
+ * run lasts, since the inserted 0 restarts the count.  Runs of 2r or more
+ * 1s are rare in real data; for them the marks spread by doubling steps
+ * (r, 2r, 4r, 8r bits), each allowed only where e holds at every step in
+ * between.
+ */
+static BS_INLINE uint64_t stuff_marks(uint64_t e, unsigned r)
+{
+    uint64_t s = e & ~(e >> 1);
+    uint64_t e2, e4;
+
+    if ((s >> r & e) == 0) {
+        return s;
+    }
+    e2 = e & e >> r;
+    e4 = e2 & e2 >> 2 * r;
+    s |= s >> r & e;
+    s |= s >> 2 * r & e2;
+    s |= s >> 4 * r & e4;
+    return s | (s >> 8 * r & e4 & e4 >> 4 * r);
+}
+
+/* A stuffed word: 64 + n bits, the first in bit 63 of hi, the last n in
+ * lo; the bits past the end are 0. */
+struct span {
+    uint64_t hi, lo;
+    unsigned n;
+};
+
+/*
+ * Insert a 0 after the latest marked bit of v, if there is one, and
+ * return the other marks (earlier ones keep their positions).  Without a
+ * mark it changes nothing, so it can run without a branch.
+ */
+static BS_INLINE uint64_t insert_one(struct span *v, uint64_t s)
+{
+    uint64_t has = s != 0, below = (s & -s) - has, after = v->hi & below;
+
+    v->lo = v->lo >> has | after << 63;
+    v->hi = (v->hi & ~below) | after >> 1;
+    v->n += (unsigned) has;
+    return s & (s - has);
+}
+
+/* Random data has two marks or fewer in nine words of ten: those take no
+ * branch that could be mispredicted. */
+static BS_INLINE struct span insert_portable(uint64_t x, uint64_t s)
+{
+    struct span v = {x, 0, 0};
+
+    s = insert_one(&v, s);
+    s = insert_one(&v, s);
+    while (s != 0) {
+        s = insert_one(&v, s);
     }
     return v;
+}
+
+/* Remove the latest marked bit of x, if there is one; the bits after it
+ * move up.  Returns the other marks; *w counts the bits kept. */
+static BS_INLINE uint64_t remove_one(uint64_t *x, uint64_t d, unsigned *w)
+{
+    uint64_t has = d != 0, low = d & -d, below = low - has;
+
+    *x = (*x & ~(below | low)) | (*x & below) << 1;
+    *w -= (unsigned) has;
+    return d & (d - has);
 }
 
 /* Remove the marked bits of x; the result is left-aligned, width in *w. */
 static BS_INLINE uint64_t remove_portable(uint64_t x, uint64_t d, unsigned *w)
 {
     *w = 64;
+    d = remove_one(&x, d, w);
+    d = remove_one(&x, d, w);
     while (d != 0) {
-        uint64_t below = (d & -d) - 1;
-        x = (x & ~(below << 1 | 1)) | (x & below) << 1;
-        d &= d - 1;
-        (*w)--;
+        d = remove_one(&x, d, w);
     }
     return x;
 }
@@ -164,16 +248,21 @@ static BS_INLINE uint64_t remove_portable(uint64_t x, uint64_t d, unsigned *w)
 #define BS_TARGET_BMI2 __attribute__((target("bmi,bmi2,popcnt")))
 #define BS_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
 
-/* Spread h over the odd bits, so each bit has an empty slot after it,
- * then keep the odd bits and the slots after marked bits. */
-static inline BS_TARGET_BMI2 uint64_t insert_bmi2(uint64_t h, uint64_t m,
-                                                  unsigned *w)
+/* Spread each 32-bit half over the odd bits, so each bit has an empty
+ * slot after it, then keep the odd bits and the slots after marked bits.
+ * The halves come out right-aligned: h1 of 32 + n1 bits, h2 of the rest. */
+static inline BS_TARGET_BMI2 struct span insert_bmi2(uint64_t x, uint64_t s)
 {
-    uint64_t spread = _pdep_u64(h, ODD);
-    uint64_t keep = ODD | _pdep_u64(m, EVEN);
+    uint64_t h1 =
+        _pext_u64(_pdep_u64(x >> 32, ODD), ODD | _pdep_u64(s >> 32, EVEN));
+    uint64_t h2 = _pext_u64(_pdep_u64(x, ODD), ODD | _pdep_u64(s, EVEN));
+    unsigned n1 = (unsigned) _mm_popcnt_u64(s >> 32);
+    struct span v;
 
-    *w = 32 + (unsigned) _mm_popcnt_u64(m);
-    return _pext_u64(spread, keep) << (64 - *w);
+    v.n = (unsigned) _mm_popcnt_u64(s);
+    v.hi = h1 << (32 - n1) | h2 >> v.n;
+    v.lo = h2 << 1 << (63 - v.n);
+    return v;
 }
 
 static inline BS_TARGET_BMI2 uint64_t remove_bmi2(uint64_t x, uint64_t d,
@@ -187,19 +276,20 @@ static inline BS_TARGET_BMI2 uint64_t remove_bmi2(uint64_t x, uint64_t d,
  * bytes of each lane puts the first character in the top mask bit. */
 static inline BS_TARGET_AVX2 int load_text_avx2(const char *p, uint64_t *x)
 {
-    const __m256i one = _mm256_set1_epi8('1');
-    const __m256i lsb = _mm256_set1_epi8(1);
+    const __m256i zero = _mm256_set1_epi64x((long long) CHARS0);
+    const __m256i high = _mm256_set1_epi8((char) 0xfe);
     const __m256i rev =
         _mm256_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
                          15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     __m256i a = _mm256_loadu_si256((const __m256i *) (const void *) p);
     __m256i b = _mm256_loadu_si256((const __m256i *) (const void *) (p + 32));
-    __m256i ok =
-        _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, lsb), one),
-                         _mm256_cmpeq_epi8(_mm256_or_si256(b, lsb), one));
     uint32_t ma, mb;
 
-    if (_mm256_movemask_epi8(ok) != -1) {
+    /* '0' and '1' differ from '0' in bit 0 at most */
+    if (!_mm256_testz_si256(_mm256_or_si256(_mm256_xor_si256(a, zero),
+                                            _mm256_xor_si256(b, zero)),
+                            high))
+    {
         return 0;
     }
     /* bit 0 of each character moved to bit 7, where movemask reads */
@@ -235,6 +325,20 @@ static inline BS_TARGET_AVX2 void store_text_avx2(char *p, uint64_t v)
     _mm256_storeu_si256((__m256i *) (void *) (p + 32),
                         _mm256_sub_epi8(zero, c1));
 }
+
+/* Write the top 16 bits of v as 16 characters. */
+static inline BS_TARGET_AVX2 void store_text16_avx2(char *p, uint64_t v)
+{
+    const __m128i idx =
+        _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m128i sel = _mm_set1_epi64x((long long) BITSEL);
+    __m128i all = _mm_set1_epi64x((long long) __builtin_bswap64(v));
+    __m128i c =
+        _mm_cmpeq_epi8(_mm_and_si128(_mm_shuffle_epi8(all, idx), sel), sel);
+
+    _mm_storeu_si128((__m128i *) (void *) p,
+                     _mm_sub_epi8(_mm_set1_epi8('0'), c));
+}
 #endif /* BS_X86 */
 
 /* 64 characters to a word, 8 at a time; 0 if one is not '0' or '1'. */
@@ -265,16 +369,15 @@ static BS_INLINE void store_text_portable(char *p, uint64_t v, int groups)
 
 enum impl { IMPL_PORTABLE, IMPL_BMI2, IMPL_AVX2 };
 
-static BS_INLINE uint64_t insert_zeros(enum impl im, uint64_t h, uint64_t m,
-                                       unsigned *w)
+static BS_INLINE struct span insert_zeros(enum impl im, uint64_t x, uint64_t s)
 {
 #if BS_X86
     if (im != IMPL_PORTABLE) {
-        return insert_bmi2(h, m, w);
+        return insert_bmi2(x, s);
     }
 #endif
     (void) im;
-    return insert_portable(h, m, w);
+    return insert_portable(x, s);
 }
 
 static BS_INLINE uint64_t remove_bits(enum impl im, uint64_t x, uint64_t d,
@@ -289,26 +392,57 @@ static BS_INLINE uint64_t remove_bits(enum impl im, uint64_t x, uint64_t d,
     return remove_portable(x, d, w);
 }
 
-/* Packed output: whole bytes go out, up to 7 bits wait in acc (top). */
+/*
+ * Packed output: whole bytes go out, up to 7 bits wait in acc (top).
+ * Every put stores 16 bytes, of which the next put rewrites the part past
+ * the whole bytes, so the caller keeps 16 bytes of room.  What waits for
+ * the next put is taken from this put's bits, not from the old acc, so
+ * the only chain from word to word is the bit count.
+ */
 struct bitw {
     uint8_t *p;
     uint64_t acc;
     unsigned nb;
 };
 
-/* Append the top w bits of v (the rest 0), w <= 64.  Always stores 8
- * bytes, so the caller keeps 8 bytes of room. */
-static BS_INLINE void put_bits(struct bitw *b, uint64_t v, unsigned w)
+/* Append a stuffed word: 64 to 77 bits. */
+static BS_INLINE void put_span(struct bitw *b, struct span v)
 {
-    unsigned total = b->nb + w;
-    uint64_t first = b->acc | v >> b->nb;
-    uint64_t spill = v << (63 - b->nb) << 1; /* what did not fit, if any */
-    unsigned bytes = total / 8;
+    uint64_t a0 = b->acc | v.hi >> b->nb;
+    uint64_t a1 = v.hi << 1 << (63 - b->nb) | v.lo >> b->nb;
+    unsigned total = b->nb + 64 + v.n, bytes = total / 8;
 
-    store_be64(b->p, first);
+    store_be64(b->p, a0);
+    store_be64(b->p + 8, a1);
     b->p += bytes;
-    b->acc = total >= 64 ? spill : first << (8 * (bytes & 7));
+    b->acc = a1 << (8 * bytes - 64);
     b->nb = total % 8;
+}
+
+/*
+ * Unstuffing writes less than a word per word, so it keeps up to 63 bits
+ * waiting and stores 8 bytes only when a word is full.  Append the top w
+ * bits of v (the rest 0), w <= 64; stores 8 bytes at p.
+ */
+static BS_INLINE void put_word(struct bitw *b, uint64_t v, unsigned w)
+{
+    uint64_t a = b->acc | v >> b->nb;
+    uint64_t spill = v << 1 << (63 - b->nb); /* what did not fit in a */
+    unsigned total = b->nb + w;
+
+    store_be64(b->p, a);
+    b->p += 8 * (total / 64);
+    b->acc = total >= 64 ? spill : a;
+    b->nb = total % 64;
+}
+
+/* Write the whole bytes put_word left waiting; stores 8 bytes at p. */
+static BS_INLINE void flush_word(struct bitw *b)
+{
+    store_be64(b->p, b->acc);
+    b->p += b->nb / 8;
+    b->acc <<= 8 * (b->nb / 8);
+    b->nb %= 8;
 }
 
 /* The word loop for packed input; dir and r are constants after inlining. */
@@ -317,52 +451,57 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
                                      const uint8_t *in, size_t in_bits,
                                      uint8_t *out, size_t cap, size_t *out_len)
 {
+    /* a word advances the output by at most 10 bytes (stuffing: 77 bits
+     * and 7 pending) or 8 (unstuffing), and stores 16 or 8 bytes; the
+     * flush at the end stores 8 */
+    const size_t adv = dir == BS_DIR_STUFF ? 10 : 8;
     struct bitw b = {out, 0, st->acc_bits};
     unsigned run = st->run;
-    uint64_t produced = 0;
-    size_t i = 0;
+    size_t i = 0, words = in_bits / 64, batch;
 
     if (b.nb > 0) {
         b.acc = (uint64_t) st->acc << (64 - b.nb);
     }
-    while (in_bits - i >= 64 && cap - (size_t) (b.p - out) >= 16) {
-        uint64_t x = load_be64(in + i / 8);
-        uint64_t e = run_ends(x, run, r);
-        unsigned w1, w2;
+    /* batches that surely fit, so the inner loop checks no room; each
+     * batch leaves room for the next, smaller one */
+    while (cap - (size_t) (b.p - out) >= 16 && i < words) {
+        batch = (cap - (size_t) (b.p - out) - 16) / adv + 1;
+        batch = batch < words - i ? batch : words - i;
+        for (size_t end = i + batch; i < end; i++) {
+            uint64_t x = load_be64(in + 8 * i);
+            uint64_t e = run_ends(x, run, r);
 
-        if (dir == BS_DIR_STUFF) {
-            uint64_t s = stuff_marks(e, r);
-            uint64_t v1 = insert_zeros(im, x >> 32, s >> 32, &w1);
-            uint64_t v2 = insert_zeros(im, x & LOW32, s & LOW32, &w2);
-            unsigned t = ctz64(~x), q = ctz64(s);
+            if (dir == BS_DIR_STUFF) {
+                put_span(&b, insert_zeros(im, x, stuff_marks(e, r)));
+                run = stuff_run_out(x, run, r);
+            } else {
+                uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
+                unsigned w;
+                uint64_t v;
 
-            put_bits(&b, v1, w1);
-            put_bits(&b, v2, w2);
-            run = t < q ? t : q;
-            produced += w1 + w2;
-        } else {
-            uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
-            uint64_t v;
-
-            if ((d & x) != 0) {
-                break; /* a 1 where a stuffed 0 is due */
+                if ((d & x) != 0) {
+                    goto stop; /* a 1 where a stuffed 0 is due */
+                }
+                v = remove_bits(im, x, d, &w);
+                put_word(&b, v, w);
+                /* every 0 ends a run when unstuffing, so the run depends
+                 * on this word alone: no chain from word to word; and
+                 * the check above has ruled out a word of 1s */
+                run = (unsigned) __builtin_ctzll(~x);
             }
-            v = remove_bits(im, x, d, &w1);
-            put_bits(&b, v, w1);
-            /* every 0 ends a run when unstuffing, so the run depends on
-             * this word alone: no chain from word to word */
-            run = ctz64(~x);
-            produced += w1;
         }
-        i += 64;
     }
-    st->in_bits += i;
-    st->out_bits += produced;
+stop:
+    if (b.nb >= 8) {
+        flush_word(&b); /* only after a word, so the room is there */
+    }
+    st->in_bits += 64 * i;
+    st->out_bits += 8 * (uint64_t) (b.p - out) + b.nb - st->acc_bits;
     st->run = (uint8_t) run;
     st->acc = b.nb > 0 ? (uint32_t) (b.acc >> (64 - b.nb)) : 0;
     st->acc_bits = (uint8_t) b.nb;
     *out_len = (size_t) (b.p - out);
-    return i;
+    return 64 * i;
 }
 
 static BS_INLINE int load_text(enum impl im, const char *p, uint64_t *x)
@@ -376,13 +515,18 @@ static BS_INLINE int load_text(enum impl im, const char *p, uint64_t *x)
     return load_text_portable(p, x);
 }
 
-/* Write v as characters; at least `bits` of them, maybe a few more. */
+/* Write v as characters: 64 of them, or at least `bits` <= 16 of them
+ * (16 written). */
 static BS_INLINE void store_text(enum impl im, char *p, uint64_t v,
                                  unsigned bits)
 {
 #if BS_X86
     if (im == IMPL_AVX2) {
-        store_text_avx2(p, v);
+        if (bits <= 16) {
+            store_text16_avx2(p, v);
+        } else {
+            store_text_avx2(p, v);
+        }
         return;
     }
 #endif
@@ -400,22 +544,18 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
     size_t i = 0, o = 0;
     uint64_t x;
 
-    /* the widest stores: two 64-character stores per stuffed word */
-    while (in_len - i >= 64 && cap - o >= 128 && load_text(im, in + i, &x)) {
+    /* the widest stores: 64 + 16 characters per stuffed word */
+    while (in_len - i >= 64 && cap - o >= 80 && load_text(im, in + i, &x)) {
         uint64_t e = run_ends(x, run, r);
-        unsigned w1, w2;
+        unsigned w1;
 
         if (dir == BS_DIR_STUFF) {
-            uint64_t s = stuff_marks(e, r);
-            uint64_t v1 = insert_zeros(im, x >> 32, s >> 32, &w1);
-            uint64_t v2 = insert_zeros(im, x & LOW32, s & LOW32, &w2);
-            unsigned t = ctz64(~x), q = ctz64(s);
+            struct span v = insert_zeros(im, x, stuff_marks(e, r));
 
-            store_text(im, out + o, v1, 39);
-            o += w1;
-            store_text(im, out + o, v2, 39);
-            o += w2;
-            run = t < q ? t : q;
+            store_text(im, out + o, v.hi, 64);
+            store_text(im, out + o + 64, v.lo, 16);
+            o += 64 + v.n;
+            run = stuff_run_out(x, run, r);
         } else {
             uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
             uint64_t v;

@@ -166,8 +166,10 @@ static void run(enum bs_proto_role role, const struct bs_proto_limits *lim,
     struct run_state rs = {{NULL, 0, 0}, 0, 0};
     size_t pos = 0;
     int fatal = 0;
+    char errbuf[BS_PROTO_ERRBUF_SIZE];
 
     bs_proto_decoder_init(&d, role, lim);
+    bs_proto_decoder_set_errbuf(&d, errbuf);
     while (pos < n && !fatal) {
         size_t k = n - pos, zero_run = 0, left;
         if (mode == BYTES) {
@@ -242,6 +244,7 @@ static void check_put_error(const uint8_t *data, size_t size)
                                                   : (uint64_t) size * 977u;
     struct bs_proto_decoder d;
     struct bs_proto_event ev;
+    char errbuf[BS_PROTO_ERRBUF_SIZE];
 
     memcpy(msg, data, mlen);
     msg[mlen] = '\0';
@@ -259,6 +262,7 @@ static void check_put_error(const uint8_t *data, size_t size)
                            BS_RULE_CAN, code, offset, msg);
     check(n >= BS_PROTO_HDR_LEN + 12 && n <= BS_PROTO_ERROR_MAX);
     bs_proto_decoder_init(&d, BS_PROTO_ROLE_CLIENT, NULL);
+    bs_proto_decoder_set_errbuf(&d, errbuf);
     check(bs_proto_decode(&d, out, n, &ev) == n);
     check(ev.type == BS_PROTO_EV_ERROR && ev.code == code &&
           ev.offset == offset && ev.op == BS_PROTO_UNSTUFF &&

@@ -431,6 +431,52 @@ static void test_long_random(void **state)
     free(chunks);
 }
 
+/*
+ * A run of every length that matters at every offset in the first two
+ * words, after a random head and before a random tail: the carried run,
+ * the doubling for long runs, and flags and aborts that straddle a word
+ * boundary, stuffed and unstuffed, packed and text.
+ */
+static void test_runs_at_every_offset(void **state)
+{
+    static const size_t lens[] = {1,  2,  3,  4,  5,  6,  7,  8,
+                                  9,  10, 11, 12, 13, 14, 15, 16,
+                                  19, 20, 25, 30, 41, 64, 65, 70};
+    size_t kernel = kernel_of(state);
+    uint64_t seed = UINT64_C(0x0ff5e7) + (uint64_t) kernel;
+    size_t n = 320, chunks[2];
+    uint8_t in[320 / 8 + 1], st[320 / 8 * 2];
+
+    for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+        for (size_t at = 0; at < 128; at++) {
+            for (int rule = 0; rule < 2; rule++) {
+                struct job j = {kernel,       (enum bs_rule) rule,
+                                BS_DIR_STUFF, (int) (at % 2),
+                                in,           n,
+                                SIZE_MAX};
+
+                make_input(RANDOM_BITS, n, &seed, in);
+                for (size_t i = 0; i < lens[li] + 2; i++) {
+                    /* a 0 on each side, so the run is exactly this long */
+                    int inside = i > 0 && i <= lens[li];
+                    if (at + i >= 1) {
+                        set_bit(in, at + i - 1, (unsigned) inside);
+                    }
+                }
+                chunks[0] = n;
+                compare(&j, chunks, 1);
+                j.dir = BS_DIR_UNSTUFF;
+                compare(&j, chunks, 1);
+                j.in = st;
+                j.n = ref_stuff((enum bs_rule) rule, in, n, st);
+                chunks[0] = 64 + at;
+                chunks[1] = j.n - chunks[0];
+                compare(&j, chunks, 2);
+            }
+        }
+    }
+}
+
 /* The tests above would also pass if a kernel left every word to the
  * reference loop; make sure the word engine does the work. */
 static void test_engine_takes_words(void **state)
@@ -559,9 +605,13 @@ static void test_kernel_api(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kernel_api), PER_KERNEL(test_engine_takes_words),
-        PER_KERNEL(test_packed),           PER_KERNEL(test_text),
-        PER_KERNEL(test_long_random),      cmocka_unit_test(test_oneshot_best),
+        cmocka_unit_test(test_kernel_api),
+        PER_KERNEL(test_engine_takes_words),
+        PER_KERNEL(test_packed),
+        PER_KERNEL(test_text),
+        PER_KERNEL(test_long_random),
+        PER_KERNEL(test_runs_at_every_offset),
+        cmocka_unit_test(test_oneshot_best),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }

@@ -193,9 +193,11 @@ static char *run(enum bs_proto_role role, const struct bs_proto_limits *lim,
     struct buf log = {0};
     int in_data = 0, open = 0, fatal = 0;
     size_t pos = 0;
+    char errbuf[BS_PROTO_ERRBUF_SIZE];
 
     buf_str(&log, "");
     bs_proto_decoder_init(&d, role, lim);
+    bs_proto_decoder_set_errbuf(&d, errbuf);
     while (pos < n && !fatal) {
         size_t k = n - pos, zero_run = 0;
         if (mode == BYTES) {
@@ -553,6 +555,28 @@ static void test_spec_examples(void **state)
     assert_memory_equal(out, erep, sizeof(erep));
     expect_lim(BS_PROTO_ROLE_CLIENT, NULL, erep, sizeof(erep), 1,
                "ERR(4,5,six 1s in a row)");
+}
+
+/* A client decoder without an error buffer (as a server's decoder has
+ * none) still reports the code and offset, with the code's own text. */
+static void test_client_no_errbuf(void **state)
+{
+    uint8_t out[BS_PROTO_ERROR_MAX];
+    struct bs_proto_decoder d;
+    struct bs_proto_event ev;
+    size_t n =
+        bs_proto_put_error(out, sizeof(out), BS_PROTO_BINARY, BS_PROTO_UNSTUFF,
+                           BS_RULE_HDLC, BS_PROTO_E_FLAG, 5, "six 1s in a row");
+
+    (void) state;
+    assert_true(sizeof(d) < 256);
+    bs_proto_decoder_init(&d, BS_PROTO_ROLE_CLIENT, NULL);
+    assert_int_equal(bs_proto_decode(&d, out, n, &ev), n);
+    assert_int_equal(ev.type, BS_PROTO_EV_ERROR);
+    assert_int_equal(ev.code, BS_PROTO_E_FLAG);
+    assert_int_equal(ev.offset, 5);
+    assert_string_equal(ev.message, bs_proto_code_text(BS_PROTO_E_FLAG));
+    assert_true(bs_proto_decoder_idle(&d));
 }
 
 static void test_binary_chunks(void **state)
@@ -1266,6 +1290,7 @@ int main(void)
         cmocka_unit_test(test_line_limit_default),
         cmocka_unit_test(test_text_message_limit),
         cmocka_unit_test(test_binary_one_chunk),
+        cmocka_unit_test(test_client_no_errbuf),
         cmocka_unit_test(test_spec_examples),
         cmocka_unit_test(test_binary_chunks),
         cmocka_unit_test(test_mixed_forms),
