@@ -43,7 +43,7 @@ BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
     openssl ca-certificates)
 # ctest's tls_audit needs sslscan; it is skipped, not failed, without it,
 # so the test command installs it.
-BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan python3)
+BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan python3 valgrind)
 # bench/compare.sh (nginx-light too, unless an nginx is installed).
 BS_BENCH_PACKAGES=(stunnel4 openssl iproute2 procps)
 # scripts/tls-audit.sh.

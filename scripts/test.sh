@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # test.sh - install what is missing, build, and run every test twice: a
-# normal build, then one under AddressSanitizer + UndefinedBehaviorSanitizer;
+# normal build (then its unit tests and a server smoke test under valgrind),
+# then one under AddressSanitizer + UndefinedBehaviorSanitizer;
 # last, a short bounded libFuzzer run of each harness.
 #
 #   scripts/test.sh              everything
 #   BS_FUZZ_SECONDS=N            seconds per fuzz target (default 20; 0 skips)
 #   BS_SKIP_SANITIZE=1           skip the sanitizer pass
+#   BS_SKIP_VALGRIND=1           skip the valgrind pass (about a minute)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +32,10 @@ run_suite() { # name, build dir, cmake args...
 
 start=$(date +%s)
 run_suite "release" build
+if [ "${BS_SKIP_VALGRIND:-0}" != 1 ]; then
+    echo "== valgrind: unit tests and a server smoke test (release build)"
+    bash tests/security/valgrind.sh build
+fi
 if [ "${BS_SKIP_SANITIZE:-0}" != 1 ]; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -109,6 +109,13 @@ int main(int argc, char **argv)
                         "verified; anyone on the path can read and change the "
                         "data\n");
     }
+    if (o.keylog_file != NULL) {
+        fprintf(stderr,
+                "WARNING: --keylog-file %s: this session's TLS secrets are "
+                "written there; anyone who can read it can decrypt the "
+                "traffic. For debugging only.\n",
+                o.keylog_file);
+    }
     ctx = bs_tls_ctx_new_client(&cfg, err, sizeof(err));
     if (ctx == NULL) {
         fprintf(stderr, "error: %s\n", err);

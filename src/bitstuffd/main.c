@@ -158,9 +158,35 @@ static unsigned default_threads(void)
     return n > BS_OPTS_MAX_THREADS ? BS_OPTS_MAX_THREADS : (unsigned) n;
 }
 
+/* SIGHUP: load certificate, key and CA again into a new context for new
+ * connections.  A file that does not load (or a key that does not match)
+ * is refused and the context in force stays: a bad rotation must never
+ * take the service down. */
+static void reload(struct bs_server *s, const struct bs_tls_server_config *tc)
+{
+    char err[512];
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(tc, err, sizeof err);
+
+    if (ctx == NULL) {
+        bs_log_line(2,
+                    "bitstuffd: SIGHUP: certificate reload refused, still "
+                    "serving with the previous certificate: %s",
+                    err);
+        return;
+    }
+    bs_server_set_tls(s, ctx);
+    bs_tls_ctx_free(ctx); /* the server holds its own reference */
+    bs_log_line(2,
+                "bitstuffd: SIGHUP: reloaded certificate %s, key %s%s%s; new "
+                "connections use them",
+                tc->cert_file, tc->key_file, tc->ca_file != NULL ? ", CA " : "",
+                tc->ca_file != NULL ? tc->ca_file : "");
+}
+
 /* Wait for the workers, stopping them on the first SIGINT/SIGTERM; a
- * second one exits at once. */
-static int wait_loop(struct bs_server *s, int sigfd)
+ * second one exits at once.  SIGHUP reloads the certificate. */
+static int wait_loop(struct bs_server *s, int sigfd,
+                     const struct bs_tls_server_config *tc)
 {
     int stopping = 0;
 
@@ -185,8 +211,9 @@ static int wait_loop(struct bs_server *s, int sigfd)
             continue;
         }
         if (si.ssi_signo == SIGHUP) {
-            bs_log_line(2, "bitstuffd: SIGHUP ignored (certificate reload "
-                           "is not supported yet)");
+            if (!stopping) {
+                reload(s, tc);
+            }
             continue;
         }
         if (stopping) {
@@ -244,6 +271,15 @@ int main(int argc, char **argv)
     tc.ca_file = o.ca_file;
     tc.verify_client = o.verify_client;
     tc.min_version = o.min_tls;
+    tc.keylog_file = o.keylog_file;
+    if (o.keylog_file != NULL) {
+        fprintf(stderr,
+                "bitstuffd: WARNING: --keylog-file %s: the TLS secrets of "
+                "every connection are written there; anyone who can read it "
+                "can decrypt the traffic. For debugging only: never in "
+                "production.\n",
+                o.keylog_file);
+    }
     ctx = bs_tls_ctx_new_server(&tc, err, sizeof err);
     if (ctx == NULL) {
         fprintf(stderr, "bitstuffd: %s\n", err);
@@ -278,7 +314,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
-    if (wait_loop(srv, sigfd) == 0) {
+    if (wait_loop(srv, sigfd, &tc) == 0) {
         status = 0;
     }
 out:

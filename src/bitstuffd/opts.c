@@ -22,6 +22,7 @@ enum {
     OPT_IDLE_TIMEOUT,
     OPT_MAX_MESSAGE_BITS,
     OPT_MAX_LINE,
+    OPT_KEYLOG_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +38,7 @@ static const struct option long_opts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-message-bits", required_argument, NULL, OPT_MAX_MESSAGE_BITS},
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    {"keylog-file", required_argument, NULL, OPT_KEYLOG_FILE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -81,6 +83,12 @@ void bs_opts_usage(FILE *f, const char *prog)
             "      --max-line N          longest text line in bytes, LF "
             "included\n"
             "                            (default: %u, at most %u)\n"
+            "      --keylog-file FILE    append every session's TLS secrets "
+            "to FILE\n"
+            "                            (mode 0600) for Wireshark: DEBUGGING "
+            "ONLY,\n"
+            "                            anyone with FILE can read the "
+            "traffic\n"
             "  -q, --quiet               do not display the exchanges\n"
             "  -h, --help                show this help and exit\n"
             "  -V, --version             show the version and exit\n"
@@ -90,6 +98,11 @@ void bs_opts_usage(FILE *f, const char *prog)
             "requests it\n"
             "has received, closes each connection with close_notify and "
             "exits 0.\n"
+            "On SIGHUP it reloads --cert, --key and --ca-file for new "
+            "connections\n"
+            "(live ones keep theirs); if they do not load, it says why and "
+            "keeps the\n"
+            "old ones.\n"
             "Exit status: 0 after a clean stop, 1 on a bad option, "
             "certificate, key\n"
             "or address.\n",
@@ -276,6 +289,13 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
                 return BS_OPTS_ERROR;
             }
             o->max_line = (size_t) v;
+            break;
+        case OPT_KEYLOG_FILE:
+            if (optarg[0] == '\0') {
+                snprintf(err, errlen, "--keylog-file needs a file name");
+                return BS_OPTS_ERROR;
+            }
+            o->keylog_file = optarg;
             break;
         case 'q':
             o->quiet = 1;

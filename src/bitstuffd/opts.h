@@ -28,6 +28,7 @@ struct bs_opts {
     const char *listen[BS_OPTS_MAX_LISTEN];
     size_t nlisten; /* >= 1 after a successful parse */
     const char *cert_file, *key_file, *ca_file;
+    const char *keylog_file; /* NULL: off (TLS secrets for Wireshark) */
     enum bs_tls_verify verify_client;
     int min_tls;      /* 12 or 13 */
     unsigned threads; /* 0: one per CPU (decided by the caller) */

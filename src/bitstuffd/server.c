@@ -72,6 +72,7 @@ struct conn {
     uint8_t wr_want;   /* same for writing */
     uint8_t read_done; /* no more input will be read */
     uint8_t draining;  /* the server is stopping */
+    uint8_t peer_eof;  /* the client closed its side (close_notify or not) */
     uint8_t reads;     /* reads this turn */
     struct bs_timer timer;
     struct link live;  /* the worker's connections */
@@ -109,7 +110,8 @@ struct worker {
 };
 
 struct bs_server {
-    struct bs_server_config cfg;
+    struct bs_server_config cfg; /* cfg.tls: guarded by tls_lock */
+    pthread_mutex_t tls_lock;
     struct bs_proto_limits lim;
     size_t outcap;
     int stop_fd, done_fd;
@@ -375,6 +377,7 @@ static int read_once(struct conn *c)
         return 0;
     case BS_TLS_EOF:
         c->read_done = 1;
+        c->peer_eof = 1;
         return 1;
     case BS_TLS_ERR:
         break;
@@ -454,6 +457,13 @@ static void serve(struct conn *c)
     {
         if (bs_xchg_fatal(&c->x)) {
             log_conn(c, "closing", "the client broke the framing (bad-frame)");
+        } else if (c->peer_eof && !bs_proto_decoder_idle(&c->x.dec)) {
+            /* A close between requests is normal and not logged, with or
+             * without close_notify: the protocol frames its own messages,
+             * so only a request cut short shows a truncation. */
+            log_conn(c, "closing",
+                     "the client closed the connection in the middle of a "
+                     "request; its partial reply was dropped");
         }
         start_close(c);
         return;
@@ -619,7 +629,12 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     link_init(&c->live);
     link_init(&c->ready);
     (void) bs_net_set_nodelay(fd); /* we coalesce replies ourselves */
+    /* The connection takes its own reference to the context in force, so
+     * a reload (bs_server_set_tls) may replace it at any moment.  Only
+     * accepts take the lock, never the request path. */
+    pthread_mutex_lock(&s->tls_lock);
     c->tls = bs_tls_conn_new(s->cfg.tls, fd, NULL, err, sizeof err);
+    pthread_mutex_unlock(&s->tls_lock);
     if (c->tls == NULL) {
         log_conn(c, "cannot start TLS", err);
         goto fail;
@@ -947,6 +962,8 @@ struct bs_server *bs_server_start(const struct bs_server_config *cfg, char *err,
         return NULL;
     }
     s->cfg = *cfg;
+    pthread_mutex_init(&s->tls_lock, NULL);
+    bs_tls_ctx_ref(s->cfg.tls);
     s->lim.max_line = cfg->opts->max_line;
     s->lim.max_message_bits = cfg->opts->max_message_bits;
     s->outcap = bs_xchg_outbuf_size(&s->lim);
@@ -989,6 +1006,18 @@ fail:
     return NULL;
 }
 
+void bs_server_set_tls(struct bs_server *s, struct bs_tls_ctx *ctx)
+{
+    struct bs_tls_ctx *old;
+
+    bs_tls_ctx_ref(ctx);
+    pthread_mutex_lock(&s->tls_lock);
+    old = s->cfg.tls;
+    s->cfg.tls = ctx;
+    pthread_mutex_unlock(&s->tls_lock);
+    bs_tls_ctx_free(old); /* freed when its last connection closes */
+}
+
 void bs_server_stop(struct bs_server *s)
 {
     uint64_t one = 1;
@@ -1025,5 +1054,7 @@ void bs_server_free(struct bs_server *s)
     if (s->done_fd >= 0) {
         close(s->done_fd);
     }
+    bs_tls_ctx_free(s->cfg.tls);
+    pthread_mutex_destroy(&s->tls_lock);
     free(s);
 }

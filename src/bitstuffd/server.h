@@ -19,7 +19,7 @@ struct bs_server;
 
 struct bs_server_config {
     const struct bs_opts *opts; /* borrowed; must outlive the server */
-    struct bs_tls_ctx *tls;     /* borrowed; must outlive the server */
+    struct bs_tls_ctx *tls;     /* the server takes its own reference */
     const int *listen_fds;      /* borrowed non-blocking listening sockets */
     size_t nlisten;
     unsigned threads; /* >= 1 */
@@ -28,6 +28,14 @@ struct bs_server_config {
 /* Start the workers.  Returns NULL with err filled on failure. */
 struct bs_server *bs_server_start(const struct bs_server_config *cfg, char *err,
                                   size_t errlen);
+
+/*
+ * Make new connections use ctx (certificate reload).  The server takes a
+ * reference to ctx and drops its reference to the previous context;
+ * connections already open keep theirs until they close.  Safe to call
+ * from any thread while the workers run.
+ */
+void bs_server_set_tls(struct bs_server *s, struct bs_tls_ctx *ctx);
 
 /* Ask every worker to stop: stop accepting, answer what was received,
  * close each connection with close_notify, within a drain timeout.

@@ -277,12 +277,22 @@ static bs_tls_status fail(struct bs_tls_conn *c, int ret, int saved_errno,
     if (e == SSL_ERROR_WANT_WRITE) {
         return BS_TLS_WANT_WRITE;
     }
-    if (e == SSL_ERROR_ZERO_RETURN) {
+    int in_handshake = !SSL_is_init_finished(c->ssl);
+    if (e == SSL_ERROR_ZERO_RETURN && !in_handshake) {
         ERR_clear_error();
         return BS_TLS_EOF;
     }
+    if (e == SSL_ERROR_ZERO_RETURN) {
+        /* With SSL_OP_IGNORE_UNEXPECTED_EOF a hang-up mid-handshake. */
+        ERR_clear_error();
+        c->failure = BS_TLS_FAIL_NETWORK;
+        set_err(c->err, sizeof c->err,
+                "%s failed: the %s closed the connection during the "
+                "handshake",
+                what, c->ctx->is_server ? "client" : "server");
+        return BS_TLS_ERR;
+    }
 
-    int in_handshake = !SSL_is_init_finished(c->ssl);
     unsigned long code = ERR_peek_error();
     int reason = ERR_GET_REASON(code);
     int ssl_lib = ERR_GET_LIB(code) == ERR_LIB_SSL;
@@ -628,6 +638,11 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
     SSL_CTX_set_verify(ctx->ssl, mode,
                        mode != SSL_VERIFY_NONE ? verify_cb : NULL);
     SSL_CTX_set_alpn_select_cb(ctx->ssl, alpn_select_cb, NULL);
+    /* A client that closes without close_notify reads as an orderly EOF:
+     * bitstuff/1 frames its own messages, so a truncated request is seen
+     * by the protocol decoder (and the truncated side only loses its own
+     * request).  Clients keep OpenSSL's strict default. */
+    SSL_CTX_set_options(ctx->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
     /* Resumption by stateless tickets; the id context keeps sessions
      * from being resumed across differently configured servers. */
     if (SSL_CTX_set_num_tickets(ctx->ssl, 1) != 1 ||

@@ -44,6 +44,7 @@ make_certs() {
 start_server() {
     local name=$1 i
     shift
+    : >"$T/$name.log" # exists before the loop below reads it
     "$SERVER" -l 127.0.0.1:0 "$@" >"$T/$name.log" 2>&1 &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")

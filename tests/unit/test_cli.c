@@ -20,7 +20,7 @@ static enum bs_cli_parse_result parse(struct bs_cli_opts *o, char *err,
                                       size_t errlen, const char *first, ...)
 {
     static char storage[MAXARGS][128];
-    char *argv[MAXARGS + 2];
+    static char *argv[MAXARGS + 2]; /* o->bits points into it */
     int argc = 0;
     va_list ap;
     const char *a = first;

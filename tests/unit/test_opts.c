@@ -59,6 +59,7 @@ static void test_defaults(void **state)
     assert_true(o.idle_ms == 300000);
     assert_true(o.max_message_bits == BS_PROTO_DEFAULT_MAX_MESSAGE_BITS);
     assert_int_equal(o.max_line, BS_PROTO_DEFAULT_MAX_LINE);
+    assert_null(o.keylog_file); /* off unless asked, whatever the env */
     assert_false(o.quiet);
 }
 
@@ -74,7 +75,7 @@ static void test_every_option(void **state)
                            "1.2", "--threads", "3", "--max-conns", "5",
                            "--handshake-timeout", "500ms", "--idle-timeout",
                            "2s", "--max-message-bits", "1000", "--max-line",
-                           "100", "-q"),
+                           "100", "--keylog-file", "k.log", "-q"),
                      BS_OPTS_RUN);
     assert_int_equal(o.nlisten, 2);
     assert_string_equal(o.listen[1], "[::1]:7");
@@ -88,6 +89,7 @@ static void test_every_option(void **state)
     assert_true(o.idle_ms == 2000);
     assert_true(o.max_message_bits == 1000);
     assert_int_equal(o.max_line, 100);
+    assert_string_equal(o.keylog_file, "k.log");
     assert_true(o.quiet);
 }
 
@@ -148,6 +150,7 @@ static void test_refusals_name_the_problem(void **state)
                  "--max-message-bits");
     expect_error("--max-line", "1", "--max-line");
     expect_error("--max-line", "99999999", "--max-line");
+    expect_error("--keylog-file", "", "--keylog-file needs a file name");
     expect_error("--bogus", NULL, "unknown option '--bogus'");
     expect_error("-x", NULL, "unknown option");
     expect_error("--cert", NULL, "needs a value");

@@ -825,6 +825,18 @@ static void test_eof_and_network_errors(void **state)
     assert_contains(bs_tls_conn_error(p.c.bs), "without close_notify");
     pair_close(&p);
 
+    /* A client that vanishes without close_notify is an orderly EOF for
+     * the server (bitstuff/1 frames its own messages), not an error. */
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    bs_tls_conn_free(p.c.bs);
+    p.c.bs = NULL;
+    shutdown(p.fd[1], SHUT_RDWR);
+    assert_int_equal(read_wait(p.s.bs, p.fd[0], buf, sizeof buf, &n),
+                     BS_TLS_EOF);
+    assert_int_equal(n, 0);
+    pair_close(&p);
+
     /* Not TLS at all. */
     pair_open(&p, sctx, cctx, NULL, "localhost");
     static const char http[] = "GET / HTTP/1.0\r\n\r\n";
@@ -840,6 +852,7 @@ static void test_eof_and_network_errors(void **state)
     shutdown(p.fd[1], SHUT_WR);
     assert_int_equal(bs_tls_handshake(p.s.bs), BS_TLS_ERR);
     assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_NETWORK);
+    assert_contains(bs_tls_conn_error(p.s.bs), "closed the connection");
     pair_close(&p);
 
     bs_tls_ctx_free(sctx);
