@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+
 enum opt_id {
     O_CONNECT,
     O_CA,
@@ -83,33 +85,7 @@ void bs_bench_opts_default(struct bs_bench_opts *o)
 /* A decimal count with an optional k, M or G (x1000) suffix, <= max. */
 static int parse_count(const char *s, uint64_t max, uint64_t *out)
 {
-    char *end;
-    unsigned long long v;
-    uint64_t mul = 1;
-
-    if (*s < '0' || *s > '9') {
-        return -1;
-    }
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0) {
-        return -1;
-    }
-    if (*end == 'k' || *end == 'K') {
-        mul = 1000;
-        end++;
-    } else if (*end == 'M') {
-        mul = 1000000;
-        end++;
-    } else if (*end == 'G') {
-        mul = 1000000000;
-        end++;
-    }
-    if (*end != '\0' || v > max / mul) {
-        return -1;
-    }
-    *out = (uint64_t) v * mul;
-    return 0;
+    return bs_num_parse_count(s, 0, max, out);
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+
 enum {
     OPT_CA_FILE = 256,
     OPT_CERT,
@@ -218,29 +220,6 @@ enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
     return BS_CLI_EXIT_LOST;
 }
 
-int bs_cli_parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (s == NULL || *s == '\0') {
-        return -1;
-    }
-    for (; *s != '\0'; s++) {
-        unsigned d;
-
-        if (*s < '0' || *s > '9') {
-            return -1;
-        }
-        d = (unsigned) (*s - '0');
-        if (v > (UINT64_MAX - d) / 10) {
-            return -1;
-        }
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_timeout(const char *s, int *ms)
 {
     char *end = NULL;
@@ -386,7 +365,7 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
             o->out_file = optarg;
             break;
         case OPT_IN_BITS:
-            if (bs_cli_parse_u64(optarg, &o->in_bits) != 0) {
+            if (bs_num_parse_u64(optarg, 0, UINT64_MAX, &o->in_bits) != 0) {
                 return fail(err, errlen,
                             "--in-bits '%s': give a whole number of bits",
                             optarg);

@@ -112,8 +112,4 @@ enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
                                      int during_handshake, int got_reply,
                                      int sent_cert);
 
-/* Parse a decimal unsigned 64-bit value; returns 0 or -1 (not a number,
- * sign, trailing junk, overflow). */
-int bs_cli_parse_u64(const char *s, uint64_t *out);
-
 #endif /* BS_CLI_H */

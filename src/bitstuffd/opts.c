@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
 #include "proto.h"
 
 enum {
@@ -112,31 +113,6 @@ void bs_opts_usage(FILE *f, const char *prog)
             BS_PROTO_DEFAULT_MAX_LINE, MAX_LINE_LIMIT);
 }
 
-int bs_opts_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v)
-{
-    uint64_t n = 0;
-
-    if (s == NULL || *s == '\0') {
-        return -1;
-    }
-    for (; *s != '\0'; s++) {
-        unsigned d;
-        if (*s < '0' || *s > '9') {
-            return -1;
-        }
-        d = (unsigned) (*s - '0');
-        if (n > (UINT64_MAX - d) / 10) {
-            return -1;
-        }
-        n = n * 10 + d;
-    }
-    if (n < min || n > max) {
-        return -1;
-    }
-    *v = n;
-    return 0;
-}
-
 int bs_opts_parse_duration(const char *s, uint64_t *ms)
 {
     char num[24];
@@ -159,7 +135,7 @@ int bs_opts_parse_duration(const char *s, uint64_t *ms)
     }
     memcpy(num, s, len);
     num[len] = '\0';
-    if (bs_opts_parse_u64(num, 1, MAX_DURATION_MS, &n) != 0 ||
+    if (bs_num_parse_u64(num, 1, MAX_DURATION_MS, &n) != 0 ||
         n > MAX_DURATION_MS / scale)
     {
         return -1;
@@ -236,7 +212,7 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
             }
             break;
         case OPT_THREADS:
-            if (bs_opts_parse_u64(optarg, 1, BS_OPTS_MAX_THREADS, &v) != 0) {
+            if (bs_num_parse_u64(optarg, 1, BS_OPTS_MAX_THREADS, &v) != 0) {
                 snprintf(err, errlen,
                          "--threads '%s': give a number from 1 to %d", optarg,
                          BS_OPTS_MAX_THREADS);
@@ -245,7 +221,7 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
             o->threads = (unsigned) v;
             break;
         case OPT_MAX_CONNS:
-            if (bs_opts_parse_u64(optarg, 1, 1000000, &v) != 0) {
+            if (bs_num_parse_u64(optarg, 1, 1000000, &v) != 0) {
                 snprintf(err, errlen,
                          "--max-conns '%s': give a number from 1 to 1000000",
                          optarg);
@@ -271,7 +247,7 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
             }
             break;
         case OPT_MAX_MESSAGE_BITS:
-            if (bs_opts_parse_u64(optarg, 1, UINT64_MAX - 1, &v) != 0) {
+            if (bs_num_parse_u64(optarg, 1, UINT64_MAX - 1, &v) != 0) {
                 snprintf(err, errlen,
                          "--max-message-bits '%s': give a positive number of "
                          "bits",
@@ -281,7 +257,7 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
             o->max_message_bits = v;
             break;
         case OPT_MAX_LINE:
-            if (bs_opts_parse_u64(optarg, 2, MAX_LINE_LIMIT, &v) != 0) {
+            if (bs_num_parse_u64(optarg, 2, MAX_LINE_LIMIT, &v) != 0) {
                 snprintf(err, errlen,
                          "--max-line '%s': give a number of bytes from 2 to "
                          "%u",

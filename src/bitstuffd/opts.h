@@ -62,7 +62,4 @@ void bs_opts_usage(FILE *f, const char *prog);
  */
 int bs_opts_parse_duration(const char *s, uint64_t *ms);
 
-/* Parse an unsigned decimal in [min, max].  Returns 0 and *v, or -1. */
-int bs_opts_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
-
 #endif /* BS_OPTS_H */

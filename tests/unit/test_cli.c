@@ -317,23 +317,6 @@ static void test_exit_mapping(void **state)
     assert_int_equal(BS_CLI_EXIT_LOST, 6);
 }
 
-static void test_parse_u64(void **state)
-{
-    uint64_t v = 7;
-
-    (void) state;
-    assert_int_equal(bs_cli_parse_u64("0", &v), 0);
-    assert_true(v == 0);
-    assert_int_equal(bs_cli_parse_u64("18446744073709551615", &v), 0);
-    assert_true(v == UINT64_MAX);
-    assert_int_equal(bs_cli_parse_u64("18446744073709551616", &v), -1);
-    assert_int_equal(bs_cli_parse_u64("", &v), -1);
-    assert_int_equal(bs_cli_parse_u64("+1", &v), -1);
-    assert_int_equal(bs_cli_parse_u64("1 ", &v), -1);
-    assert_int_equal(bs_cli_parse_u64("0x10", &v), -1);
-    assert_int_equal(bs_cli_parse_u64(NULL, &v), -1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,7 +332,6 @@ int main(void)
         cmocka_unit_test(test_trim),
         cmocka_unit_test(test_label),
         cmocka_unit_test(test_exit_mapping),
-        cmocka_unit_test(test_parse_u64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

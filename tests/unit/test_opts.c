@@ -197,21 +197,6 @@ static void test_duration(void **state)
     assert_int_equal(bs_opts_parse_duration(NULL, &ms), -1);
 }
 
-static void test_u64(void **state)
-{
-    uint64_t v = 0;
-
-    (void) state;
-    assert_int_equal(
-        bs_opts_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
-    assert_true(v == UINT64_MAX);
-    assert_int_equal(
-        bs_opts_parse_u64("18446744073709551616", 0, UINT64_MAX, &v), -1);
-    assert_int_equal(bs_opts_parse_u64("+1", 0, 10, &v), -1);
-    assert_int_equal(bs_opts_parse_u64("11", 0, 10, &v), -1);
-    assert_int_equal(bs_opts_parse_u64("", 0, 10, &v), -1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,7 +207,6 @@ int main(void)
         cmocka_unit_test(test_refusals_name_the_problem),
         cmocka_unit_test(test_too_many_listeners),
         cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_u64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
