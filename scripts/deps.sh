@@ -41,9 +41,9 @@ bs_need_packages() {
 # What building and testing needs on a fresh Debian 12 machine.
 BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
     openssl ca-certificates)
-# ctest's tls_audit needs sslscan; it is skipped, not failed, without it,
-# so the test command installs it.
-BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan python3 valgrind)
+# ctest's TLS audits need sslscan and testssl.sh (skipped, not failed,
+# without them, so the test command installs them).
+BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan testssl.sh python3 valgrind)
 # bench/compare.sh (nginx-light too, unless an nginx is installed).
 BS_BENCH_PACKAGES=(stunnel4 openssl iproute2 procps)
 # scripts/tls-audit.sh.

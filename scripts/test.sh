@@ -5,7 +5,7 @@
 # last, a short bounded libFuzzer run of each harness.
 #
 #   scripts/test.sh              everything
-#   BS_FUZZ_SECONDS=N            seconds per fuzz target (default 20; 0 skips)
+#   BS_FUZZ_SECONDS=N            seconds per fuzz target (default 30; 0 skips)
 #   BS_SKIP_SANITIZE=1           skip the sanitizer pass
 #   BS_SKIP_VALGRIND=1           skip the valgrind pass (about a minute)
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$root"
 # shellcheck source=scripts/deps.sh
 . scripts/deps.sh
 
-fuzz_seconds=${BS_FUZZ_SECONDS:-20}
+fuzz_seconds=${BS_FUZZ_SECONDS:-30}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 bs_need_packages "${BS_BUILD_PACKAGES[@]}" "${BS_TEST_PACKAGES[@]}"
@@ -31,7 +31,7 @@ run_suite() { # name, build dir, cmake args...
 }
 
 start=$(date +%s)
-run_suite "release" build
+run_suite "release" build -DBS_TESTSSL=ON
 if [ "${BS_SKIP_VALGRIND:-0}" != 1 ]; then
     echo "== valgrind: unit tests and a server smoke test (release build)"
     bash tests/security/valgrind.sh build
