@@ -270,6 +270,20 @@ fail(char *err, size_t errlen, const char *fmt, ...)
     return BS_CLI_ERROR;
 }
 
+/* The option getopt_long just refused, as the user typed it: a long
+ * option by its word (optopt then holds its short alias, if any, or 0),
+ * a short one by its letter. */
+static const char *typed_option(char **argv, int opt, char *buf, size_t len)
+{
+    const char *arg = argv[optind - 1];
+
+    if (strncmp(arg, "--", 2) == 0 || opt <= 0 || opt >= 256) {
+        return arg;
+    }
+    snprintf(buf, len, "-%c", opt);
+    return buf;
+}
+
 static enum bs_cli_parse_result check_combination(struct bs_cli_opts *o,
                                                   char *err, size_t errlen)
 {
@@ -295,6 +309,7 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
                                       size_t errlen)
 {
     int c;
+    char opt_name[4];
 
     defaults(o);
     if (errlen > 0) {
@@ -383,22 +398,12 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
         case 'V':
             return BS_CLI_VERSION;
         case ':':
-            if (optopt != 0 && optopt < 256) {
-                snprintf(err, errlen, "option -%c needs a value", optopt);
-            } else {
-                snprintf(err, errlen, "option %s needs a value",
-                         argv[optind - 1]);
-            }
-            return BS_CLI_ERROR;
+            return fail(err, errlen, "option %s needs a value",
+                        typed_option(argv, optopt, opt_name, sizeof(opt_name)));
         default:
-            if (optopt != 0 && optopt < 256) {
-                snprintf(err, errlen, "unknown option -%c (see --help)",
-                         optopt);
-            } else {
-                snprintf(err, errlen, "unknown option %s (see --help)",
-                         argv[optind - 1]);
-            }
-            return BS_CLI_ERROR;
+            /* "--quiet=yes" comes here too: a value for a flag */
+            return fail(err, errlen, "unknown option %s (see --help)",
+                        typed_option(argv, optopt, opt_name, sizeof(opt_name)));
         }
     }
 

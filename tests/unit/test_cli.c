@@ -165,6 +165,13 @@ static void test_bad_values(void **state)
     assert_non_null(strstr(err, "needs a value"));
     assert_int_equal(parse(&o, err, sizeof(err), "--rule", NULL), BS_CLI_ERROR);
     assert_non_null(strstr(err, "--rule needs a value"));
+    /* a long option that has a short alias is named as it was typed */
+    assert_int_equal(parse(&o, err, sizeof(err), "--connect", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "--connect needs a value"));
+    assert_int_equal(parse(&o, err, sizeof(err), "--quiet=yes", NULL),
+                     BS_CLI_ERROR);
+    assert_non_null(strstr(err, "--quiet=yes"));
 }
 
 static void test_combinations(void **state)
