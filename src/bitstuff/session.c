@@ -237,7 +237,13 @@ static enum bs_cli_exit do_connect(struct session *s)
         }
         ev = st == BS_TLS_WANT_READ ? POLLIN : POLLOUT;
         w = wait_fd(s->fd, ev, deadline);
-        if (w <= 0) {
+        if (w < 0) {
+            fprintf(stderr, "error: TLS handshake with %s:%s: poll: %s\n",
+                    t->host, t->port, strerror(errno));
+            disconnect(s);
+            return BS_CLI_EXIT_NETWORK;
+        }
+        if (w == 0) {
             fprintf(stderr,
                     "error: TLS handshake with %s:%s timed out after %d ms "
                     "(--timeout); is it a bitstuffd TLS port?\n",
