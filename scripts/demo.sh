@@ -101,13 +101,14 @@ fi
 echo "bitstuffd (pid $server_pid) listening on 127.0.0.1:$port"
 
 run_client() { # expected-result, client args...
-    local want=$1 out
+    local want=$1 out rc=0
     shift
     echo "\$ bitstuff -c 127.0.0.1:$port --ca-file $certs/ca.crt $*"
-    if ! out=$("$client_bin" -c "127.0.0.1:$port" --ca-file "$certs/ca.crt" \
-        "$@" </dev/null); then
+    out=$("$client_bin" -c "127.0.0.1:$port" --ca-file "$certs/ca.crt" \
+        "$@" </dev/null) || rc=$?
+    if [ "$rc" -ne 0 ]; then
         printf '%s\n' "$out"
-        fail "the client failed (exit status above)"
+        fail "the client exited with status $rc (see bitstuff --help; its error is above)"
     fi
     printf '%s\n' "$out"
     grep -qx "received[^:]*: $want" <<<"$out" ||
