@@ -159,6 +159,9 @@ static void disconnect(struct session *s)
         close(s->fd);
     }
     s->fd = -1;
+    /* the LAST chunk an aborted message owed belongs to this connection:
+     * sent on the next one it would fail the next message */
+    s->need_last = 0;
 }
 
 /* Wait for fd within the deadline; returns 1 ready, 0 timeout, -1 error. */

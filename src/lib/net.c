@@ -127,7 +127,8 @@ int bs_net_resolve(const char *host, const char *port, int passive,
     }
     freeaddrinfo(res);
     if (*n == 0) {
-        snprintf(err, errlen, "'%s' has no IPv4 or IPv6 address", host);
+        snprintf(err, errlen, "'%s' has no IPv4 or IPv6 address",
+                 host != NULL && *host != '\0' ? host : "*");
         return -EHOSTUNREACH;
     }
     return 0;
