@@ -46,7 +46,7 @@ fi
 if [ "$fuzz_seconds" -gt 0 ]; then
     echo "== fuzz: build (clang, -fsanitize=fuzzer,address,undefined)"
     CC=clang cmake -S . -B build-fuzz -DBS_FUZZ=ON -DBS_SANITIZE=ON \
-        -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+        -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build build-fuzz -j "$jobs"
     for harness in build-fuzz/tests/fuzz/fuzz_*; do
         [ -x "$harness" ] || continue
