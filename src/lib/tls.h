@@ -94,7 +94,9 @@ void bs_tls_conn_free(struct bs_tls_conn *c); /* NULL ok; no close_notify */
 
 bs_tls_status bs_tls_handshake(struct bs_tls_conn *c);
 
-/* Read up to cap bytes; *nread > 0 on BS_TLS_OK. */
+/* Read up to cap bytes; *nread > 0 on BS_TLS_OK.  WANT_READ may come
+ * without a read() when the last one left the socket empty: data that
+ * arrived since makes the socket readable again, so waiting is right. */
 bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
                           size_t *nread);
 
