@@ -751,15 +751,32 @@ static int is_ip_literal(const char *s)
 static long rbio_cb(BIO *b, int oper, const char *argp, size_t len, int argi,
                     long argl, int ret, size_t *processed)
 {
-    struct bs_tls_conn *c = (struct bs_tls_conn *) BIO_get_callback_arg(b);
-
     (void) argp;
     (void) argi;
     (void) argl;
     if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+        struct bs_tls_conn *c = (struct bs_tls_conn *) BIO_get_callback_arg(b);
         c->drained = ret > 0 && *processed < len;
     }
     return ret;
+}
+
+/* Two socket BIOs on one fd, so that rbio_cb sees the reads only, not
+ * the many BIO_ctrl calls of the write path. */
+static int set_socket_bios(struct bs_tls_conn *c, int fd)
+{
+    BIO *rb = BIO_new_socket(fd, BIO_NOCLOSE);
+    BIO *wb = BIO_new_socket(fd, BIO_NOCLOSE);
+
+    if (rb == NULL || wb == NULL) {
+        BIO_free(rb);
+        BIO_free(wb);
+        return -1;
+    }
+    BIO_set_callback_ex(rb, rbio_cb);
+    BIO_set_callback_arg(rb, (char *) c);
+    SSL_set_bio(c->ssl, rb, wb); /* c->ssl owns both now */
+    return 0;
 }
 
 struct bs_tls_conn *bs_tls_conn_new(struct bs_tls_ctx *ctx, int fd,
@@ -791,14 +808,12 @@ struct bs_tls_conn *bs_tls_conn_new(struct bs_tls_ctx *ctx, int fd,
     c->ctx = ctx;
     ERR_clear_error();
     c->ssl = SSL_new(ctx->ssl);
-    if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
+    if (c->ssl == NULL || set_socket_bios(c, fd) != 0) {
         set_err(err, errlen, "cannot create a TLS connection: %s",
                 ossl_reason(ERR_peek_last_error()));
         goto fail;
     }
     SSL_set_app_data(c->ssl, c);
-    BIO_set_callback_ex(SSL_get_rbio(c->ssl), rbio_cb);
-    BIO_set_callback_arg(SSL_get_rbio(c->ssl), (char *) c);
     if (ctx->is_server) {
         SSL_set_accept_state(c->ssl);
     } else {
