@@ -41,6 +41,7 @@ struct bs_tls_ctx {
     SSL_CTX *ssl;
     atomic_uint refs;
     int is_server;
+    int keep_buffers; /* server: see bs_tls_conn_release_buffers */
     int insecure;
     int keylog_fd; /* -1: off */
     char *ca_name; /* for messages: the CA file, or NULL (system store) */
@@ -585,6 +586,30 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out,
     return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* SSL_free_buffers could free a read buffer still in use before these
+ * releases (CVE-2024-4741); older ones keep SSL_MODE_RELEASE_BUFFERS. */
+static int free_buffers_is_safe(void)
+{
+    unsigned long v = OpenSSL_version_num() >> 4; /* was 0xMNN00PPS */
+    unsigned long minor = (v >> 16) & 0xffu, patch = v & 0xffu;
+
+    if (v >> 24 != 3u) {
+        return v >> 24 > 3u;
+    }
+    switch (minor) {
+    case 0:
+        return patch >= 14u;
+    case 1:
+        return patch >= 6u;
+    case 2:
+        return patch >= 2u;
+    case 3:
+        return patch >= 1u;
+    default:
+        return 1;
+    }
+}
+
 struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
                                          char *err, size_t errlen)
 {
@@ -629,6 +654,7 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
     SSL_CTX_set_verify(ctx->ssl, mode,
                        mode != SSL_VERIFY_NONE ? verify_cb : NULL);
     SSL_CTX_set_alpn_select_cb(ctx->ssl, alpn_select_cb, NULL);
+    ctx->keep_buffers = free_buffers_is_safe();
     /* Read what the socket holds in one read(), not a record header and
      * then its body: a small request costs one read() instead of two,
      * and a short read tells that the socket is empty (see rbio_cb). */
@@ -870,6 +896,11 @@ bs_tls_status bs_tls_handshake(struct bs_tls_conn *c)
     int r = SSL_do_handshake(c->ssl);
     int e = errno;
     if (r == 1) {
+        if (c->ctx->keep_buffers) {
+            /* Released buffers during handshakes keep the peak low when
+             * many run at once; after it, bs_tls_conn_release_buffers. */
+            SSL_clear_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
+        }
         /* Reads and writes do not clear the queue (it costs as much as a
          * small record): every call here leaves it empty instead. */
         ERR_clear_error();
@@ -938,6 +969,14 @@ size_t bs_tls_pending(const struct bs_tls_conn *c)
 {
     int n = SSL_pending(c->ssl);
     return n > 0 ? (size_t) n : 0;
+}
+
+void bs_tls_conn_release_buffers(struct bs_tls_conn *c)
+{
+    /* It declines (returns 0) while a buffer holds data. */
+    if (c->ctx->keep_buffers) {
+        (void) SSL_free_buffers(c->ssl);
+    }
 }
 
 const char *bs_tls_conn_error(const struct bs_tls_conn *c)

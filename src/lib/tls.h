@@ -112,6 +112,13 @@ bs_tls_status bs_tls_shutdown(struct bs_tls_conn *c);
 /* Decrypted bytes readable now without touching the socket. */
 size_t bs_tls_pending(const struct bs_tls_conn *c);
 
+/* A server connection keeps its record buffers between reads and writes
+ * (allocating them per record costs a busy connection malloc and free
+ * each time): free them once it has gone quiet, so an idle connection
+ * holds none.  Does nothing while they hold data; they come back on the
+ * next read or write. */
+void bs_tls_conn_release_buffers(struct bs_tls_conn *c);
+
 /* The last error as a sentence, and its class. */
 const char *bs_tls_conn_error(const struct bs_tls_conn *c);
 enum bs_tls_failure bs_tls_conn_failure(const struct bs_tls_conn *c);
