@@ -42,6 +42,7 @@ struct bs_tls_ctx {
     atomic_uint refs;
     int is_server;
     int keep_buffers; /* server: see bs_tls_conn_release_buffers */
+    int read_ahead;   /* server: see bs_tls_read */
     int insecure;
     int keylog_fd; /* -1: off */
     char *ca_name; /* for messages: the CA file, or NULL (system store) */
@@ -52,8 +53,9 @@ struct bs_tls_conn {
     SSL *ssl;
     char *servername; /* client: what the certificate must name */
     enum bs_tls_failure failure;
-    int verify_noted; /* err already holds the verify callback's sentence */
-    int drained;      /* the socket's last read came up short: it is empty */
+    int verify_noted;  /* err already holds the verify callback's sentence */
+    int drained;       /* the socket was found empty since the last wait */
+    int keeps_buffers; /* SSL_MODE_RELEASE_BUFFERS is off */
     char err[ERR_LEN];
 };
 
@@ -657,8 +659,9 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
     ctx->keep_buffers = free_buffers_is_safe();
     /* Read what the socket holds in one read(), not a record header and
      * then its body: a small request costs one read() instead of two,
-     * and a short read tells that the socket is empty (see rbio_cb). */
+     * and a short read tells that the socket is empty (see bs_tls_read). */
     SSL_CTX_set_read_ahead(ctx->ssl, 1);
+    ctx->read_ahead = 1;
     /* Resumption by stateless tickets; the id context keeps sessions
      * from being resumed across differently configured servers. */
     if (SSL_CTX_set_num_tickets(ctx->ssl, 1) != 1 ||
@@ -769,42 +772,6 @@ static int is_ip_literal(const char *s)
            inet_pton(AF_INET6, s, addr) == 1;
 }
 
-/* Note whether the socket was left empty, so that the next read can
- * report "wait for input" without a read() that would only fail with
- * EAGAIN.  A short read is such a sign: data arriving after it raises a
- * new readiness event, edge-triggered or not.  Only once: the read after
- * that wait goes to the socket. */
-static long rbio_cb(BIO *b, int oper, const char *argp, size_t len, int argi,
-                    long argl, int ret, size_t *processed)
-{
-    (void) argp;
-    (void) argi;
-    (void) argl;
-    if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
-        struct bs_tls_conn *c = (struct bs_tls_conn *) BIO_get_callback_arg(b);
-        c->drained = ret > 0 && *processed < len;
-    }
-    return ret;
-}
-
-/* Two socket BIOs on one fd, so that rbio_cb sees the reads only, not
- * the many BIO_ctrl calls of the write path. */
-static int set_socket_bios(struct bs_tls_conn *c, int fd)
-{
-    BIO *rb = BIO_new_socket(fd, BIO_NOCLOSE);
-    BIO *wb = BIO_new_socket(fd, BIO_NOCLOSE);
-
-    if (rb == NULL || wb == NULL) {
-        BIO_free(rb);
-        BIO_free(wb);
-        return -1;
-    }
-    BIO_set_callback_ex(rb, rbio_cb);
-    BIO_set_callback_arg(rb, (char *) c);
-    SSL_set_bio(c->ssl, rb, wb); /* c->ssl owns both now */
-    return 0;
-}
-
 struct bs_tls_conn *bs_tls_conn_new(struct bs_tls_ctx *ctx, int fd,
                                     const char *servername, char *err,
                                     size_t errlen)
@@ -834,7 +801,7 @@ struct bs_tls_conn *bs_tls_conn_new(struct bs_tls_ctx *ctx, int fd,
     c->ctx = ctx;
     ERR_clear_error();
     c->ssl = SSL_new(ctx->ssl);
-    if (c->ssl == NULL || set_socket_bios(c, fd) != 0) {
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
         set_err(err, errlen, "cannot create a TLS connection: %s",
                 ossl_reason(ERR_peek_last_error()));
         goto fail;
@@ -896,11 +863,6 @@ bs_tls_status bs_tls_handshake(struct bs_tls_conn *c)
     int r = SSL_do_handshake(c->ssl);
     int e = errno;
     if (r == 1) {
-        if (c->ctx->keep_buffers) {
-            /* Released buffers during handshakes keep the peak low when
-             * many run at once; after it, bs_tls_conn_release_buffers. */
-            SSL_clear_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
-        }
         /* Reads and writes do not clear the queue (it costs as much as a
          * small record): every call here leaves it empty instead. */
         ERR_clear_error();
@@ -918,15 +880,33 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
         set_err(c->err, sizeof c->err, "TLS read into an empty buffer");
         return BS_TLS_ERR;
     }
+    /* A read that finds the socket empty would only fail with EAGAIN:
+     * say so without it when the last read already found it empty.
+     * Data that arrived since then makes the socket readable again
+     * (edge-triggered or not), so the caller's wait ends at once. */
     if (c->drained && !SSL_has_pending(c->ssl)) {
-        c->drained = 0; /* the caller waits for readiness, then we read */
+        c->drained = 0; /* once: the read after that wait goes to it */
         return BS_TLS_WANT_READ;
     }
+    /* With read ahead and an empty buffer, libssl asks the socket for
+     * a whole buffer, more than a record's 16 KiB: less means empty. */
+    int was_empty = c->ctx->read_ahead && !SSL_has_pending(c->ssl);
+    c->drained = 0;
+    BIO *rbio = SSL_get_rbio(c->ssl);
+    uint64_t before = BIO_number_read(rbio);
     size_t n = 0;
     errno = 0;
     int r = SSL_read_ex(c->ssl, buf, cap, &n);
     int e = errno;
     if (r == 1) {
+        uint64_t got = BIO_number_read(rbio) - before;
+        c->drained = was_empty && got > 0 && got < SSL3_RT_MAX_PLAIN_LENGTH;
+        if (c->ctx->keep_buffers && !c->keeps_buffers) {
+            /* Released buffers until then keep many handshakes and idle
+             * connections small; now bs_tls_conn_release_buffers. */
+            SSL_clear_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
+            c->keeps_buffers = 1;
+        }
         *nread = n;
         return BS_TLS_OK;
     }

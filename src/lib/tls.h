@@ -112,7 +112,7 @@ bs_tls_status bs_tls_shutdown(struct bs_tls_conn *c);
 /* Decrypted bytes readable now without touching the socket. */
 size_t bs_tls_pending(const struct bs_tls_conn *c);
 
-/* A server connection keeps its record buffers between reads and writes
+/* Once it has read data, a server connection keeps its record buffers
  * (allocating them per record costs a busy connection malloc and free
  * each time): free them once it has gone quiet, so an idle connection
  * holds none.  Does nothing while they hold data; they come back on the
