@@ -39,6 +39,7 @@
 #define ACCEPT_BACKOFF_MS 100u
 #define LOG_INTERVAL_MS   1000u
 #define LINGER_MS         2000u
+#define QUIET_MS          1000u /* then TLS record buffers are freed */
 #define POOL_KEEP         64
 #define MAX_EVENTS        128
 #define MAX_LISTEN        64
@@ -75,8 +76,9 @@ struct conn {
     uint8_t peer_eof;  /* the client closed its side (close_notify or not) */
     uint8_t reads;     /* reads this turn */
     struct bs_timer timer;
-    struct link live;  /* the worker's connections */
-    struct link ready; /* queued to run again without an event */
+    struct bs_timer quiet; /* frees the TLS buffers when it expires */
+    struct link live;      /* the worker's connections */
+    struct link ready;     /* queued to run again without an event */
     struct bs_outbuf out;
     uint8_t *stash; /* input read but not yet consumed (backpressure) */
     size_t stash_off, stash_len;
@@ -100,7 +102,7 @@ struct worker {
     struct src stop_src;
     int accepting, stopping;
     uint64_t now, accept_resume, drain_deadline;
-    struct bs_timer_list hs_timers, idle_timers, linger_timers;
+    struct bs_timer_list hs_timers, idle_timers, linger_timers, quiet_timers;
     struct link live, ready;
     size_t nlive;
     struct link zombies; /* closed this turn, freed at its end */
@@ -202,6 +204,7 @@ static void conn_close(struct conn *c)
     }
     c->state = CS_CLOSED;
     bs_timer_cancel(&c->timer);
+    bs_timer_cancel(&c->quiet);
     link_remove(&c->live);
     link_remove(&c->ready);
     w->nlive--;
@@ -243,6 +246,7 @@ static int ensure_out(struct conn *c)
 static void touch(struct conn *c)
 {
     bs_timer_arm(&c->w->idle_timers, &c->timer, c->w->now);
+    bs_timer_arm(&c->w->quiet_timers, &c->quiet, c->w->now);
 }
 
 static void start_close(struct conn *c)
@@ -507,6 +511,7 @@ static void handshake(struct conn *c)
     }
     c->state = CS_SERVING;
     touch(c);
+    bs_tls_conn_release_buffers(c->tls); /* most stay idle a while */
     if (c->w->stopping) {
         c->draining = 1;
     }
@@ -626,6 +631,7 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     c->w = w;
     bs_net_addr_str(peer, c->peer, sizeof c->peer);
     bs_timer_init(&c->timer);
+    bs_timer_init(&c->quiet);
     link_init(&c->live);
     link_init(&c->ready);
     (void) bs_net_set_nodelay(fd); /* we coalesce replies ourselves */
@@ -797,6 +803,9 @@ static void run_timers(struct worker *w)
     while ((t = bs_timer_list_pop_expired(&w->linger_timers, w->now)) != NULL) {
         conn_close(CONTAINER(t, struct conn, timer));
     }
+    while ((t = bs_timer_list_pop_expired(&w->quiet_timers, w->now)) != NULL) {
+        bs_tls_conn_release_buffers(CONTAINER(t, struct conn, quiet)->tls);
+    }
     if (!w->accepting && !w->stopping && w->now >= w->accept_resume) {
         listeners_watch(w, 1);
     }
@@ -825,6 +834,9 @@ static int next_timeout(const struct worker *w)
         d = t;
     }
     if ((t = bs_timer_list_next(&w->linger_timers)) < d) {
+        d = t;
+    }
+    if ((t = bs_timer_list_next(&w->quiet_timers)) < d) {
         d = t;
     }
     if (!w->accepting && !w->stopping && w->accept_resume < d) {
@@ -923,6 +935,7 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
     bs_timer_list_init(&w->hs_timers, o->handshake_ms);
     bs_timer_list_init(&w->idle_timers, o->idle_ms);
     bs_timer_list_init(&w->linger_timers, LINGER_MS);
+    bs_timer_list_init(&w->quiet_timers, QUIET_MS);
     link_init(&w->live);
     link_init(&w->ready);
     link_init(&w->zombies);

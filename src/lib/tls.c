@@ -41,6 +41,8 @@ struct bs_tls_ctx {
     SSL_CTX *ssl;
     atomic_uint refs;
     int is_server;
+    int keep_buffers; /* server: see bs_tls_conn_release_buffers */
+    int read_ahead;   /* server: see bs_tls_read */
     int insecure;
     int keylog_fd; /* -1: off */
     char *ca_name; /* for messages: the CA file, or NULL (system store) */
@@ -51,7 +53,9 @@ struct bs_tls_conn {
     SSL *ssl;
     char *servername; /* client: what the certificate must name */
     enum bs_tls_failure failure;
-    int verify_noted; /* err already holds the verify callback's sentence */
+    int verify_noted;  /* err already holds the verify callback's sentence */
+    int drained;       /* the socket was found empty since the last wait */
+    int keeps_buffers; /* SSL_MODE_RELEASE_BUFFERS is off */
     char err[ERR_LEN];
 };
 
@@ -594,6 +598,30 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out,
     return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* SSL_free_buffers could free a read buffer still in use before these
+ * releases (CVE-2024-4741); older ones keep SSL_MODE_RELEASE_BUFFERS. */
+static int free_buffers_is_safe(void)
+{
+    unsigned long v = OpenSSL_version_num() >> 4; /* was 0xMNN00PPS */
+    unsigned long minor = (v >> 16) & 0xffu, patch = v & 0xffu;
+
+    if (v >> 24 != 3u) {
+        return v >> 24 > 3u;
+    }
+    switch (minor) {
+    case 0:
+        return patch >= 14u;
+    case 1:
+        return patch >= 6u;
+    case 2:
+        return patch >= 2u;
+    case 3:
+        return patch >= 1u;
+    default:
+        return 1;
+    }
+}
+
 struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
                                          char *err, size_t errlen)
 {
@@ -643,6 +671,12 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
      * by the protocol decoder (and the truncated side only loses its own
      * request).  Clients keep OpenSSL's strict default. */
     SSL_CTX_set_options(ctx->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    ctx->keep_buffers = free_buffers_is_safe();
+    /* Read what the socket holds in one read(), not a record header and
+     * then its body: a small request costs one read() instead of two,
+     * and a short read tells that the socket is empty (see bs_tls_read). */
+    SSL_CTX_set_read_ahead(ctx->ssl, 1);
+    ctx->read_ahead = 1;
     /* Resumption by stateless tickets; the id context keeps sessions
      * from being resumed across differently configured servers. */
     if (SSL_CTX_set_num_tickets(ctx->ssl, 1) != 1 ||
@@ -844,6 +878,9 @@ bs_tls_status bs_tls_handshake(struct bs_tls_conn *c)
     int r = SSL_do_handshake(c->ssl);
     int e = errno;
     if (r == 1) {
+        /* Reads and writes do not clear the queue (it costs as much as a
+         * small record): every call here leaves it empty instead. */
+        ERR_clear_error();
         return BS_TLS_OK;
     }
     return fail(c, r, e, "TLS handshake");
@@ -858,12 +895,33 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
         set_err(c->err, sizeof c->err, "TLS read into an empty buffer");
         return BS_TLS_ERR;
     }
-    ERR_clear_error();
+    /* A read that finds the socket empty would only fail with EAGAIN:
+     * say so without it when the last read already found it empty.
+     * Data that arrived since then makes the socket readable again
+     * (edge-triggered or not), so the caller's wait ends at once. */
+    if (c->drained && !SSL_has_pending(c->ssl)) {
+        c->drained = 0; /* once: the read after that wait goes to it */
+        return BS_TLS_WANT_READ;
+    }
+    /* With read ahead and an empty buffer, libssl asks the socket for
+     * a whole buffer, more than a record's 16 KiB: less means empty. */
+    int was_empty = c->ctx->read_ahead && !SSL_has_pending(c->ssl);
+    c->drained = 0;
+    BIO *rbio = SSL_get_rbio(c->ssl);
+    uint64_t before = BIO_number_read(rbio);
     size_t n = 0;
     errno = 0;
     int r = SSL_read_ex(c->ssl, buf, cap, &n);
     int e = errno;
     if (r == 1) {
+        uint64_t got = BIO_number_read(rbio) - before;
+        c->drained = was_empty && got > 0 && got < SSL3_RT_MAX_PLAIN_LENGTH;
+        if (c->ctx->keep_buffers && !c->keeps_buffers) {
+            /* Released buffers until then keep many handshakes and idle
+             * connections small; now bs_tls_conn_release_buffers. */
+            SSL_clear_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
+            c->keeps_buffers = 1;
+        }
         *nread = n;
         return BS_TLS_OK;
     }
@@ -879,7 +937,6 @@ bs_tls_status bs_tls_write(struct bs_tls_conn *c, const void *buf, size_t len,
         set_err(c->err, sizeof c->err, "TLS write of zero bytes");
         return BS_TLS_ERR;
     }
-    ERR_clear_error();
     size_t n = 0;
     errno = 0;
     int r = SSL_write_ex(c->ssl, buf, len, &n);
@@ -907,6 +964,14 @@ size_t bs_tls_pending(const struct bs_tls_conn *c)
 {
     int n = SSL_pending(c->ssl);
     return n > 0 ? (size_t) n : 0;
+}
+
+void bs_tls_conn_release_buffers(struct bs_tls_conn *c)
+{
+    /* It declines (returns 0) while a buffer holds data. */
+    if (c->ctx->keep_buffers) {
+        (void) SSL_free_buffers(c->ssl);
+    }
 }
 
 const char *bs_tls_conn_error(const struct bs_tls_conn *c)

@@ -94,7 +94,9 @@ void bs_tls_conn_free(struct bs_tls_conn *c); /* NULL ok; no close_notify */
 
 bs_tls_status bs_tls_handshake(struct bs_tls_conn *c);
 
-/* Read up to cap bytes; *nread > 0 on BS_TLS_OK. */
+/* Read up to cap bytes; *nread > 0 on BS_TLS_OK.  WANT_READ may come
+ * without a read() when the last one left the socket empty: data that
+ * arrived since makes the socket readable again, so waiting is right. */
 bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
                           size_t *nread);
 
@@ -109,6 +111,13 @@ bs_tls_status bs_tls_shutdown(struct bs_tls_conn *c);
 
 /* Decrypted bytes readable now without touching the socket. */
 size_t bs_tls_pending(const struct bs_tls_conn *c);
+
+/* Once it has read data, a server connection keeps its record buffers
+ * (allocating them per record costs a busy connection malloc and free
+ * each time): free them once it has gone quiet, so an idle connection
+ * holds none.  Does nothing while they hold data; they come back on the
+ * next read or write. */
+void bs_tls_conn_release_buffers(struct bs_tls_conn *c);
 
 /* The last error as a sentence, and its class. */
 const char *bs_tls_conn_error(const struct bs_tls_conn *c);
