@@ -7,7 +7,7 @@
 #   scripts/test.sh              everything
 #   BS_FUZZ_SECONDS=N            seconds per fuzz target (default 30; 0 skips)
 #   BS_SKIP_SANITIZE=1           skip the sanitizer pass
-#   BS_SKIP_VALGRIND=1           skip the valgrind pass (about a minute)
+#   BS_SKIP_VALGRIND=1           skip the valgrind passes (about three minutes)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,6 +35,9 @@ run_suite "release" build -DBS_TESTSSL=ON
 if [ "${BS_SKIP_VALGRIND:-0}" != 1 ]; then
     echo "== valgrind: unit tests and a server smoke test (release build)"
     bash tests/security/valgrind.sh build
+    echo "== valgrind: the integration tests, server and client under memcheck"
+    BS_IT_VALGRIND=1 BS_IT_SLOW=1 ctest --test-dir build -L integration \
+        --output-on-failure -j "$jobs" --timeout 600
 fi
 if [ "${BS_SKIP_SANITIZE:-0}" != 1 ]; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -14,12 +14,46 @@ BENCH="$BS_BUILD/bitstuff-bench"
 T=$(mktemp -d "${TMPDIR:-/tmp}/bitstuff-it.XXXXXX")
 SERVER_PIDS=()
 
+# BS_IT_VALGRIND=1: the server and the client run under valgrind's
+# memcheck, each process logging to $T/vg.*.log; any error or leak
+# (definite or indirect) in any of them fails the test at exit.
+if [ -n "${BS_IT_VALGRIND:-}" ]; then
+    for prog in bitstuffd bitstuff; do
+        printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 \
+--leak-check=full --errors-for-leak-kinds=definite,indirect \
+--show-leak-kinds=definite,indirect --log-file=%s/vg.%s.%%p.log \
+%s "$@"\n' "$T" "$prog" "$BS_BUILD/$prog" >"$T/vg-$prog"
+        chmod +x "$T/vg-$prog"
+    done
+    SERVER=$T/vg-bitstuffd
+    CLIENT=$T/vg-bitstuff
+fi
+
 it_cleanup() {
-    local pid
+    local rc=$? pid i f
     for pid in "${SERVER_PIDS[@]}"; do
+        if [ -n "${BS_IT_VALGRIND:-}" ]; then
+            # a clean stop, so that valgrind can report leaks
+            kill -TERM "$pid" 2>/dev/null || true
+            for ((i = 0; i < 100; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+        fi
         kill -KILL "$pid" 2>/dev/null || true
     done
+    if [ -n "${BS_IT_VALGRIND:-}" ]; then
+        wait 2>/dev/null || true
+        for f in "$T"/vg.*.log; do
+            if [ -s "$f" ]; then
+                echo "FAIL: valgrind reported errors ($(basename "$f")):" >&2
+                head -60 "$f" >&2
+                rc=1
+            fi
+        done
+    fi
     [ -n "${IT_KEEP:-}" ] || rm -rf "$T"
+    exit "$rc"
 }
 trap it_cleanup EXIT
 
