@@ -36,8 +36,9 @@ if [ "${BS_SKIP_VALGRIND:-0}" != 1 ]; then
     echo "== valgrind: unit tests and a server smoke test (release build)"
     bash tests/security/valgrind.sh build
     echo "== valgrind: the integration tests, server and client under memcheck"
+    # one at a time: under valgrind two tests at once starve each other
     BS_IT_VALGRIND=1 BS_IT_SLOW=1 ctest --test-dir build -L integration \
-        --output-on-failure -j "$jobs" --timeout 600
+        --output-on-failure --timeout 600
 fi
 if [ "${BS_SKIP_SANITIZE:-0}" != 1 ]; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

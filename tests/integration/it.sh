@@ -39,9 +39,14 @@ make_certs "$CERTS"
 
 # cli ARGS...: the real client against 127.0.0.1:$PORT, trusting $CERTS,
 # with a time limit; its stdin is the caller's.
+# Under valgrind (BS_IT_VALGRIND) everything runs some twenty times
+# slower: the time limits grow with it, the loads shrink (BS_IT_SLOW).
+IT_TMUL=1
+[ -z "${BS_IT_VALGRIND:-}" ] || IT_TMUL=5
+
 cli() {
-    timeout 60 "$CLIENT" -c "127.0.0.1:$PORT" --ca-file "$CERTS/ca.crt" \
-        --timeout 20 "$@"
+    timeout $((60 * IT_TMUL)) "$CLIENT" -c "127.0.0.1:$PORT" \
+        --ca-file "$CERTS/ca.crt" --timeout $((20 * IT_TMUL)) "$@"
 }
 
 # rc_of VAR CMD...: run CMD, store its exit status in VAR (set -e safe).
@@ -115,6 +120,6 @@ stop_server_ok() {
 
 # bench ARGS...: bitstuff-bench against the server, quiet, bounded.
 bench() {
-    timeout 120 "$BENCH" -c "127.0.0.1:$PORT" --ca-file "$CERTS/ca.crt" -q \
-        --timeout 20000 "$@"
+    timeout $((120 * IT_TMUL)) "$BENCH" -c "127.0.0.1:$PORT" \
+        --ca-file "$CERTS/ca.crt" -q --timeout $((20000 * IT_TMUL)) "$@"
 }

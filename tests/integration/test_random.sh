@@ -30,7 +30,7 @@ bench -n 2 -P 2 -r "$(scaled 8)" --op mixed --rule mixed -s 8000000-24000000 \
 cat "$T/bench3"
 
 note "pipeline.py: 4 connections, chunked frames and text lines mixed"
-timeout 120 python3 "$IT_INTEGRATION/pipeline.py" 127.0.0.1 "$PORT" \
+timeout $((120 * IT_TMUL)) python3 "$IT_INTEGRATION/pipeline.py" 127.0.0.1 "$PORT" \
     "$CERTS/ca.crt" --conns 4 --count "$(scaled 400)" --seed "$seed" ||
     fail "pipeline.py found wrong replies"
 
