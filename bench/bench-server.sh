@@ -10,6 +10,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/server-port.sh
+. "$root/scripts/server-port.sh"
 build=${BS_BUILD:-$root/build}
 server=$build/bitstuffd
 bench=$build/bitstuff-bench
@@ -37,14 +39,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 "$server" -q -l 127.0.0.1:0 --cert "$work/certs/server.crt" \
     --key "$work/certs/server.key" >"$work/server.log" 2>&1 &
 pid=$!
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-        "$work/server.log" | head -1)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-if [ -z "$port" ]; then
+if ! port=$(bs_server_port "$work/server.log" "$pid"); then
     echo "error: bitstuffd did not start:" >&2
     cat "$work/server.log" >&2
     exit 1

@@ -17,6 +17,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=scripts/deps.sh
 . scripts/deps.sh
+# shellcheck source=scripts/server-port.sh
+. scripts/server-port.sh
 
 build=${BS_DEMO_BUILD:-build-release}
 certs=${BS_DEMO_CERTS:-certs}
@@ -86,15 +88,7 @@ server_log=$work/server.log
 "$server_bin" --listen 127.0.0.1:0 --cert "$certs/server.crt" \
     --key "$certs/server.key" </dev/null >"$server_log" 2>&1 &
 server_pid=$!
-port=
-for _ in $(seq 1 100); do # up to 10 s
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
-        "$server_log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$port" ]; then
+if ! port=$(bs_server_port "$server_log" "$server_pid"); then
     cat "$server_log" >&2
     fail "the server did not start (its output is above)"
 fi

@@ -16,6 +16,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/server-port.sh
+. "$root/scripts/server-port.sh"
 build=$root/build
 conns=1000
 reqs=1000000
@@ -76,15 +78,7 @@ bash "$root/scripts/gen-certs.sh" --out "$work/certs" >/dev/null
     --key "$work/certs/server.key" --max-conns $((conns + 100)) \
     >"$work/server.log" 2>&1 &
 pid=$!
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-        "$work/server.log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-done
-if [ -z "$port" ]; then
+if ! port=$(bs_server_port "$work/server.log" "$pid"); then
     cat "$work/server.log" >&2
     echo "load-test.sh: bitstuffd did not start" >&2
     exit 1

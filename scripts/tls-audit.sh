@@ -22,6 +22,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/server-port.sh
+. "$root/scripts/server-port.sh"
 build=$root/build
 use_testssl=0
 while [ $# -gt 0 ]; do
@@ -84,14 +86,7 @@ start_server() { # log-name bitstuffd-options...
     "$build/bitstuffd" -q -l 127.0.0.1:0 --cert "$work/certs/server.crt" \
         --key "$work/certs/server.key" "$@" >"$work/$name.log" 2>&1 &
     pid=$!
-    port=
-    for _ in $(seq 1 100); do
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-            "$work/$name.log" | head -1)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
+    port=$(bs_server_port "$work/$name.log" "$pid") || port=
     if [ -z "$port" ] || [ "$port" = 4433 ]; then
         cat "$work/$name.log" >&2
         echo "tls-audit.sh: bitstuffd did not start" >&2

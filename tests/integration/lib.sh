@@ -8,6 +8,8 @@ set -euo pipefail
 
 : "${BS_BUILD:?BS_BUILD must name the build directory}"
 : "${BS_SOURCE:?BS_SOURCE must name the source directory}"
+# shellcheck source=scripts/server-port.sh
+. "$BS_SOURCE/scripts/server-port.sh"
 SERVER="$BS_BUILD/bitstuffd"
 CLIENT="$BS_BUILD/bitstuff"
 BENCH="$BS_BUILD/bitstuff-bench"
@@ -76,22 +78,15 @@ make_certs() {
 # start_server NAME [server options...]: runs bitstuffd on 127.0.0.1:0,
 # waits (bounded) for its "listening on" line; sets PORT and SERVER_PID.
 start_server() {
-    local name=$1 i
+    local name=$1
     shift
-    : >"$T/$name.log" # exists before the loop below reads it
+    : >"$T/$name.log" # exists before bs_server_port reads it
     "$SERVER" -l 127.0.0.1:0 "$@" >"$T/$name.log" 2>&1 &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")
-    PORT=
-    for ((i = 0; i < 100; i++)); do
-        # (the server may not have opened its log yet: not an error)
-        PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-            "$T/$name.log" 2>/dev/null | head -1) || PORT=
-        [ -n "$PORT" ] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || fail "server $name exited at start"
-        sleep 0.1
-    done
-    fail "server $name did not print 'listening on' within 10 s"
+    PORT=$(bs_server_port "$T/$name.log" "$SERVER_PID") ||
+        fail "server $name exited at start or printed no 'listening on'" \
+            "line within 10 s"
 }
 
 # stop_server PID: SIGTERM, then wait at most 10 s; returns its exit code.

@@ -147,13 +147,8 @@ flow)
     ) >"$T/fds.log" 2>&1 &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")
-    for ((i = 0; i < 100; i++)); do
-        PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-            "$T/fds.log" | head -1)
-        [ -n "$PORT" ] && break
-        sleep 0.1
-    done
-    [ -n "$PORT" ] || fail "server with 64 descriptors did not start"
+    PORT=$(bs_server_port "$T/fds.log" "$SERVER_PID") ||
+        fail "server with 64 descriptors did not start"
     hostile fd-exhaustion 200
     grep -q 'accept: Too many open files; pausing' "$T/fds.log" ||
         fail "no 'pausing accepts' line when out of descriptors"
