@@ -42,7 +42,7 @@ struct bs_tls_ctx {
     atomic_uint refs;
     int is_server;
     int keep_buffers; /* server: see bs_tls_conn_release_buffers */
-    int read_ahead;   /* server: see bs_tls_read */
+    int read_ahead;   /* see bs_tls_read */
     int insecure;
     int keylog_fd; /* -1: off */
     char *ca_name; /* for messages: the CA file, or NULL (system store) */
@@ -566,6 +566,13 @@ static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
     SSL_CTX_set_max_early_data(ctx->ssl, 0);
     SSL_CTX_set_recv_max_early_data(ctx->ssl, 0);
     SSL_CTX_set_default_passwd_cb(ctx->ssl, no_password_cb);
+    /* Read what the socket holds in one read(), not a record header and
+     * then its body: a small message costs one read() instead of two,
+     * and a short read tells that the socket is empty (see bs_tls_read).
+     * Both roles: a pipelining client reads as many replies as the
+     * server reads requests. */
+    SSL_CTX_set_read_ahead(ctx->ssl, 1);
+    ctx->read_ahead = 1;
     ERR_clear_error();
     return ctx;
 fail:
@@ -672,11 +679,6 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
      * request).  Clients keep OpenSSL's strict default. */
     SSL_CTX_set_options(ctx->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
     ctx->keep_buffers = free_buffers_is_safe();
-    /* Read what the socket holds in one read(), not a record header and
-     * then its body: a small request costs one read() instead of two,
-     * and a short read tells that the socket is empty (see bs_tls_read). */
-    SSL_CTX_set_read_ahead(ctx->ssl, 1);
-    ctx->read_ahead = 1;
     /* Resumption by stateless tickets; the id context keeps sessions
      * from being resumed across differently configured servers. */
     if (SSL_CTX_set_num_tickets(ctx->ssl, 1) != 1 ||
@@ -945,7 +947,14 @@ bs_tls_status bs_tls_write(struct bs_tls_conn *c, const void *buf, size_t len,
         *nwritten = n;
         return BS_TLS_OK;
     }
-    return fail(c, r, e, "TLS write");
+    bs_tls_status st = fail(c, r, e, "TLS write");
+    if (st == BS_TLS_ERR) {
+        /* The peer may have said why in an alert that waits unread (a
+         * client rejected in TLS 1.3 learns it on its first write): the
+         * next read must look, whatever the last one found. */
+        c->drained = 0;
+    }
+    return st;
 }
 
 bs_tls_status bs_tls_shutdown(struct bs_tls_conn *c)
