@@ -606,6 +606,12 @@ static void conn_event(struct conn *c, uint32_t ev)
     if (ev & EPOLLRDHUP) {
         got |= EPOLLIN;
     }
+    if (got & EPOLLIN) {
+        /* Edge-triggered: this edge is the only news of input that came
+         * after a read found the socket empty, so the next read must go
+         * to the socket even if this turn does not read at once. */
+        bs_tls_conn_readable(c->tls);
+    }
     if (c->rd_want & got) {
         c->rd_want = 0;
     }
@@ -751,6 +757,7 @@ static void begin_stop(struct worker *w)
         } else if (c->state == CS_SERVING) {
             c->draining = 1;
             c->rd_want = 0; /* look once more for requests already sent */
+            bs_tls_conn_readable(c->tls);
             queue_ready(c);
         }
     }

@@ -930,6 +930,11 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
     return fail(c, r, e, "TLS read");
 }
 
+void bs_tls_conn_readable(struct bs_tls_conn *c)
+{
+    c->drained = 0;
+}
+
 bs_tls_status bs_tls_write(struct bs_tls_conn *c, const void *buf, size_t len,
                            size_t *nwritten)
 {

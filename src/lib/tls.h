@@ -95,10 +95,18 @@ void bs_tls_conn_free(struct bs_tls_conn *c); /* NULL ok; no close_notify */
 bs_tls_status bs_tls_handshake(struct bs_tls_conn *c);
 
 /* Read up to cap bytes; *nread > 0 on BS_TLS_OK.  WANT_READ may come
- * without a read() when the last one left the socket empty: data that
- * arrived since makes the socket readable again, so waiting is right. */
+ * without a read() when the last read() left the socket empty (once: the
+ * call after that one reads again).  That saves the read() that would
+ * only fail with EAGAIN, and waiting is right: data that arrives later
+ * makes the socket readable again.  But a caller that has already waited
+ * and been told "readable" since then must say so first with
+ * bs_tls_conn_readable(), or with edge-triggered epoll it would wait for
+ * an edge that has already come. */
 bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
                           size_t *nread);
+
+/* A wait reported the socket readable: the next bs_tls_read() reads. */
+void bs_tls_conn_readable(struct bs_tls_conn *c);
 
 /* Write up to len bytes (partial writes allowed); *nwritten > 0 on OK.
  * After WANT_*, retry with the same or a longer buffer holding the same

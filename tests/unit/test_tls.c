@@ -951,6 +951,75 @@ static void test_release_buffers(void **state)
     free(got);
 }
 
+/* Write n bytes, all of them (bounded). */
+static void write_all(struct bs_tls_conn *w, const void *data, size_t n)
+{
+    size_t sent = 0;
+    for (int i = 0; i < 1000 && sent < n; i++) {
+        size_t k = 0;
+        bs_tls_status st =
+            bs_tls_write(w, (const char *) data + sent, n - sent, &k);
+        assert_true(st == BS_TLS_OK || st == BS_TLS_WANT_WRITE);
+        sent += k;
+    }
+    assert_int_equal(sent, n);
+}
+
+/*
+ * A read that leaves the socket empty makes the next read say WANT_READ
+ * without a read(); bs_tls_conn_readable() takes that back.  An
+ * edge-triggered caller that waited and saw "readable" before it read
+ * again must be able to read what came: otherwise it waits for an edge
+ * that has already come, while the peer waits for its replies (the
+ * deadlock bitstuffd once had under a bulk transfer).  Both roles read
+ * ahead.
+ */
+static void test_drained_then_readable(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct pair p;
+    char buf[64];
+    size_t n = 0;
+
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(&p);
+    for (int role = 0; role < 2; role++) {
+        struct bs_tls_conn *w = role == 0 ? p.c.bs : p.s.bs;
+        struct bs_tls_conn *r = role == 0 ? p.s.bs : p.c.bs;
+        int rfd = role == 0 ? p.fd[0] : p.fd[1];
+        struct pollfd pfd = {.fd = rfd, .events = POLLIN, .revents = 0};
+
+        /* (the server's session ticket may come first on the client) */
+        write_all(w, "one", 3);
+        do {
+            assert_int_equal(read_wait(r, rfd, buf, sizeof buf, &n), BS_TLS_OK);
+        } while (n != 3);
+        assert_memory_equal(buf, "one", 3);
+
+        /* Left empty: the next read is skipped, once. */
+        write_all(w, "two", 3);
+        assert_int_equal(poll(&pfd, 1, 1000), 1);
+        assert_int_equal(bs_tls_read(r, buf, sizeof buf, &n), BS_TLS_WANT_READ);
+        assert_int_equal(bs_tls_read(r, buf, sizeof buf, &n), BS_TLS_OK);
+        assert_int_equal(n, 3);
+        assert_memory_equal(buf, "two", 3);
+
+        /* Left empty again, then the wait says readable: read at once. */
+        write_all(w, "three", 5);
+        assert_int_equal(poll(&pfd, 1, 1000), 1);
+        bs_tls_conn_readable(r);
+        assert_int_equal(bs_tls_read(r, buf, sizeof buf, &n), BS_TLS_OK);
+        assert_int_equal(n, 5);
+        assert_memory_equal(buf, "three", 5);
+    }
+    pair_close(&p);
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
+}
+
 static void test_resumption(void **state)
 {
     (void) state;
@@ -1052,6 +1121,7 @@ int main(void)
         cmocka_unit_test(test_eof_and_network_errors),
         cmocka_unit_test(test_partial_writes),
         cmocka_unit_test(test_release_buffers),
+        cmocka_unit_test(test_drained_then_readable),
         cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_client_session_api),
     };
