@@ -27,6 +27,9 @@
 #define ALPN_ID     "bitstuff/1"
 #define ALPN_ID_LEN 10
 #define ERR_LEN     320
+/* The read-ahead buffer of a connection that receives in bulk: one read()
+ * takes up to four full records instead of one. */
+#define BULK_READ_LEN 65536
 
 /* TLS 1.2 only: forward secrecy and AEAD, nothing else (SECURITY.md). */
 static const char tls12_ciphers[] =
@@ -56,6 +59,7 @@ struct bs_tls_conn {
     int verify_noted;  /* err already holds the verify callback's sentence */
     int drained;       /* the socket was found empty since the last wait */
     int keeps_buffers; /* SSL_MODE_RELEASE_BUFFERS is off */
+    int bulk;          /* 1: a bulk read buffer is due, 2: it is in place */
     char err[ERR_LEN];
 };
 
@@ -908,6 +912,13 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
     /* With read ahead and an empty buffer, libssl asks the socket for
      * a whole buffer, more than a record's 16 KiB: less means empty. */
     int was_empty = c->ctx->read_ahead && !SSL_has_pending(c->ssl);
+    if (c->bulk == 1 && was_empty &&
+        (!c->keeps_buffers || SSL_free_buffers(c->ssl) == 1))
+    {
+        /* The next read allocates the bulk buffer (released buffers are
+         * gone already; kept ones go here unless a write is pending). */
+        c->bulk = 2;
+    }
     c->drained = 0;
     BIO *rbio = SSL_get_rbio(c->ssl);
     uint64_t before = BIO_number_read(rbio);
@@ -918,6 +929,13 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
     if (r == 1) {
         uint64_t got = BIO_number_read(rbio) - before;
         c->drained = was_empty && got > 0 && got < SSL3_RT_MAX_PLAIN_LENGTH;
+        if (was_empty && got >= SSL3_RT_MAX_PLAIN_LENGTH && c->bulk == 0) {
+            /* The peer had a full record's worth queued: it sends in
+             * bulk, and a read() per record would cost as much as the
+             * record's decryption.  Small messages keep small buffers. */
+            SSL_set_default_read_buffer_len(c->ssl, BULK_READ_LEN);
+            c->bulk = 1;
+        }
         if (c->ctx->keep_buffers && !c->keeps_buffers) {
             /* Released buffers until then keep many handshakes and idle
              * connections small; now bs_tls_conn_release_buffers. */
