@@ -421,50 +421,25 @@ int bs_bench_gen_next(struct bs_bench_gen *g, uint8_t *out, size_t cap,
 void bs_bench_check_init(struct bs_bench_check *c,
                          const struct bs_bench_stream_spec *spec)
 {
-    stream_start(&c->spec, &c->rng, &c->st, &c->left, spec);
+    c->spec = *spec;
+    bs_bench_rng_seed(&c->rng, spec->seed);
+    /* a stuff reply is unstuffed; an unstuff reply is the data itself */
+    bs_stream_init(&c->st, (enum bs_rule) spec->rule, BS_DIR_UNSTUFF);
+    c->left = spec->data_bits;
     c->got = 0;
-    c->made = 0;
+    c->checked = 0;
     c->pos = 0;
     c->len = 0;
     c->finished = 0;
     c->bad = 0;
 }
 
-/* Make more expected bits: called only when none are left unchecked. */
-static int check_refill(struct bs_bench_check *c)
+/* Generate the next data bits: called only when none are left unchecked. */
+static void check_refill(struct bs_bench_check *c)
 {
-    size_t n, out = 0, fin = 0, at;
-    uint64_t total;
-
-    /* pos == len and len is a multiple of 8 until the stream finishes. */
     c->pos = 0;
-    c->len = 0;
-    if (c->spec.op == BS_DIR_UNSTUFF) {
-        n = next_data(&c->rng, &c->left, c->buf);
-        c->len = n;
-        c->made += n;
-        c->finished = c->left == 0;
-        return 0;
-    }
-    n = next_data(&c->rng, &c->left, c->data);
-    if (bs_stream_update(&c->st, c->data, n, c->buf, sizeof(c->buf), &out) !=
-        BS_OK) {
-        return -1;
-    }
-    c->len = out * 8;
-    c->made += c->len;
-    if (c->left == 0) {
-        at = out;
-        if (bs_stream_finish(&c->st, c->buf + at, sizeof(c->buf) - at, &fin,
-                             &total) != BS_OK)
-        {
-            return -1;
-        }
-        c->len += (size_t) (total - c->made);
-        c->made = total;
-        c->finished = 1;
-    }
-    return 0;
+    c->len = next_data(&c->rng, &c->left, c->buf);
+    c->finished = c->left == 0;
 }
 
 static int bit_at(const uint8_t *p, uint64_t i)
@@ -485,23 +460,22 @@ static int bits_equal_slow(const uint8_t *exp, uint64_t exp_off,
     return 1;
 }
 
-int bs_bench_check_feed(struct bs_bench_check *c, const uint8_t *data,
-                        size_t nbits)
+/* Compare nbits data bits (from the start of data) with the next ones
+ * generated.  Returns 0 if they match, -1 if not or if there are more. */
+static int check_data(struct bs_bench_check *c, const uint8_t *data,
+                      size_t nbits)
 {
     size_t done = 0, avail, n;
 
-    if (c->bad) {
-        return -1;
-    }
-    /* Pieces split here stay byte-aligned in practice (the server sends
-     * whole bytes but in the last chunk); odd splits take the slow path. */
+    /* Pieces split here stay byte-aligned in practice (generation steps
+     * are whole bytes but the last); odd splits take the slow path. */
     while (done < nbits) {
         avail = c->len - c->pos;
         if (avail == 0) {
-            if (c->finished || check_refill(c) != 0) {
-                c->bad = 1; /* more reply than expected */
-                return -1;
+            if (c->finished) {
+                return -1; /* more than the data */
             }
+            check_refill(c);
             continue;
         }
         n = nbits - done < avail ? nbits - done : avail;
@@ -509,11 +483,41 @@ int bs_bench_check_feed(struct bs_bench_check *c, const uint8_t *data,
                 ? !bits_equal_slow(c->buf, c->pos, data, done, n)
                 : !bs_bench_bits_equal(c->buf, c->pos, data + done / 8, n))
         {
-            c->bad = 1;
             return -1;
         }
         c->pos += n;
-        c->got += n;
+        c->checked += n;
+        done += n;
+    }
+    return 0;
+}
+
+int bs_bench_check_feed(struct bs_bench_check *c, const uint8_t *data,
+                        size_t nbits)
+{
+    size_t done = 0, n, out;
+
+    if (c->bad) {
+        return -1;
+    }
+    c->got += nbits;
+    if (c->spec.op == BS_DIR_UNSTUFF) {
+        c->bad = check_data(c, data, nbits) != 0;
+        return c->bad ? -1 : 0;
+    }
+    /* Steps of whole bytes, so each one starts at a byte of data. */
+    while (done < nbits) {
+        n = nbits - done < BS_BENCH_CHECK_STEP ? nbits - done
+                                               : BS_BENCH_CHECK_STEP;
+        out = 0;
+        if (bs_stream_update(&c->st, data + done / 8, n, c->plain,
+                             sizeof(c->plain), &out) != BS_OK ||
+            check_data(c, c->plain, out * 8) != 0 ||
+            bs_stream_out_bits(&c->st) > c->spec.data_bits)
+        {
+            c->bad = 1; /* not a stuffing, other data, or too long */
+            return -1;
+        }
         done += n;
     }
     return 0;
@@ -524,12 +528,24 @@ int bs_bench_check_end(struct bs_bench_check *c)
     if (c->bad) {
         return -1;
     }
-    /* Data of length 0 (or ending on a step boundary) may still owe a
-     * refill that produces nothing, or the last stuffed bits. */
-    while (c->pos == c->len && !c->finished) {
-        if (check_refill(c) != 0) {
+    if (c->spec.op == BS_DIR_STUFF) {
+        uint8_t last = 0;
+        size_t n = 0;
+        uint64_t total = 0;
+
+        /* the stuffed bit still due, if any, is missing: an error */
+        if (bs_stream_finish(&c->st, &last, 1, &n, &total) != BS_OK ||
+            total != c->spec.data_bits ||
+            check_data(c, &last, (size_t) (total - c->checked)) != 0)
+        {
+            c->bad = 1;
             return -1;
         }
+    }
+    /* Data of length 0 (or ending on a step boundary) may still owe a
+     * refill that produces nothing. */
+    while (c->pos == c->len && !c->finished) {
+        check_refill(c);
     }
     if (c->pos != c->len) {
         c->bad = 1;

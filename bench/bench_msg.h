@@ -128,6 +128,8 @@ struct bs_bench_stream_spec {
  * data generated per step (its stuffing still fits in a chunk). */
 #define BS_BENCH_GEN_CHUNK 65536u
 #define BS_BENCH_GEN_DATA  49152u
+/* Reply bits unstuffed per step by the checker. */
+#define BS_BENCH_CHECK_STEP (8u * 16384u)
 
 /*
  * Request generator: yields the request payload (the data for stuff, the
@@ -155,22 +157,25 @@ int bs_bench_gen_next(struct bs_bench_gen *g, uint8_t *out, size_t cap,
                       size_t *nbits, int *last);
 
 /*
- * Reply checker: compares reply payload, fed in pieces of any bit count,
- * with the expected reply regenerated on the fly.  Holds one buffer of
- * about 2 * BS_BENCH_GEN_CHUNK bytes inside the struct.
+ * Reply checker: checks reply payload, fed in pieces of any bit count,
+ * against the data regenerated on the fly.  A stuffed reply is unstuffed
+ * and compared with the data: unstuffing is strict (a wrong stuffed bit or
+ * a missing last one is an error), so it accepts exactly the stuffing of
+ * the data, at twice the speed of stuffing the data again, and it checks
+ * the server's stuffing with the other half of the library.
  */
 struct bs_bench_check {
     struct bs_bench_stream_spec spec;
     struct bs_bench_rng rng;
-    struct bs_stream st;
-    uint64_t left;   /* data bits still to generate */
-    uint64_t got;    /* reply bits checked so far */
-    uint64_t made;   /* expected bits produced so far */
-    size_t pos, len; /* unchecked expected bits in buf: [pos, len) */
-    int finished;    /* the expected stream is complete */
-    int bad;         /* a mismatch was seen */
-    uint8_t data[BS_BENCH_GEN_DATA];
-    uint8_t buf[2 * BS_BENCH_GEN_CHUNK + 16];
+    struct bs_stream st; /* stuff replies: their unstuffing */
+    uint64_t left;       /* data bits still to generate */
+    uint64_t got;        /* reply bits fed so far */
+    uint64_t checked;    /* data bits compared so far */
+    size_t pos, len;     /* unchecked data bits in buf: [pos, len) */
+    int finished;        /* all the data has been generated */
+    int bad;             /* a mismatch was seen */
+    uint8_t buf[BS_BENCH_GEN_DATA + 8];
+    uint8_t plain[BS_BENCH_CHECK_STEP / 8 + 64]; /* unstuffed reply bits */
 };
 
 void bs_bench_check_init(struct bs_bench_check *c,

@@ -590,6 +590,11 @@ uint64_t bs_stream_in_bits(const struct bs_stream *st)
     return st->in_bits;
 }
 
+uint64_t bs_stream_out_bits(const struct bs_stream *st)
+{
+    return st->out_bits;
+}
+
 /* One-shot packed: one update and a finish on a stream of our own. */
 static bs_status oneshot_packed(enum bs_rule rule, enum bs_dir dir,
                                 const uint8_t *in, size_t in_n, uint8_t *out,

@@ -213,4 +213,8 @@ uint64_t bs_stream_error_offset(const struct bs_stream *st);
 /* Input bits consumed so far. */
 uint64_t bs_stream_in_bits(const struct bs_stream *st);
 
+/* Output bits produced so far, those still held for the next byte
+ * included. */
+uint64_t bs_stream_out_bits(const struct bs_stream *st);
+
 #endif /* BS_STUFF_H */

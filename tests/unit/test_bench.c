@@ -434,17 +434,25 @@ static void stream_case(uint64_t bits, uint8_t op, uint8_t rule)
     }
     assert_int_equal(bs_bench_check_end(c), 0);
 
-    /* ... rejects one flipped bit ... */
+    /* ... rejects one flipped bit, as soon as it is compared (the last
+     * bits of a stuffed reply wait in the unstuffer until the end) ... */
     if (reply_bits > 0) {
         uint8_t *bad = malloc(bs_bytes_for_bits(reply_bits));
-        size_t flip = reply_bits / 2;
+        size_t flip;
 
         assert_non_null(bad);
-        memcpy(bad, reply, bs_bytes_for_bits(reply_bits));
-        bad[flip / 8] ^= (uint8_t) (0x80u >> (flip % 8));
-        bs_bench_check_init(c, &spec);
-        assert_int_equal(bs_bench_check_feed(c, bad, reply_bits), -1);
-        assert_int_equal(bs_bench_check_end(c), -1);
+        for (flip = 0; flip < reply_bits; flip += 1 + reply_bits / 7) {
+            int fed;
+
+            memcpy(bad, reply, bs_bytes_for_bits(reply_bits));
+            bad[flip / 8] ^= (uint8_t) (0x80u >> (flip % 8));
+            bs_bench_check_init(c, &spec);
+            fed = bs_bench_check_feed(c, bad, reply_bits);
+            if (reply_bits - flip > 64) {
+                assert_int_equal(fed, -1);
+            }
+            assert_int_equal(bs_bench_check_end(c), -1);
+        }
         free(bad);
 
         /* ... a reply one bit short ... */
@@ -463,6 +471,41 @@ static void stream_case(uint64_t bits, uint8_t op, uint8_t rule)
     free(data);
     free(req);
     free(stuffed);
+}
+
+/* A stuff reply that ends where a stuffed bit is due, without it, is
+ * wrong even though every bit it has is right. */
+static void test_stream_missing_last_stuffed_bit(void **state)
+{
+    struct bs_bench_check *c = malloc(sizeof(*c));
+    uint8_t stuffed[32];
+    int found = 0;
+
+    (void) state;
+    assert_non_null(c);
+    for (uint64_t seed = 1; seed < 100000 && !found; seed++) {
+        struct bs_bench_stream_spec spec = {
+            .seed = seed, .data_bits = 64, .op = BS_DIR_STUFF, .rule = 0};
+        uint8_t *data = stream_data(&spec);
+        size_t sn = 0;
+
+        assert_non_null(data);
+        if ((data[7] & 0x3F) == 0x1F) { /* ends in 011111: a 0 follows */
+            found = 1;
+            assert_int_equal(bs_stuff(BS_RULE_HDLC, data, 64, stuffed,
+                                      sizeof stuffed, &sn, NULL),
+                             BS_OK);
+            bs_bench_check_init(c, &spec);
+            assert_int_equal(bs_bench_check_feed(c, stuffed, sn), 0);
+            assert_int_equal(bs_bench_check_end(c), 0);
+            bs_bench_check_init(c, &spec);
+            assert_int_equal(bs_bench_check_feed(c, stuffed, sn - 1), 0);
+            assert_int_equal(bs_bench_check_end(c), -1);
+        }
+        free(data);
+    }
+    assert_true(found);
+    free(c);
 }
 
 static void test_stream(void **state)
@@ -638,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_pool_text),
         cmocka_unit_test(test_pool_bad_config),
         cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_stream_missing_last_stuffed_bit),
         cmocka_unit_test(test_opts_defaults),
         cmocka_unit_test(test_opts_all),
         cmocka_unit_test(test_opts_errors),
