@@ -4,7 +4,8 @@
  *
  * A connection goes HANDSHAKE -> SERVING -> CLOSING (send close_notify)
  * -> LINGER (read and drop until the peer closes, so our last replies are
- * not destroyed by a reset) -> CLOSED.  Sockets are edge-triggered: each
+ * not destroyed by a reset; skipped when the peer has closed already)
+ * -> CLOSED.  Sockets are edge-triggered: each
  * connection remembers which readiness each direction waits for
  * (rd_want, wr_want) and retries when that event arrives, which also
  * covers TLS reading that needs a write and writing that needs a read.
@@ -547,6 +548,14 @@ static void send_close_notify(struct conn *c)
         conn_close(c); /* the peer is gone; nothing more to say */
         return;
     }
+    if (c->peer_eof) {
+        /* The client has closed its side, so nothing waits unread here
+         * and close() sends our last bytes and a FIN, never a reset:
+         * no linger needed (two system calls and a wakeup fewer per
+         * connection). */
+        conn_close(c);
+        return;
+    }
     shutdown(c->src.fd, SHUT_WR);
     c->state = CS_LINGER;
     c->rd_want = 0;
@@ -640,8 +649,9 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     bs_timer_init(&c->quiet);
     link_init(&c->live);
     link_init(&c->ready);
-    (void) bs_net_set_nodelay(fd); /* we coalesce replies ourselves */
-    /* The connection takes its own reference to the context in force, so
+    /* TCP_NODELAY came with the socket from the listener (bs_net_listen):
+     * we coalesce replies ourselves.  The connection takes its own
+     * reference to the context in force, so
      * a reload (bs_server_set_tls) may replace it at any moment.  Only
      * accepts take the lock, never the request path. */
     pthread_mutex_lock(&s->tls_lock);

@@ -188,6 +188,7 @@ int bs_net_listen(struct bs_net_addr *a, int backlog, int *fd)
     if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
         (a->ss.ss_family == AF_INET6 &&
          setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1 ||
         bind(s, (const struct sockaddr *) &a->ss, a->len) == -1 ||
         listen(s, backlog) == -1 ||
         getsockname(s, (struct sockaddr *) &a->ss, &len) == -1)

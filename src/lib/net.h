@@ -41,9 +41,10 @@ int bs_net_resolve(const char *host, const char *port, int passive,
 /* "127.0.0.1:55000" or "[::1]:55000" into buf (>= BS_NET_ADDRSTRLEN). */
 void bs_net_addr_str(const struct bs_net_addr *a, char *buf, size_t len);
 
-/* Listen on a (SO_REUSEADDR, IPV6_V6ONLY for v6, non-blocking).  On success
- * *fd is the socket and a is updated with the bound address (real port).
- * Returns 0 or -errno. */
+/* Listen on a (SO_REUSEADDR, IPV6_V6ONLY for v6, non-blocking, and
+ * TCP_NODELAY, which Linux passes on to every accepted socket: one system
+ * call per connection less).  On success *fd is the socket and a is
+ * updated with the bound address (real port).  Returns 0 or -errno. */
 int bs_net_listen(struct bs_net_addr *a, int backlog, int *fd);
 
 /* accept4 non-blocking + close-on-exec; peer may be NULL.  Returns 0,

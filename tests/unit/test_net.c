@@ -2,6 +2,7 @@
  * test_net.c - address parsing, resolution and loopback sockets.
  */
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -116,6 +117,14 @@ static void test_listen_connect_accept(void **state)
     pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
     assert_int_equal(poll(&pfd, 1, 5000), 1);
     assert_int_equal(bs_net_accept(lfd, &sfd, &peer), 0);
+    {
+        /* inherited from the listener: the server sets it nowhere else */
+        int on = 0;
+        socklen_t len = sizeof(on);
+        assert_int_equal(getsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &on, &len),
+                         0);
+        assert_int_equal(on, 1);
+    }
     bs_net_addr_str(&peer, ps, sizeof(ps));
     assert_non_null(strstr(ps, "127.0.0.1:"));
     assert_int_equal(write(cfd, "x", 1), 1);
