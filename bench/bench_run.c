@@ -475,6 +475,7 @@ static void conn_connected(struct conn *c)
         conn_fail(c, BS_BENCH_F_HANDSHAKE, buf);
         return;
     }
+    bs_tls_conn_gather_writes(c->tls); /* send_some flushes */
     if (c->sess != NULL && bs_tls_conn_set_session(c->tls, c->sess) != 0) {
         bs_tls_session_free(c->sess); /* stale: do a full handshake */
         c->sess = NULL;
@@ -659,6 +660,25 @@ static void fill_stream(struct conn *c, uint64_t now)
     c->wlen = BS_PROTO_HDR_LEN + bs_bytes_for_bits(nbits);
 }
 
+/* Send what the TLS connection has gathered (bulk writes).  Returns 0,
+ * or -1 if the connection failed. */
+static int flush_gathered(struct conn *c)
+{
+    char buf[256];
+
+    switch (bs_tls_flush(c->tls)) {
+    case BS_TLS_OK:
+        return 0;
+    case BS_TLS_WANT_WRITE:
+        c->out_wait = 1;
+        return 0;
+    default:
+        snprintf(buf, sizeof(buf), "TLS write: %s", bs_tls_conn_error(c->tls));
+        conn_fail(c, BS_BENCH_F_LOST, buf);
+        return -1;
+    }
+}
+
 /* Write what is queued.  Returns 0, or -1 if the connection failed. */
 static int flush(struct conn *c)
 {
@@ -686,7 +706,7 @@ static int flush(struct conn *c)
         }
     }
     c->woff = c->wlen = 0;
-    return 0;
+    return flush_gathered(c);
 }
 
 static int send_some(struct conn *c, uint64_t now)
@@ -701,7 +721,7 @@ static int send_some(struct conn *c, uint64_t now)
             fill_stream(c, now);
         }
         if (c->woff == c->wlen) {
-            return 0; /* nothing to send */
+            return flush_gathered(c); /* nothing more to send */
         }
         if (flush(c) != 0) {
             return -1;

@@ -265,7 +265,27 @@ static int flush(struct conn *c)
     size_t n = 0;
     bs_tls_status st;
 
-    if (o->buf == NULL || c->wr_want != 0) {
+    if (c->wr_want != 0) {
+        return 0;
+    }
+    if (bs_tls_write_pending(c->tls)) {
+        /* records gathered by the last write go out first */
+        st = bs_tls_flush(c->tls);
+        if (st == BS_TLS_WANT_WRITE) {
+            c->wr_want = EPOLLOUT;
+            return 0;
+        }
+        if (st != BS_TLS_OK) {
+            log_conn(c, "write failed", bs_tls_conn_error(c->tls));
+            conn_close(c);
+            return -1;
+        }
+        touch(c);
+        if (o->buf == NULL) {
+            return 1;
+        }
+    }
+    if (o->buf == NULL) {
         return 0;
     }
     bs_xchg_seal(&c->x, o);
@@ -445,7 +465,7 @@ static void serve(struct conn *c)
             }
         }
         /* Coalesce: write when the input is drained or a record is full. */
-        if (c->out.buf != NULL &&
+        if ((c->out.buf != NULL || bs_tls_write_pending(c->tls)) &&
             (!may_read(c) || c->out.commit - c->out.head >= FLUSH_AT))
         {
             if ((r = flush(c)) < 0) {
@@ -458,7 +478,8 @@ static void serve(struct conn *c)
         }
     }
     if ((c->read_done || bs_xchg_fatal(&c->x)) && !input_pending(c) &&
-        !bs_xchg_open(&c->x) && c->out.buf == NULL)
+        !bs_xchg_open(&c->x) && c->out.buf == NULL &&
+        !bs_tls_write_pending(c->tls))
     {
         if (bs_xchg_fatal(&c->x)) {
             log_conn(c, "closing", "the client broke the framing (bad-frame)");
@@ -474,7 +495,8 @@ static void serve(struct conn *c)
         return;
     }
     if (input_pending(c) && !bs_xchg_fatal(&c->x) && c->wr_want == 0 &&
-        (c->out.buf == NULL || c->out.commit == c->out.head))
+        (c->out.buf == NULL || c->out.commit == c->out.head) &&
+        !bs_tls_write_pending(c->tls))
     {
         /* Input waits for room but nothing can be sent to make room:
          * a bug in the budget, never a reason to hang. */
@@ -661,6 +683,7 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
         log_conn(c, "cannot start TLS", err);
         goto fail;
     }
+    bs_tls_conn_gather_writes(c->tls); /* flush() sends what it gathers */
     bs_xchg_init(&c->x, &s->lim, s->cfg.opts->quiet ? NULL : c->peer);
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = &c->src;

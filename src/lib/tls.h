@@ -110,11 +110,28 @@ void bs_tls_conn_readable(struct bs_tls_conn *c);
 
 /* Write up to len bytes (partial writes allowed); *nwritten > 0 on OK.
  * After WANT_*, retry with the same or a longer buffer holding the same
- * unwritten bytes (the buffer may move). */
+ * unwritten bytes (the buffer may move).  On a connection that gathers
+ * writes, bytes taken may still wait, encrypted, for bs_tls_flush. */
 bs_tls_status bs_tls_write(struct bs_tls_conn *c, const void *buf, size_t len,
                            size_t *nwritten);
 
-/* Send close_notify.  OK once it is sent (the peer's is not awaited). */
+/*
+ * Let c gather the records of bulk writes (two records or more in one
+ * bs_tls_write) into one write() of up to four.  The caller promises to
+ * call bs_tls_flush whenever bs_tls_write_pending says so, before it
+ * waits for its peer (with WANT_WRITE: when the socket is writable).
+ * Connections that never send in bulk hold no extra buffer.
+ */
+void bs_tls_conn_gather_writes(struct bs_tls_conn *c);
+
+/* Encrypted bytes wait for bs_tls_flush. */
+int bs_tls_write_pending(const struct bs_tls_conn *c);
+
+/* Send the gathered bytes: OK when none wait, WANT_WRITE, or ERR. */
+bs_tls_status bs_tls_flush(struct bs_tls_conn *c);
+
+/* Send close_notify (and first anything gathered).  OK once it is sent
+ * (the peer's is not awaited). */
 bs_tls_status bs_tls_shutdown(struct bs_tls_conn *c);
 
 /* Decrypted bytes readable now without touching the socket. */
