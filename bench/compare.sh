@@ -307,7 +307,7 @@ for r in $(seq 1 "$rounds"); do
         -d "$hs_secs"
     t1=$(cpu_ticks "$BSD_PID")
     hs=$(jget "$work/hs.ours.$r" handshakes)
-    calc "($t1 - $t0) * 1000000 / $HZ / $hs" 0 >>"$work/hs.cpu"
+    echo "$(calc "($t1 - $t0) * 1000000 / $HZ / $hs" 0)" >>"$work/hs.cpu"
     jget "$work/hs.ours.$r" handshakes_per_sec >>"$work/hs.rate"
 done
 for f in inmem0 inmem1 hs.cpu hs.rate; do
