@@ -253,6 +253,12 @@ echo "   bitstuffd :$BSD_PORT  stunnel4 :$ST_PORT -> baseline :$BASE_PORT"
 scenario() { # name bench-args...
     local name=$1 r
     shift
+    # One untimed run each first: stunnel's throughput depends on what
+    # its allocator has kept from earlier connections (a cold 100 MB
+    # transfer ran at half the speed of a warm one), so both sides are
+    # measured warm.
+    bench "$work/$name.warm.ours" "$BSD_PORT" "$@"
+    bench "$work/$name.warm.base" "$ST_PORT" "$@"
     for r in $(seq 1 "$rounds"); do
         bench "$work/$name.ours.$r" "$BSD_PORT" "$@"
         bench "$work/$name.base.$r" "$ST_PORT" "$@"
