@@ -5,10 +5,10 @@
  * A connection goes HANDSHAKE -> SERVING -> CLOSING (send close_notify)
  * -> LINGER (read and drop until the peer closes, so our last replies are
  * not destroyed by a reset; skipped when the peer has closed already)
- * -> CLOSED.  Sockets are edge-triggered: each
- * connection remembers which readiness each direction waits for
- * (rd_want, wr_want) and retries when that event arrives, which also
- * covers TLS reading that needs a write and writing that needs a read.
+ * -> CLOSED.  Sockets are edge-triggered: each connection remembers which
+ * readiness each direction waits for (rd_want, wr_want) and retries when
+ * that event arrives, which also covers TLS reading that needs a write
+ * and writing that needs a read.
  * Backpressure needs no epoll_ctl: while the output buffer is full the
  * connection simply does not read, and the kernel's flow control holds
  * the client back.
@@ -673,9 +673,9 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     link_init(&c->ready);
     /* TCP_NODELAY came with the socket from the listener (bs_net_listen):
      * we coalesce replies ourselves.  The connection takes its own
-     * reference to the context in force, so
-     * a reload (bs_server_set_tls) may replace it at any moment.  Only
-     * accepts take the lock, never the request path. */
+     * reference to the context in force, so a reload (bs_server_set_tls)
+     * may replace it at any moment.  Only accepts take the lock, never
+     * the request path. */
     pthread_mutex_lock(&s->tls_lock);
     c->tls = bs_tls_conn_new(s->cfg.tls, fd, NULL, err, sizeof err);
     pthread_mutex_unlock(&s->tls_lock);
