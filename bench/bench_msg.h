@@ -175,7 +175,9 @@ struct bs_bench_check {
     int finished;        /* all the data has been generated */
     int bad;             /* a mismatch was seen */
     uint8_t buf[BS_BENCH_GEN_DATA + 8];
-    uint8_t plain[BS_BENCH_CHECK_STEP / 8 + 64]; /* unstuffed reply bits */
+    /* unstuffed reply bits: bs_stream_out_max of a step, its bits and
+     * the up to 7 held from the step before */
+    uint8_t plain[BS_BENCH_CHECK_STEP / 8 + 1];
 };
 
 void bs_bench_check_init(struct bs_bench_check *c,

@@ -660,12 +660,19 @@ static void fill_stream(struct conn *c, uint64_t now)
     c->wlen = BS_PROTO_HDR_LEN + bs_bytes_for_bits(nbits);
 }
 
+static int write_failed(struct conn *c)
+{
+    char buf[256];
+
+    snprintf(buf, sizeof(buf), "TLS write: %s", bs_tls_conn_error(c->tls));
+    conn_fail(c, BS_BENCH_F_LOST, buf);
+    return -1;
+}
+
 /* Send what the TLS connection has gathered (bulk writes).  Returns 0,
  * or -1 if the connection failed. */
 static int flush_gathered(struct conn *c)
 {
-    char buf[256];
-
     switch (bs_tls_flush(c->tls)) {
     case BS_TLS_OK:
         return 0;
@@ -673,9 +680,7 @@ static int flush_gathered(struct conn *c)
         c->out_wait = 1;
         return 0;
     default:
-        snprintf(buf, sizeof(buf), "TLS write: %s", bs_tls_conn_error(c->tls));
-        conn_fail(c, BS_BENCH_F_LOST, buf);
-        return -1;
+        return write_failed(c);
     }
 }
 
@@ -683,7 +688,6 @@ static int flush_gathered(struct conn *c)
 static int flush(struct conn *c)
 {
     size_t n = 0;
-    char buf[256];
 
     while (c->woff < c->wlen) {
         switch (bs_tls_write(c->tls, c->wbuf + c->woff, c->wlen - c->woff, &n))
@@ -699,10 +703,7 @@ static int flush(struct conn *c)
             return 0; /* retried on the next read event */
         case BS_TLS_EOF:
         case BS_TLS_ERR:
-            snprintf(buf, sizeof(buf), "TLS write: %s",
-                     bs_tls_conn_error(c->tls));
-            conn_fail(c, BS_BENCH_F_LOST, buf);
-            return -1;
+            return write_failed(c);
         }
     }
     c->woff = c->wlen = 0;

@@ -276,9 +276,7 @@ static int flush(struct conn *c)
             return 0;
         }
         if (st != BS_TLS_OK) {
-            log_conn(c, "write failed", bs_tls_conn_error(c->tls));
-            conn_close(c);
-            return -1;
+            goto failed;
         }
         touch(c);
         if (o->buf == NULL) {
@@ -317,6 +315,7 @@ static int flush(struct conn *c)
     case BS_TLS_ERR:
         break;
     }
+failed:
     log_conn(c, "write failed", bs_tls_conn_error(c->tls));
     conn_close(c);
     return -1;
