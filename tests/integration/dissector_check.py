@@ -113,14 +113,16 @@ def check_lab(p):
           one(t, "bitstuff.dir") == "0" and one(t, "bitstuff.op") == "0" and
           one(t, "bitstuff.rule") == "0" and
           one(t, "bitstuff.bits") == EXAMPLE and
-          one(t, "bitstuff.nbits") == "22", str(t))
+          one(t, "bitstuff.nbits") == "22" and
+          one(t, "bitstuff.msg.total_bits") == "22", str(t))
     t = expect_one(p, "text reply of the lab's example", form="0",
                    line="OK " + STUFFED)
     check("text reply: status, bits, count", t and
           one(t, "bitstuff.dir") == "1" and
           one(t, "bitstuff.text.status") == "OK" and
           one(t, "bitstuff.bits") == STUFFED and
-          one(t, "bitstuff.nbits") == "24", str(t))
+          one(t, "bitstuff.nbits") == "24" and
+          one(t, "bitstuff.msg.total_bits") == "24", str(t))
 
 
 def check_errors(p):
@@ -188,6 +190,8 @@ def check_large(p, d):
         f = t[0][1]
         check("100 kbit text line: bits shown", one(f, "bitstuff.bits") ==
               line[:SHOWN] and one(f, "bitstuff.bits_shown") == str(SHOWN))
+        check("100 kbit text line: message total",
+              one(f, "bitstuff.msg.total_bits") == str(len(line)))
     t = find(p, form="0", dir="1", nbits=str(len(reply)))
     check("100 kbit text reply reassembled: bit count", len(t) == 1,
           "want one reply of %d bits" % len(reply))

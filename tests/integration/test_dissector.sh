@@ -36,9 +36,11 @@ ts() {
     HOME=$T/home timeout $((300 * IT_TMUL)) tshark "$@"
 }
 
-# The capture runs in the background; stop it (SIGINT) on any exit.
+# The capture runs in the background; stop it (SIGINT) on any exit, then
+# lib.sh's cleanup, which exits with the status it finds in $?.
 CAP_PID=
-trap 'rc=$?; [ -z "$CAP_PID" ] || kill -INT "$CAP_PID" 2>/dev/null;
+trap 'rc=$?; set +e; trap - ERR
+      [ -z "$CAP_PID" ] || kill -INT "$CAP_PID" 2>/dev/null
       (exit $rc); it_cleanup' EXIT
 
 start_server server --cert "$CERTS/server.crt" --key "$CERTS/server.key" \
