@@ -303,7 +303,8 @@ local function pdu_key(pinfo, tvb, off, len)
     return table.concat({ pinfo.number, off, len, head }, ":")
 end
 
--- kind: "chunk" (flags, bits), "error" (ends a reply), "line".
+-- kind: "chunk" (flags, bits), "error" (ends a reply), "line" (bits),
+-- "broken" (a frame whose header breaks the framing; it is answered).
 local function track(pinfo, tvb, off, len, dir, kind, flags, nbits)
     local key = pdu_key(pinfo, tvb, off, len)
     if pinfo.visited and cache[key] then
@@ -338,6 +339,9 @@ local function track(pinfo, tvb, off, len, dir, kind, flags, nbits)
             d.msgs = d.msgs + 1
             r.num = d.msgs
         end
+    elseif kind == "broken" then
+        d.msgs, d.open = d.msgs + 1, false
+        r.num = d.msgs
     else
         d.msgs = d.msgs + 1
         r.num, r.total = d.msgs, nbits
@@ -426,7 +430,11 @@ local function dissect_frame(tvb, pinfo, tree, off, size, broken)
         if broken then
             li:add_proto_expert_info(ex.malformed, "an 'E' payload is 12 to "
                 .. "1036 bytes (bad-frame)")
-            t:add(f.payload, tvb(off + HDR_LEN, size - HDR_LEN))
+            if size > HDR_LEN then
+                t:add(f.payload, tvb(off + HDR_LEN, size - HDR_LEN))
+            end
+            add_msg_info(t, tvb(off, HDR_LEN),
+                         track(pinfo, tvb, off, size, dir, "broken"))
             return summary .. " [broken]"
         end
         if bit32.band(flags, FLAG_LAST) == 0 then
@@ -462,6 +470,15 @@ local function dissect_frame(tvb, pinfo, tree, off, size, broken)
         return summary
     end
 
+    if type_names[ftype] == nil then -- flagged at its type above
+        t:add(f.chunk_bits, tvb(off + 4, 4)):append_text(" (unknown type)")
+        if size > HDR_LEN then
+            t:add(f.payload, tvb(off + HDR_LEN, size - HDR_LEN))
+        end
+        local r = track(pinfo, tvb, off, size, dir, "broken")
+        add_msg_info(t, tvb(off, HDR_LEN), r)
+        return summary .. " [broken]"
+    end
     local li = t:add(f.chunk_bits, tvb(off + 4, 4))
     if broken then
         li:add_proto_expert_info(ex.malformed, string.format(
@@ -469,6 +486,8 @@ local function dissect_frame(tvb, pinfo, tree, off, size, broken)
         if size > HDR_LEN then
             t:add(f.payload, tvb(off + HDR_LEN, size - HDR_LEN))
         end
+        add_msg_info(t, tvb(off, HDR_LEN),
+                     track(pinfo, tvb, off, size, dir, "broken"))
         return summary .. " [broken]"
     end
     t:add(f.nbits, tvb(off + 4, 4), u64(len)):set_generated()

@@ -230,6 +230,31 @@ def check_large(p, d):
                   any(one(f, "bitstuff.nbits") == "524288" for f in msg))
 
 
+def check_bad_frames(p):
+    """badframes.py's session: each bad request is flagged, each 'E' reply
+    decoded, and the 'X' frame is the one malformed PDU of the capture."""
+    for what, want, expert in (
+            ("rule nibble 3", {"type": "0x4d", "rule": "3"},
+             "bitstuff.violation"),
+            ("nonzero padding", {"type": "0x4d", "padding": "0x01"},
+             "bitstuff.violation"),
+            ("type 'X'", {"type": "0x58"}, "bitstuff.malformed")):
+        found = find(p, **want)
+        check("bad request (%s) flagged" % what,
+              len(found) == 1 and expert in found[0][1], str(found))
+    malformed = [f for _, f in p if "bitstuff.malformed" in f]
+    check("exactly one malformed PDU (the 'X' frame)", len(malformed) == 1,
+          "%d" % len(malformed))
+    for code, name in (("21", "bad-rule"), ("25", "sequence"),
+                       ("24", "bad-padding"), ("26", "bad-frame")):
+        e = find(p, type="0x45", error__code=code)
+        check("'E' %s %s" % (code, name), len(e) == 1 and
+              one(e[0][1], "bitstuff.error.name") == name and
+              one(e[0][1], "bitstuff.error.offset") ==
+              "18446744073709551615" and
+              one(e[0][1], "bitstuff.error.no_offset") == "1", str(e))
+
+
 def check_pipelined(p):
     per_packet = {}
     for num, _ in p:
@@ -237,8 +262,10 @@ def check_pipelined(p):
     check("several PDUs in one packet (pipelined requests)",
           max(per_packet.values() or [0]) >= 3)
     for bits in ("01", "10", "0110"):
+        # (badframes.py's frames also hold 01, with rule 3 or bad padding)
         check("pipelined binary request %s" % bits,
-              len(find(p, type="0x4d", bits=bits)) == 1)
+              len(find(p, type="0x4d", bits=bits, rule="0", flags="0x03",
+                       padding="0x00")) == 1)
 
 
 def main():
@@ -260,6 +287,7 @@ def main():
         check_errors(p)
         check_port_session(p, True)
         check_large(p, d)
+        check_bad_frames(p)
         check_pipelined(p)
     for f in failures:
         print("FAIL: " + f, file=sys.stderr)
