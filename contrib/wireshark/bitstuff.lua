@@ -15,8 +15,11 @@ What it shows, for every request and reply inside the decrypted TLS stream:
     them; past the "Most bits shown" preference (default 4096) only the
     first ones are shown, with a note saying how many;
   - per connection and direction, the message number (reply n answers
-    request n), the chunk number, the bits of the message before this chunk
-    (add an error's offset to locate it) and the message's total at LAST.
+    request n, as the server answers in order; links "Request in frame"
+    and, once the whole capture has been read, "Reply in frame"), the chunk
+    number, the bits of the message before this chunk (add an error's
+    offset to locate it) and the message's total at LAST.  A capture that
+    begins mid-connection numbers from where it begins.
 
 It registers for the ALPN id "bitstuff/1" (DissectorTable "tls.alpn") and
 for the TLS ports in its "TLS ports" preference (default 55000, the
@@ -25,7 +28,8 @@ server's port; DissectorTable "tls.port"), and is reachable with Decode As
 is found by its port only.  Requests and replies that span several TLS
 records are reassembled; one record may hold several of them.
 
-Use (Wireshark 4.0 or later, Lua 5.2):
+Use (written for Wireshark 4.0 with Lua 5.2, as in Debian 12; tested with
+tshark 4.0.17 by tests/integration/test_dissector.sh):
 
     bitstuffd --keylog-file /tmp/keys ...      # or bitstuff --keylog-file
     tshark -i lo -f 'tcp port 55000' -w /tmp/cap.pcapng
@@ -36,10 +40,9 @@ A server on another port: -o bitstuff.tls_ports:PORT (a range such as
 55000,56000-56010), or -d tls.port==PORT,bitstuff.  Installed (cmake
 --install) into Wireshark's global Lua plugin directory it loads without -X.
 
-Without the key log Wireshark sees only encrypted TLS records: the key log
-holds the secrets of the sessions that wrote it; keep it private.
-
-SPDX-License-Identifier: MIT (the bitstuff project's licence, see LICENSE)
+Without the key log Wireshark sees only encrypted TLS records.  The key log
+holds every logged session's secrets: whoever has it can read that traffic,
+so keep it private and delete it after use.
 ]]
 
 local bitstuff = Proto("bitstuff", "bitstuff/1 bit stuffing protocol")
@@ -127,6 +130,10 @@ local f = {
                                    "Message bits before this chunk", base.DEC),
     msg_total = ProtoField.uint64("bitstuff.msg.total_bits",
                                   "Message total bits", base.DEC),
+    request_in = ProtoField.framenum("bitstuff.request_in",
+                                     "Request in frame", base.NONE),
+    reply_in = ProtoField.framenum("bitstuff.reply_in", "Reply in frame",
+                                   base.NONE),
 }
 local field_list = {}
 for _, v in pairs(f) do
@@ -167,7 +174,7 @@ bitstuff.prefs.max_bits = Pref.uint("Most bits shown", 4096,
 local tcp_stream_f = Field.new("tcp.stream")
 
 -- streams[stream] = { client = "addr:port", [0] = dirstate, [1] = dirstate }
--- dirstate = { msgs = n, open = bool, chunk = n, bits = n }
+-- dirstate = { msgs = n, open = bool, chunk = n, bits = n, first = {} }
 -- cache["frame:offset:len:head"] = result of the first pass for that PDU
 local streams, cache = {}, {}
 local info_frame, info_visited = -1, false
@@ -182,8 +189,11 @@ local function stream_state(pinfo)
     local id = fi and fi.value or -1
     local st = streams[id]
     if st == nil then
-        st = { [0] = { msgs = 0, open = false, chunk = 0, bits = 0 },
-               [1] = { msgs = 0, open = false, chunk = 0, bits = 0 } }
+        -- first[n]: the frame where message n of that direction began
+        st = { [0] = { msgs = 0, open = false, chunk = 0, bits = 0,
+                       first = {} },
+               [1] = { msgs = 0, open = false, chunk = 0, bits = 0,
+                       first = {} } }
         streams[id] = st
     end
     return st
@@ -249,19 +259,24 @@ local function add_bits(tree, range, s, n_shown, n)
     return it
 end
 
+-- For the Info column: "22 bits: 0101...", the bits cut at 64.
 local function short_bits(s, n)
-    if #s > 64 then
-        return s:sub(1, 64) .. "..." .. string.format(" (%d bits)", n)
+    if n == 0 then
+        return "0 bits"
     end
-    return s .. string.format(" (%d bits)", n)
+    if #s > 64 then
+        s = s:sub(1, 64) .. "..."
+    end
+    return string.format("%d bits: %s", n, s)
 end
 
 -- ---- PDU boundaries --------------------------------------------------------
 
--- Length of the PDU at off, or nil plus the number of further bytes needed
--- (DESEGMENT_ONE_MORE_SEGMENT when that is not known yet).  A frame whose
--- header is broken beyond recovery takes the rest of the data: "broken".
-local function pdu_length(tvb, off)
+-- Length of the PDU at off (raw: the whole tvb as a string), or nil plus
+-- the number of further bytes needed (DESEGMENT_ONE_MORE_SEGMENT when that
+-- is not known yet).  A frame whose header is broken beyond recovery takes
+-- the rest of the data: "broken".
+local function pdu_length(tvb, off, raw)
     local left = tvb:len() - off
     if tvb(off, 1):uint() == MAGIC then
         if left < HDR_LEN then
@@ -288,12 +303,11 @@ local function pdu_length(tvb, off)
         end
         return size
     end
-    local s = tvb:raw(off, left)
-    local lf = s:find("\n", 1, true)
+    local lf = raw:find("\n", off + 1, true)
     if lf == nil then
         return nil, DESEGMENT_ONE_MORE_SEGMENT
     end
-    return lf
+    return lf - off
 end
 
 -- ---- per-PDU results that need the connection's history ---------------
@@ -320,7 +334,10 @@ local function track(pinfo, tvb, off, len, dir, kind, flags, nbits)
             end
             d.msgs, d.open, d.chunk, d.bits = d.msgs + 1, true, 0, 0
         elseif not d.open then
+            -- the server answers it (sequence) and discards the chunks up
+            -- to LAST: one message
             r.orphan = true
+            d.msgs, d.open, d.chunk, d.bits = d.msgs + 1, true, 0, 0
         end
         if d.open then
             d.chunk = d.chunk + 1
@@ -346,6 +363,12 @@ local function track(pinfo, tvb, off, len, dir, kind, flags, nbits)
         d.msgs = d.msgs + 1
         r.num, r.total = d.msgs, nbits
     end
+    if r.num and d.first[r.num] == nil then
+        d.first[r.num] = pinfo.number
+    end
+    -- requests and replies pair up in order: reply n answers request n
+    r.peer = st[1 - dir].first
+    r.dir = dir
     cache[key] = r
     return r
 end
@@ -362,6 +385,11 @@ local function add_msg_info(tree, range, r)
     end
     if r.total then
         tree:add(f.msg_total, range, u64(r.total)):set_generated()
+    end
+    local peer = r.num and r.peer and r.peer[r.num]
+    if peer then -- a request's reply is known once the capture was read
+        tree:add(r.dir == 0 and f.reply_in or f.request_in, range, peer)
+            :set_generated()
     end
     if r.orphan then
         tree:add_proto_expert_info(ex.violation,
@@ -465,7 +493,8 @@ local function dissect_frame(tvb, pinfo, tree, off, size, broken)
         add_msg_info(t, tvb(off, HDR_LEN), r)
         t:add_proto_expert_info(ex.err_reply, string.format(
             "error %d %s%s", code, name, where))
-        summary = string.format("E %s: %d %s%s", opname, code, name, where)
+        summary = string.format("%s, error %d %s%s", summary, code, name,
+                                where)
         t:append_text(string.format(": error %d %s%s", code, name, where))
         return summary
     end
@@ -525,7 +554,7 @@ local function dissect_frame(tvb, pinfo, tree, off, size, broken)
     add_msg_info(t, tvb(off, HDR_LEN), r)
     t:append_text(string.format(": %s %s, %d bits", opname,
                   #names > 0 and table.concat(names, "|") or "-", len))
-    return summary .. ": " .. short_bits(s, len)
+    return summary .. ", " .. short_bits(s, len)
 end
 
 -- ---- text lines ------------------------------------------------------------
@@ -567,7 +596,7 @@ local function dissect_reply_line(tvb, pinfo, t, off, body, dir)
         local r = track(pinfo, tvb, off, #body, dir, "line", nil, n)
         add_msg_info(t, tvb(off, #body), r)
         t:append_text(string.format(": OK, %d bits", n))
-        return "OK " .. short_bits(ok_bits or "", n)
+        return "OK, " .. short_bits(ok_bits or "", n)
     end
     local code, name, offs, msg =
         body:match("^ERR (%d+) ([a-z%-]+) (%S+) (.+)$")
@@ -720,7 +749,7 @@ local function dissect_request_line(tvb, pinfo, t, off, body, dir)
                              body:sub(1, 40), err[1], code_names[err[1]])
     end
     t:append_text(string.format(": %s, %d bits", opname, n))
-    return opname .. ": " .. short_bits(s, n)
+    return opname .. ", " .. short_bits(s, n)
 end
 
 local function dissect_line(tvb, pinfo, tree, off, size)
@@ -753,8 +782,9 @@ function bitstuff.dissector(tvb, pinfo, tree)
     local len = tvb:len()
     local off = 0
     local parts = {}
+    local raw = tvb:raw()
     while off < len do
-        local size, more = pdu_length(tvb, off)
+        local size, more = pdu_length(tvb, off, raw)
         if size == nil then
             pinfo.desegment_offset = off
             pinfo.desegment_len = more
@@ -770,11 +800,12 @@ function bitstuff.dissector(tvb, pinfo, tree)
     end
     if #parts > 0 then
         pinfo.cols.protocol = "bitstuff"
-        local text = table.concat(parts, ", ")
+        local text = table.concat(parts, "; ")
         -- several TLS records of one packet: one Info line for all
         if info_frame == pinfo.number and pinfo.visited == info_visited then
-            pinfo.cols.info:append(", " .. text)
+            pinfo.cols.info:append("; " .. text)
         else
+            pinfo.cols.info:clear_fence() -- TLS's fence: replace its text
             pinfo.cols.info:set(text)
         end
         info_frame, info_visited = pinfo.number, pinfo.visited

@@ -98,8 +98,11 @@ def check_lab(p):
           one(m, "bitstuff.payload") == "5f:9f:28" and
           one(m, "bitstuff.dir") == "0" and one(m, "bitstuff.form") == "1" and
           one(m, "bitstuff.msg.total_bits") == "22", str(m))
+    m_frame = [n for n, f in find(p, type="0x4d", bits=EXAMPLE)]
     r = expect_one(p, "binary reply of the lab's example", type="0x52",
                    bits=STUFFED)
+    check("binary reply: the request's frame", m_frame and
+          one(r, "bitstuff.request_in") == str(m_frame[0]), str(r))
     check("binary reply: header and count", r and
           one(r, "bitstuff.flags") == "0x03" and
           one(r, "bitstuff.length") == "24" and
