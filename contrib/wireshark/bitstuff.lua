@@ -12,8 +12,9 @@ What it shows, for every request and reply inside the decrypted TLS stream:
     bytes of an 'E' payload), the payload, its padding bits, and for 'E'
     the error code, its name, the offset (or "none") and the message;
   - the bits as 0/1 text (field bitstuff.bits), exactly bitstuff.nbits of
-    them; past the "Most bits shown" preference (default 4096) only the
-    first ones are shown, with a note saying how many;
+    them; past the "Most bits shown" preference (default 4096; tshark
+    -o bitstuff.max_bits:N, 0 for all) only the first ones are shown, with
+    a note saying how many;
   - per connection and direction, the message number (reply n answers
     request n, as the server answers in order; links "Request in frame"
     and, once the whole capture has been read, "Reply in frame"), the chunk
