@@ -43,7 +43,9 @@ BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
     openssl ca-certificates)
 # ctest's TLS audits need sslscan and testssl.sh (skipped, not failed,
 # without them, so the test command installs them).
-BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan testssl.sh python3 valgrind)
+# tshark: the Wireshark dissector's test (tests/integration/test_dissector.sh).
+BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan testssl.sh python3 valgrind
+    tshark)
 # bench/compare.sh (nginx-light too, unless an nginx is installed).
 BS_BENCH_PACKAGES=(stunnel4 openssl iproute2 procps)
 # scripts/tls-audit.sh.
