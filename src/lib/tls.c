@@ -5,6 +5,7 @@
 #include "tls.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -522,14 +523,88 @@ static int load_ca(SSL_CTX *ssl, const char *ca, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * The key log holds every session's secrets, so it must be a regular file
+ * only its owner can read.  O_NOFOLLOW: a symlink planted at the path does
+ * not redirect the secrets; O_NONBLOCK: opening a FIFO with no reader does
+ * not hang (and the FIFO is then refused).  A new file is made 0600; an
+ * existing one of ours is narrowed to 0600 (its contents stay: the file is
+ * appended to, never truncated); one owned by someone else, or with other
+ * hard links, is refused and left as it was.
+ */
+static int open_keylog_fd(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(path,
+                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+                      O_NONBLOCK,
+                  0600);
+    if (fd == -1) {
+        int e = errno;
+        if (e == ELOOP) {
+            set_err(err, errlen,
+                    "key log file %s is a symbolic link: refused, as the "
+                    "secrets would go where the link points; give the real "
+                    "path",
+                    path);
+        } else if (e == ENXIO) {
+            set_err(err, errlen,
+                    "key log file %s is a FIFO or socket: refused; give a "
+                    "regular file",
+                    path);
+        } else {
+            set_err(err, errlen, "cannot open key log file %s: %s", path,
+                    strerror(e));
+        }
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        set_err(err, errlen, "cannot check key log file %s: %s", path,
+                strerror(e));
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        set_err(err, errlen,
+                "key log file %s is not a regular file: refused; give a "
+                "regular file",
+                path);
+        goto fail;
+    }
+    if (st.st_uid != geteuid() || st.st_nlink != 1) {
+        set_err(err, errlen,
+                "key log file %s %s: refused, as others could read the "
+                "secrets; give a new file name",
+                path,
+                st.st_uid != geteuid() ? "belongs to another user"
+                                       : "has other hard links");
+        goto fail;
+    }
+    if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) != 0) {
+        int e = errno;
+        set_err(err, errlen,
+                "key log file %s has mode %04o and cannot be made 0600: %s",
+                path, (unsigned) (st.st_mode & 07777), strerror(e));
+        goto fail;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+        int e = errno;
+        set_err(err, errlen, "cannot set up key log file %s: %s", path,
+                strerror(e));
+        goto fail;
+    }
+    return fd;
+fail:
+    close(fd); /* never unlinked: it may be someone else's file */
+    return -1;
+}
+
 static int open_keylog(struct bs_tls_ctx *ctx, const char *path, char *err,
                        size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open_keylog_fd(path, err, errlen);
     if (fd == -1) {
-        int e = errno;
-        set_err(err, errlen, "cannot open key log file %s: %s", path,
-                strerror(e));
         return -1;
     }
     ctx->keylog_fd = fd;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -803,6 +804,109 @@ static void test_keylog(void **state)
     unlink("keys.log");
 }
 
+/* A client context with key log path: NULL and err filled if refused. */
+static struct bs_tls_ctx *keylog_client(const char *path, char *err,
+                                        size_t errlen)
+{
+    struct bs_tls_client_config c = {"a/ca.crt", NULL, NULL, 13, 0, path};
+    err[0] = '\0';
+    return bs_tls_ctx_new_client(&c, err, errlen);
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* Issue 9 item 6: the key log is a regular file only we can read. */
+static void test_keylog_file_safety(void **state)
+{
+    (void) state;
+    char err[256];
+    struct bs_tls_ctx *ctx;
+
+    /* A symlink is not followed, and its target is not created. */
+    assert_int_equal(symlink("target.log", "link.log"), 0);
+    assert_null(keylog_client("link.log", err, sizeof err));
+    assert_contains(err, "symbolic link");
+    assert_int_equal(access("target.log", F_OK), -1);
+    struct bs_tls_server_config sc = {
+        "a/server.crt", "a/server.key", NULL, BS_TLS_VERIFY_NONE, 13,
+        "link.log"};
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_contains(err, "symbolic link");
+    unlink("link.log");
+
+    /* A FIFO with no reader: refused at once (the old open blocked). */
+    assert_int_equal(mkfifo("fifo.log", 0600), 0);
+    alarm(30);
+    assert_null(keylog_client("fifo.log", err, sizeof err));
+    alarm(0);
+    assert_contains(err, "FIFO");
+    /* ... and with a reader: refused as not a regular file. */
+    int rd = open("fifo.log", O_RDONLY | O_NONBLOCK);
+    assert_true(rd >= 0);
+    assert_null(keylog_client("fifo.log", err, sizeof err));
+    assert_contains(err, "not a regular file");
+    close(rd);
+    unlink("fifo.log");
+
+    /* A directory is not a key log either. */
+    assert_int_equal(mkdir("dir.log", 0700), 0);
+    assert_null(keylog_client("dir.log", err, sizeof err));
+    rmdir("dir.log");
+
+    /* An existing 0644 file of ours is narrowed to 0600, kept intact. */
+    FILE *f = fopen("old.log", "w");
+    assert_non_null(f);
+    fputs("# earlier secrets\n", f);
+    fclose(f);
+    assert_int_equal(chmod("old.log", 0644), 0);
+    ctx = keylog_client("old.log", err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("old.log refused: %s", err);
+    }
+    bs_tls_ctx_free(ctx);
+    assert_int_equal(mode_of("old.log"), 0600);
+    char text[64] = "";
+    f = fopen("old.log", "r");
+    assert_non_null(f);
+    assert_non_null(fgets(text, sizeof text, f));
+    fclose(f);
+    assert_string_equal(text, "# earlier secrets\n");
+    unlink("old.log");
+
+    /* A new file is 0600 whatever the umask lets through. */
+    mode_t old_umask = umask(0);
+    ctx = keylog_client("new.log", err, sizeof err);
+    umask(old_umask);
+    assert_non_null(ctx);
+    bs_tls_ctx_free(ctx);
+    assert_int_equal(mode_of("new.log"), 0600);
+
+    /* A second name for the same file (a hard link) is refused. */
+    assert_int_equal(link("new.log", "hard.log"), 0);
+    assert_null(keylog_client("hard.log", err, sizeof err));
+    assert_contains(err, "hard links");
+    unlink("hard.log");
+    unlink("new.log");
+
+    /* Someone else's file is refused and left as it was. */
+    if (geteuid() == 0) {
+        f = fopen("theirs.log", "w");
+        assert_non_null(f);
+        fclose(f);
+        assert_int_equal(chmod("theirs.log", 0644), 0);
+        assert_int_equal(chown("theirs.log", 65534, 65534), 0);
+        assert_null(keylog_client("theirs.log", err, sizeof err));
+        assert_contains(err, "another user");
+        assert_int_equal(mode_of("theirs.log"), 0644);
+        unlink("theirs.log");
+    }
+}
+
 static void test_eof_and_network_errors(void **state)
 {
     (void) state;
@@ -1246,6 +1350,7 @@ int main(void)
         cmocka_unit_test(test_gathered_writes),
         cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_client_session_api),
+        cmocka_unit_test(test_keylog_file_safety),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
