@@ -613,9 +613,55 @@ static int open_keylog(struct bs_tls_ctx *ctx, const char *path, char *err,
 }
 
 /* What servers and clients share: version floor, ciphers, options. */
+/* Name the first group of list OpenSSL does not know, for the message. */
+static void find_bad_group(SSL_CTX *ssl, const char *list, char *bad,
+                           size_t len)
+{
+    const char *p = list;
+
+    snprintf(bad, len, "%s", list);
+    while (*p != '\0') {
+        size_t n = strcspn(p, ":");
+        char one[64];
+        if (n == 0 || n >= sizeof one) {
+            snprintf(bad, len, "%.*s", (int) (n < 60 ? n : 60), p);
+            return;
+        }
+        memcpy(one, p, n);
+        one[n] = '\0';
+        if (SSL_CTX_set1_groups_list(ssl, one) != 1) {
+            snprintf(bad, len, "%s", one);
+            return;
+        }
+        p += n;
+        p += *p == ':';
+    }
+}
+
+/* The key-exchange groups offered (client) or accepted (server). */
+static int set_groups(SSL_CTX *ssl, const char *groups, char *err,
+                      size_t errlen)
+{
+    const char *list = groups != NULL ? groups : BS_TLS_DEFAULT_GROUPS;
+
+    if (list[0] != '\0' && SSL_CTX_set1_groups_list(ssl, list) == 1) {
+        return 0;
+    }
+    char bad[64] = "";
+    find_bad_group(ssl, list, bad, sizeof bad);
+    ERR_clear_error();
+    set_err(err, errlen,
+            "key-exchange groups (--groups) '%s': '%s' is not a group this "
+            "OpenSSL "
+            "knows; give names separated by ':' such as X25519, P-256, "
+            "P-384, P-521, X448 (default " BS_TLS_DEFAULT_GROUPS ")",
+            list, bad);
+    return -1;
+}
+
 static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
-                                     const char *ca_file, char *err,
-                                     size_t errlen)
+                                     const char *ca_file, const char *groups,
+                                     char *err, size_t errlen)
 {
     if (min_version != 0 && min_version != 12 && min_version != 13) {
         set_err(err, errlen,
@@ -654,6 +700,9 @@ static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
     {
         set_err(err, errlen, "cannot set the TLS version or ciphers: %s",
                 ossl_reason(ERR_peek_last_error()));
+        goto fail;
+    }
+    if (set_groups(ctx->ssl, groups, err, errlen) != 0) {
         goto fail;
     }
     SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_COMPRESSION |
@@ -747,7 +796,7 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
         return NULL;
     }
     struct bs_tls_ctx *ctx =
-        ctx_common(1, c->min_version, c->ca_file, err, errlen);
+        ctx_common(1, c->min_version, c->ca_file, c->groups, err, errlen);
     if (ctx == NULL) {
         return NULL;
     }
@@ -819,7 +868,7 @@ struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
         return NULL;
     }
     struct bs_tls_ctx *ctx =
-        ctx_common(0, c->min_version, c->ca_file, err, errlen);
+        ctx_common(0, c->min_version, c->ca_file, NULL, err, errlen);
     if (ctx == NULL) {
         return NULL;
     }

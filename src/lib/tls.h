@@ -23,6 +23,10 @@
 struct bs_tls_ctx;  /* an SSL_CTX plus policy; reference counted */
 struct bs_tls_conn; /* one TLS connection over a socket */
 
+/* Elliptic-curve groups only: a finite-field (ffdhe) key exchange costs
+ * the server up to 400 times the CPU of X25519 per handshake. */
+#define BS_TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
+
 enum bs_tls_verify {
     BS_TLS_VERIFY_NONE = 0,
     BS_TLS_VERIFY_OPTIONAL = 1,
@@ -36,6 +40,9 @@ struct bs_tls_server_config {
     enum bs_tls_verify verify_client;
     int min_version;         /* 12 or 13 (TLS 1.2 / 1.3); 0 means 13 */
     const char *keylog_file; /* NULL: off; else appended to, mode 0600 */
+    /* Key-exchange groups, OpenSSL names joined by ':' ("X25519:P-256");
+     * NULL: BS_TLS_DEFAULT_GROUPS.  An unknown name fails the context. */
+    const char *groups;
 };
 
 struct bs_tls_client_config {

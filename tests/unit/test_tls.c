@@ -175,7 +175,11 @@ static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
                                      const char *ca, enum bs_tls_verify v,
                                      int min_version)
 {
-    struct bs_tls_server_config c = {crt, key, ca, v, min_version, NULL};
+    struct bs_tls_server_config c = {.cert_file = crt,
+                                     .key_file = key,
+                                     .ca_file = ca,
+                                     .verify_client = v,
+                                     .min_version = min_version};
     char err[256] = "";
     struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
     if (ctx == NULL) {
@@ -711,7 +715,11 @@ static void expect_server_ctx_error(const char *crt, const char *key,
                                     int min_version, const char *sub1,
                                     const char *sub2)
 {
-    struct bs_tls_server_config c = {crt, key, ca, v, min_version, NULL};
+    struct bs_tls_server_config c = {.cert_file = crt,
+                                     .key_file = key,
+                                     .ca_file = ca,
+                                     .verify_client = v,
+                                     .min_version = min_version};
     char err[256] = "";
     assert_null(bs_tls_ctx_new_server(&c, err, sizeof err));
     assert_contains(err, sub1);
@@ -832,9 +840,10 @@ static void test_keylog_file_safety(void **state)
     assert_null(keylog_client("link.log", err, sizeof err));
     assert_contains(err, "symbolic link");
     assert_int_equal(access("target.log", F_OK), -1);
-    struct bs_tls_server_config sc = {
-        "a/server.crt", "a/server.key", NULL, BS_TLS_VERIFY_NONE, 13,
-        "link.log"};
+    struct bs_tls_server_config sc = {.cert_file = "a/server.crt",
+                                      .key_file = "a/server.key",
+                                      .min_version = 13,
+                                      .keylog_file = "link.log"};
     assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
     assert_contains(err, "symbolic link");
     unlink("link.log");
