@@ -38,6 +38,9 @@
 #define BULK_RECORD_LEN                                                        \
     (SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + 1 + EVP_GCM_TLS_TAG_LEN)
 #define BULK_WRITE_LEN (4 * BULK_RECORD_LEN)
+/* Declined 0-RTT data a server skips at most (see bs_tls_ctx_new_server):
+ * one full record, the amount clients are commonly allowed. */
+#define BS_TLS_SKIP_EARLY_DATA 16384
 
 /* TLS 1.2 only: forward secrecy and AEAD, nothing else (SECURITY.md). */
 static const char tls12_ciphers[] =
@@ -829,6 +832,13 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
      * by the protocol decoder (and the truncated side only loses its own
      * request).  Clients keep OpenSSL's strict default. */
     SSL_CTX_set_options(ctx->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    /* No 0-RTT (replay): tickets do not offer it (max_early_data 0) and
+     * SSL_read_early_data is never called, so any early data is declined.
+     * A client may send it anyway (a ticket from another server of the
+     * same name); RFC 8446 sec. 4.2.10: a server that declines skips
+     * those records.  libssl skips up to recv_max_early_data bytes and
+     * aborts with "too much early data" at 0, so allow one record. */
+    SSL_CTX_set_recv_max_early_data(ctx->ssl, BS_TLS_SKIP_EARLY_DATA);
     ctx->keep_buffers = free_buffers_is_safe();
     /* Resumption by stateless tickets; the id context keeps sessions
      * from being resumed across differently configured servers. */

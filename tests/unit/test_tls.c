@@ -1337,6 +1337,93 @@ static void test_client_session_api(void **state)
     bs_tls_ctx_free(sctx);
 }
 
+/* A resumable session from a raw TLS 1.3 client of sctx (the ticket
+ * travels after the handshake: read one byte to take it in). */
+static SSL_SESSION *raw_session(struct bs_tls_ctx *sctx, SSL_CTX *raw)
+{
+    struct pair p;
+    size_t n = 0;
+    char c = 0;
+
+    pair_open(&p, sctx, NULL, raw, NULL);
+    assert_handshake_ok(&p);
+    assert_int_equal(bs_tls_write(p.s.bs, "x", 1, &n), BS_TLS_OK);
+    for (int i = 0; i < 50 && SSL_read_ex(p.c.raw, &c, 1, &n) != 1; i++) {
+        struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
+        assert_true(poll(&pfd, 1, 1000) > 0);
+    }
+    assert_int_equal(c, 'x');
+    SSL_SESSION *sess = SSL_get1_session(p.c.raw);
+    assert_non_null(sess);
+    assert_true(SSL_shutdown(p.c.raw) >= 0);
+    pair_close(&p);
+    assert_true(SSL_SESSION_is_resumable(sess));
+    return sess;
+}
+
+/* Issue 16 item 2: a ClientHello that offers 0-RTT, followed by 0-RTT
+ * records, gets a handshake with the early data declined and skipped
+ * (RFC 8446 sec. 4.2.10), not an abort ("too much early data"). */
+static void test_early_data_declined_and_skipped(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    SSL_CTX *raw = raw_client_ctx(0,
+                                  "\x0a"
+                                  "bitstuff/1",
+                                  11);
+    static const size_t sizes[] = {1, 5000, 14000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        struct pair p;
+        char early[14000];
+        size_t left = sizes[k], w = 0;
+
+        /* Our tickets never offer 0-RTT; a client may try all the same
+         * (here: it believes the ticket allows 16 KiB). */
+        SSL_SESSION *got = raw_session(sctx, raw);
+        assert_int_equal(SSL_SESSION_get_max_early_data(got), 0);
+        SSL_SESSION *sess = SSL_SESSION_dup(got);
+        assert_non_null(sess);
+        SSL_SESSION_free(got);
+        assert_int_equal(SSL_SESSION_set_max_early_data(sess, 16384), 1);
+
+        memset(early, 'E', sizeof early);
+        pair_open(&p, sctx, NULL, raw, NULL);
+        assert_int_equal(SSL_set_session(p.c.raw, sess), 1);
+        /* Early data in records of at most 4 KiB: several 0-RTT records */
+        for (int i = 0; i < 100 && left > 0; i++) {
+            size_t chunk = left < 4096 ? left : 4096;
+            if (SSL_write_early_data(p.c.raw, early, chunk, &w) == 1) {
+                left -= w;
+                continue;
+            }
+            int e = SSL_get_error(p.c.raw, 0);
+            assert_true(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE);
+            ERR_clear_error();
+            struct pollfd pfd = {.fd = p.fd[1],
+                                 .events = e == SSL_ERROR_WANT_READ ? POLLIN
+                                                                    : POLLOUT,
+                                 .revents = 0};
+            (void) poll(&pfd, 1, 10);
+        }
+        assert_int_equal(left, 0);
+        assert_handshake_ok(&p);
+        assert_int_equal(SSL_get_early_data_status(p.c.raw),
+                         SSL_EARLY_DATA_REJECTED);
+        /* The connection then works as any other. */
+        size_t n = 0;
+        char c = 0;
+        assert_int_equal(SSL_write_ex(p.c.raw, "q", 1, &n), 1);
+        assert_int_equal(read_wait(p.s.bs, p.fd[0], &c, 1, &n), BS_TLS_OK);
+        assert_int_equal(c, 'q');
+        pair_close(&p);
+        SSL_SESSION_free(sess);
+    }
+    SSL_CTX_free(raw);
+    bs_tls_ctx_free(sctx);
+}
+
 int main(void)
 {
     /* Writing to a closed socketpair must give EPIPE, not kill us. */
@@ -1360,6 +1447,7 @@ int main(void)
         cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_client_session_api),
         cmocka_unit_test(test_keylog_file_safety),
+        cmocka_unit_test(test_early_data_declined_and_skipped),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
