@@ -83,6 +83,11 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
 struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
                                          char *err, size_t errlen);
 void bs_tls_ctx_ref(struct bs_tls_ctx *ctx);
+
+/* Sessions held in the context's server-side cache: always 0, as servers
+ * resume by stateless tickets only (SECURITY.md: memory bounds).  For
+ * tests and diagnostics. */
+size_t bs_tls_ctx_cached_sessions(const struct bs_tls_ctx *ctx);
 void bs_tls_ctx_free(struct bs_tls_ctx *ctx); /* drops one reference; NULL ok */
 
 /*

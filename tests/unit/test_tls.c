@@ -1424,6 +1424,68 @@ static void test_early_data_declined_and_skipped(void **state)
     bs_tls_ctx_free(sctx);
 }
 
+/* One TLS 1.2 handshake of raw against sctx, offering sess (or NULL);
+ * returns the session the client ends with (new reference). */
+static SSL_SESSION *tls12_handshake(struct bs_tls_ctx *sctx, SSL_CTX *raw,
+                                    SSL_SESSION *sess, int *resumed)
+{
+    struct pair p;
+    pair_open(&p, sctx, NULL, raw, NULL);
+    if (sess != NULL) {
+        assert_int_equal(SSL_set_session(p.c.raw, sess), 1);
+    }
+    assert_handshake_ok(&p);
+    assert_string_equal(bs_tls_conn_version(p.s.bs), "TLSv1.2");
+    *resumed = bs_tls_conn_resumed(p.s.bs);
+    SSL_SESSION *out = SSL_get1_session(p.c.raw);
+    /* Both close properly, as bitstuffd does (libssl drops the session of
+     * a connection freed without close_notify from its cache). */
+    assert_int_equal(bs_tls_shutdown(p.s.bs), BS_TLS_OK);
+    assert_true(SSL_shutdown(p.c.raw) >= 0);
+    pair_close(&p);
+    return out;
+}
+
+/* Issue 9 item 7: TLS 1.2 clients without tickets filled the server's
+ * session cache for two hours, unbounded by --max-conns.  Servers keep
+ * no session cache now; tickets still resume (TLS 1.2 and 1.3). */
+static void test_session_cache_bounded(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 12);
+    SSL_CTX *noticket = raw_client_ctx(TLS1_2_VERSION, NULL, 0);
+    SSL_CTX_set_options(noticket, SSL_OP_NO_TICKET);
+    int resumed = 0;
+
+    for (int i = 0; i < 40; i++) {
+        SSL_SESSION *s = tls12_handshake(sctx, noticket, NULL, &resumed);
+        assert_false(resumed);
+        SSL_SESSION_free(s);
+    }
+    assert_int_equal(bs_tls_ctx_cached_sessions(sctx), 0);
+
+    /* A session id alone resumes nothing: a full handshake. */
+    SSL_SESSION *s = tls12_handshake(sctx, noticket, NULL, &resumed);
+    SSL_SESSION *s2 = tls12_handshake(sctx, noticket, s, &resumed);
+    assert_false(resumed);
+    SSL_SESSION_free(s);
+    SSL_SESSION_free(s2);
+
+    /* With a ticket, TLS 1.2 resumes; the cache stays empty. */
+    SSL_CTX *ticket = raw_client_ctx(TLS1_2_VERSION, NULL, 0);
+    s = tls12_handshake(sctx, ticket, NULL, &resumed);
+    assert_false(resumed);
+    s2 = tls12_handshake(sctx, ticket, s, &resumed);
+    assert_true(resumed);
+    assert_int_equal(bs_tls_ctx_cached_sessions(sctx), 0);
+    SSL_SESSION_free(s);
+    SSL_SESSION_free(s2);
+    SSL_CTX_free(ticket);
+    SSL_CTX_free(noticket);
+    bs_tls_ctx_free(sctx);
+}
+
 int main(void)
 {
     /* Writing to a closed socketpair must give EPIPE, not kill us. */
@@ -1448,6 +1510,7 @@ int main(void)
         cmocka_unit_test(test_client_session_api),
         cmocka_unit_test(test_keylog_file_safety),
         cmocka_unit_test(test_early_data_declined_and_skipped),
+        cmocka_unit_test(test_session_cache_bounded),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
