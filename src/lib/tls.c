@@ -759,6 +759,105 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out,
     return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* ---- resumption limits --------------------------------------------------
+ *
+ * Each TLS 1.3 resumption issues a fresh ticket with a fresh lifetime, so
+ * a client that resumes often enough was admitted long after its
+ * certificate expired (issue 9).  Every ticket therefore carries the time
+ * of the full handshake that began its chain (the ticket's app data,
+ * encrypted with the ticket), and a ticket is used only while that is
+ * less than BS_TLS_RESUME_CHAIN_MAX_S ago and the client certificate in
+ * it is still valid.  A refused ticket means a full handshake, which
+ * checks the certificate again (and refuses an expired one).
+ */
+
+#define CHAIN_TAG     "bs1"
+#define CHAIN_TAG_LEN 3
+#define CHAIN_LEN     (CHAIN_TAG_LEN + 8)
+
+static int ticket_gen_cb(SSL *ssl, void *arg)
+{
+    (void) arg;
+    SSL_SESSION *sess = SSL_get0_session(ssl);
+    const void *old = NULL;
+    size_t oldlen = 0;
+
+    if (sess == NULL) {
+        return 0;
+    }
+    /* A resumed session's copy still holds its chain's start: keep it. */
+    SSL_SESSION_get0_ticket_appdata(sess, (void **) (uintptr_t) &old, &oldlen);
+    if (SSL_session_reused(ssl) && oldlen == CHAIN_LEN &&
+        memcmp(old, CHAIN_TAG, CHAIN_TAG_LEN) == 0)
+    {
+        return 1;
+    }
+    unsigned char data[CHAIN_LEN];
+    uint64_t start = (uint64_t) time(NULL);
+    memcpy(data, CHAIN_TAG, CHAIN_TAG_LEN);
+    for (int i = 0; i < 8; i++) {
+        data[CHAIN_TAG_LEN + i] = (unsigned char) (start >> (56 - 8 * i));
+    }
+    return SSL_SESSION_set1_ticket_appdata(sess, data, sizeof data);
+}
+
+/* 1 if the session in a decrypted ticket may be resumed now. */
+static int ticket_usable(const SSL *ssl, SSL_SESSION *sess)
+{
+    const unsigned char *d = NULL;
+    size_t len = 0;
+    time_t now = time(NULL);
+
+    SSL_SESSION_get0_ticket_appdata(sess, (void **) (uintptr_t) &d, &len);
+    if (len != CHAIN_LEN || memcmp(d, CHAIN_TAG, CHAIN_TAG_LEN) != 0) {
+        return 0; /* not one of ours */
+    }
+    uint64_t start = 0;
+    for (int i = 0; i < 8; i++) {
+        start = start << 8 | d[CHAIN_TAG_LEN + i];
+    }
+    /* A start in the future (the clock went back) is refused too. */
+    if ((uint64_t) now < start ||
+        (uint64_t) now - start >= (uint64_t) BS_TLS_RESUME_CHAIN_MAX_S)
+    {
+        return 0;
+    }
+    X509 *peer = SSL_SESSION_get0_peer(sess);
+    if (peer == NULL) {
+        /* A server that now requires certificates does not take a
+         * session without one. */
+        return (SSL_get_verify_mode(ssl) & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) ==
+               0;
+    }
+    return X509_cmp_time(X509_get0_notBefore(peer), &now) < 0 &&
+           X509_cmp_time(X509_get0_notAfter(peer), &now) > 0;
+}
+
+static SSL_TICKET_RETURN ticket_dec_cb(SSL *ssl, SSL_SESSION *sess,
+                                       const unsigned char *keyname,
+                                       size_t keyname_len,
+                                       SSL_TICKET_STATUS status, void *arg)
+{
+    (void) keyname;
+    (void) keyname_len;
+    (void) arg;
+    switch (status) {
+    case SSL_TICKET_SUCCESS:
+    case SSL_TICKET_SUCCESS_RENEW:
+        /* IGNORE_RENEW: a full handshake, then a new ticket. */
+        if (!ticket_usable(ssl, sess)) {
+            return SSL_TICKET_RETURN_IGNORE_RENEW;
+        }
+        return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
+                                            : SSL_TICKET_RETURN_USE_RENEW;
+    case SSL_TICKET_FATAL_ERR_MALLOC:
+    case SSL_TICKET_FATAL_ERR_OTHER:
+        return SSL_TICKET_RETURN_ABORT;
+    default: /* no ticket, or one we cannot decrypt: as libssl would */
+        return SSL_TICKET_RETURN_IGNORE_RENEW;
+    }
+}
+
 /* SSL_free_buffers could free a read buffer still in use before these
  * releases (CVE-2024-4741); older ones keep SSL_MODE_RELEASE_BUFFERS. */
 static int free_buffers_is_safe(void)
@@ -847,6 +946,13 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
      * does a full handshake each time.  The id context keeps sessions
      * from being resumed across differently configured servers. */
     SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_set_session_ticket_cb(ctx->ssl, ticket_gen_cb, ticket_dec_cb,
+                                      NULL) != 1)
+    {
+        set_err(err, errlen, "cannot set up session tickets: %s",
+                ossl_reason(ERR_peek_last_error()));
+        goto fail;
+    }
     if (SSL_CTX_set_num_tickets(ctx->ssl, 1) != 1 ||
         SSL_CTX_set_session_id_context(ctx->ssl, sid_ctx, sizeof sid_ctx - 1) !=
             1)

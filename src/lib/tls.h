@@ -27,6 +27,13 @@ struct bs_tls_conn; /* one TLS connection over a socket */
  * the server up to 400 times the CPU of X25519 per handshake. */
 #define BS_TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
 
+/* A session resumed from tickets lives this long at most after the full
+ * handshake that began it (each resumption issues a new ticket, so the
+ * chain would otherwise last for ever); then the client does a full
+ * handshake, and its certificate is checked again.  A resumption is also
+ * refused once the client's certificate is no longer valid. */
+#define BS_TLS_RESUME_CHAIN_MAX_S (24L * 3600L)
+
 enum bs_tls_verify {
     BS_TLS_VERIFY_NONE = 0,
     BS_TLS_VERIFY_OPTIONAL = 1,
