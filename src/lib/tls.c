@@ -647,7 +647,15 @@ static int set_groups(SSL_CTX *ssl, const char *groups, char *err,
 {
     const char *list = groups != NULL ? groups : BS_TLS_DEFAULT_GROUPS;
 
-    if (list[0] != '\0' && SSL_CTX_set1_groups_list(ssl, list) == 1) {
+    /* The macro casts away const: hand it a copy. */
+    char *copy = strdup(list);
+    if (copy == NULL) {
+        set_err(err, errlen, "out of memory for a TLS context");
+        return -1;
+    }
+    int ok = copy[0] != '\0' && SSL_CTX_set1_groups_list(ssl, copy) == 1;
+    free(copy);
+    if (ok) {
         return 0;
     }
     char bad[64] = "";
@@ -655,8 +663,7 @@ static int set_groups(SSL_CTX *ssl, const char *groups, char *err,
     ERR_clear_error();
     set_err(err, errlen,
             "key-exchange groups (--groups) '%s': '%s' is not a group this "
-            "OpenSSL "
-            "knows; give names separated by ':' such as X25519, P-256, "
+            "OpenSSL knows; give names separated by ':' such as X25519, P-256, "
             "P-384, P-521, X448 (default " BS_TLS_DEFAULT_GROUPS ")",
             list, bad);
     return -1;
