@@ -4,7 +4,10 @@
  *
  * Policy (SECURITY.md): TLS 1.3 by default, TLS 1.2 only when asked and
  * then only ECDHE with AEAD ciphers; no compression, no renegotiation, no
- * 0-RTT; ALPN "bitstuff/1"; servers issue session tickets for resumption.
+ * 0-RTT (declined early data is skipped, up to 16 KiB); key exchange
+ * X25519, P-256, P-384 by default; ALPN "bitstuff/1"; servers resume by
+ * stateless tickets only (no session cache), never past the client
+ * certificate's expiry or BS_TLS_RESUME_CHAIN_MAX_S.
  *
  * Every function that can fail writes a sentence a user can act on into
  * the caller's err buffer (or the connection's error text); nothing here
