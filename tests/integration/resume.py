@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """resume.py - hop along a chain of TLS session resumptions.
 
-Usage: resume.py PORT CA CERT KEY OFFSET_FILE OFFSET[:EXPECT] ...
+Usage: resume.py [--tls12] PORT CA CERT KEY OFFSET_FILE OFFSET[:EXPECT] ...
 
 For each OFFSET (seconds), write it to OFFSET_FILE (read by the server's
 LD_PRELOAD fake clock, tests/faketime), then connect to 127.0.0.1:PORT
@@ -12,6 +12,7 @@ ticket).  EXPECT says what must happen:
   resumed  a resumption, served
   refused  no reply: the server refused the client (full handshake with
            a certificate it rejects); the chain then starts again
+--tls12: speak TLS 1.2 (tickets of RFC 5077) instead of TLS 1.3.
 Prints one line per hop; exits 1 at the first hop that differs.
 """
 import os
@@ -61,14 +62,21 @@ def hop(port, ctx, session):
 
 
 def main():
-    port, ca, cert, key, offfile = sys.argv[1:6]
+    args = sys.argv[1:]
+    tls12 = args[:1] == ["--tls12"]
+    if tls12:
+        args = args[1:]
+    port, ca, cert, key, offfile = args[:5]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    if tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    else:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_verify_locations(ca)
     ctx.load_cert_chain(cert, key)
     ctx.set_alpn_protocols(["bitstuff/1"])
     session = None
-    for arg in sys.argv[6:]:
+    for arg in args[5:]:
         off, _, want = arg.partition(":")
         set_offset(offfile, int(off))
         got, sess, why = hop(int(port), ctx, session)

@@ -15,20 +15,24 @@ echo 0 >"$OFF"
 # An ASan server must accept a preloaded library ahead of its runtime.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
-# start_fake NAME CERTDIR: bitstuffd with mutual TLS required and the
-# fake clock (only the server sees it).
+# start_fake NAME CERTDIR [options]: bitstuffd with mutual TLS required
+# and the fake clock (only the server sees it).
 start_fake() {
-    BS_FAKETIME_FILE=$OFF LD_PRELOAD=$SHIM start_server "$1" \
-        --cert "$2/server.crt" --key "$2/server.key" --ca-file "$2/ca.crt" \
-        --verify-client require
+    local name=$1 d=$2
+    shift 2
+    BS_FAKETIME_FILE=$OFF LD_PRELOAD=$SHIM start_server "$name" \
+        --cert "$d/server.crt" --key "$d/server.key" --ca-file "$d/ca.crt" \
+        --verify-client require "$@"
 }
 
-# hops CERTDIR OFFSET:EXPECT...
+# hops [--tls12] CERTDIR OFFSET:EXPECT...
 hops() {
+    local v=()
+    [ "$1" != --tls12 ] || { v=(--tls12); shift; }
     local d=$1
     shift
-    timeout $((120 * IT_TMUL)) python3 "$IT_INTEGRATION/resume.py" "$PORT" \
-        "$d/ca.crt" "$d/client.crt" "$d/client.key" "$OFF" "$@"
+    timeout $((120 * IT_TMUL)) python3 "$IT_INTEGRATION/resume.py" "${v[@]}" \
+        "$PORT" "$d/ca.crt" "$d/client.crt" "$d/client.key" "$OFF" "$@"
 }
 
 note "a client certificate that expires in an hour: resumption stops there"
@@ -46,6 +50,12 @@ expect_grep "the full handshake refused the expired certificate" \
     "$T/short.log" 'TLS handshake failed: .*expired'
 note "... and without a session, refused too"
 hops "$SHORT" 6000:refused
+stop_server_ok "$SERVER_PID"
+
+note "the same with TLS 1.2 tickets (RFC 5077)"
+echo 0 >"$OFF"
+start_fake short12 "$SHORT" --min-tls 1.2
+hops --tls12 "$SHORT" 0:new 3000:resumed 6000:refused
 stop_server_ok "$SERVER_PID"
 
 note "a valid certificate: a resumption chain ends after 24 hours"
