@@ -272,6 +272,7 @@ int main(int argc, char **argv)
     tc.verify_client = o.verify_client;
     tc.min_version = o.min_tls;
     tc.keylog_file = o.keylog_file;
+    tc.groups = o.groups;
     if (o.keylog_file != NULL) {
         fprintf(stderr,
                 "bitstuffd: WARNING: --keylog-file %s: the TLS secrets of "

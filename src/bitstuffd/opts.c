@@ -24,6 +24,7 @@ enum {
     OPT_MAX_MESSAGE_BITS,
     OPT_MAX_LINE,
     OPT_KEYLOG_FILE,
+    OPT_GROUPS,
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +41,7 @@ static const struct option long_opts[] = {
     {"max-message-bits", required_argument, NULL, OPT_MAX_MESSAGE_BITS},
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"keylog-file", required_argument, NULL, OPT_KEYLOG_FILE},
+    {"groups", required_argument, NULL, OPT_GROUPS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -71,6 +73,9 @@ void bs_opts_usage(FILE *f, const char *prog)
             "require\n"
             "                            with --ca-file, else none)\n"
             "      --min-tls VERSION     1.2 or 1.3 (default: 1.3)\n"
+            "      --groups LIST         key-exchange groups, ':' between "
+            "names\n"
+            "                            (default: " BS_TLS_DEFAULT_GROUPS ")\n"
             "      --threads N           worker threads (default: one per "
             "CPU)\n"
             "      --max-conns N         open connections at most; more are "
@@ -272,6 +277,17 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
                 return BS_OPTS_ERROR;
             }
             o->keylog_file = optarg;
+            break;
+        case OPT_GROUPS:
+            /* The names are checked by OpenSSL when the context is made. */
+            if (optarg[0] == '\0' || strlen(optarg) > 256) {
+                snprintf(err, errlen,
+                         "--groups '%.40s': give group names separated by "
+                         "':', e.g. " BS_TLS_DEFAULT_GROUPS,
+                         optarg);
+                return BS_OPTS_ERROR;
+            }
+            o->groups = optarg;
             break;
         case 'q':
             o->quiet = 1;

@@ -29,6 +29,7 @@ struct bs_opts {
     size_t nlisten; /* >= 1 after a successful parse */
     const char *cert_file, *key_file, *ca_file;
     const char *keylog_file; /* NULL: off (TLS secrets for Wireshark) */
+    const char *groups;      /* NULL: BS_TLS_DEFAULT_GROUPS */
     enum bs_tls_verify verify_client;
     int min_tls;      /* 12 or 13 */
     unsigned threads; /* 0: one per CPU (decided by the caller) */

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -110,6 +111,7 @@ struct worker {
     struct pool outpool, stashpool;
     uint8_t *scratch;
     uint64_t refused, refused_logged_at, accept_err_logged_at;
+    size_t trim_peak; /* most connections since memory was last trimmed */
 };
 
 struct bs_server {
@@ -697,7 +699,13 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     /* Total from accept and never re-armed by reads: a client that
      * trickles its handshake (slowloris) still runs out of time. */
     bs_timer_arm(&w->hs_timers, &c->timer, w->now);
-    conn_run(c);
+    /* Nothing to do before the client's first bytes: a handshake step now
+     * would find the socket empty and leave libssl's read buffer (some
+     * 17 KiB) allocated for as long as the client stays silent, making a
+     * half-open connection cost twice an idle one.  The ClientHello's
+     * arrival (or bytes already queued: epoll reports them when the
+     * socket is added) starts the handshake. */
+    c->rd_want = EPOLLIN;
     return;
 fail:
     if (c != NULL) {
@@ -896,6 +904,27 @@ static void free_zombies(struct worker *w)
     }
 }
 
+/* After a flood (thousands of connections, then most of them gone) the
+ * allocator keeps the freed memory in its arenas for good: give it back
+ * to the system once the worker's connections have halved from their
+ * peak, a fall of at least TRIM_MIN_FALL.  Trims are thus as rare as
+ * such falls, and each one has hundreds of connections' worth to return
+ * (malloc_trim walks every arena, so it is not for every close). */
+#define TRIM_MIN_FALL 256
+
+static void give_back_memory(struct worker *w)
+{
+    if (w->nlive > w->trim_peak) {
+        w->trim_peak = w->nlive;
+        return;
+    }
+    if (w->trim_peak - w->nlive >= TRIM_MIN_FALL &&
+        w->nlive <= w->trim_peak / 2) {
+        (void) malloc_trim(0);
+        w->trim_peak = w->nlive;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -931,6 +960,7 @@ static void *worker_main(void *arg)
         run_ready(w);
         run_timers(w);
         free_zombies(w);
+        give_back_memory(w);
     }
     while (link_linked(&w->live)) {
         conn_close(CONTAINER(w->live.next, struct conn, live));

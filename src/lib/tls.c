@@ -5,6 +5,7 @@
 #include "tls.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -37,6 +38,9 @@
 #define BULK_RECORD_LEN                                                        \
     (SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + 1 + EVP_GCM_TLS_TAG_LEN)
 #define BULK_WRITE_LEN (4 * BULK_RECORD_LEN)
+/* Declined 0-RTT data a server skips at most (see bs_tls_ctx_new_server):
+ * one full record, the amount clients are commonly allowed. */
+#define BS_TLS_SKIP_EARLY_DATA 16384
 
 /* TLS 1.2 only: forward secrecy and AEAD, nothing else (SECURITY.md). */
 static const char tls12_ciphers[] =
@@ -522,14 +526,88 @@ static int load_ca(SSL_CTX *ssl, const char *ca, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * The key log holds every session's secrets, so it must be a regular file
+ * only its owner can read.  O_NOFOLLOW: a symlink planted at the path does
+ * not redirect the secrets; O_NONBLOCK: opening a FIFO with no reader does
+ * not hang (and the FIFO is then refused).  A new file is made 0600; an
+ * existing one of ours is narrowed to 0600 (its contents stay: the file is
+ * appended to, never truncated); one owned by someone else, or with other
+ * hard links, is refused and left as it was.
+ */
+static int open_keylog_fd(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(path,
+                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+                      O_NONBLOCK,
+                  0600);
+    if (fd == -1) {
+        int e = errno;
+        if (e == ELOOP) {
+            set_err(err, errlen,
+                    "key log file %s is a symbolic link: refused, as the "
+                    "secrets would go where the link points; give the real "
+                    "path",
+                    path);
+        } else if (e == ENXIO) {
+            set_err(err, errlen,
+                    "key log file %s is a FIFO or socket: refused; give a "
+                    "regular file",
+                    path);
+        } else {
+            set_err(err, errlen, "cannot open key log file %s: %s", path,
+                    strerror(e));
+        }
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        set_err(err, errlen, "cannot check key log file %s: %s", path,
+                strerror(e));
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        set_err(err, errlen,
+                "key log file %s is not a regular file: refused; give a "
+                "regular file",
+                path);
+        goto fail;
+    }
+    if (st.st_uid != geteuid() || st.st_nlink != 1) {
+        set_err(err, errlen,
+                "key log file %s %s: refused, as others could read the "
+                "secrets; give a new file name",
+                path,
+                st.st_uid != geteuid() ? "belongs to another user"
+                                       : "has other hard links");
+        goto fail;
+    }
+    if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) != 0) {
+        int e = errno;
+        set_err(err, errlen,
+                "key log file %s has mode %04o and cannot be made 0600: %s",
+                path, (unsigned) (st.st_mode & 07777), strerror(e));
+        goto fail;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+        int e = errno;
+        set_err(err, errlen, "cannot set up key log file %s: %s", path,
+                strerror(e));
+        goto fail;
+    }
+    return fd;
+fail:
+    close(fd); /* never unlinked: it may be someone else's file */
+    return -1;
+}
+
 static int open_keylog(struct bs_tls_ctx *ctx, const char *path, char *err,
                        size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open_keylog_fd(path, err, errlen);
     if (fd == -1) {
-        int e = errno;
-        set_err(err, errlen, "cannot open key log file %s: %s", path,
-                strerror(e));
         return -1;
     }
     ctx->keylog_fd = fd;
@@ -538,9 +616,62 @@ static int open_keylog(struct bs_tls_ctx *ctx, const char *path, char *err,
 }
 
 /* What servers and clients share: version floor, ciphers, options. */
+/* Name the first group of list OpenSSL does not know, for the message. */
+static void find_bad_group(SSL_CTX *ssl, const char *list, char *bad,
+                           size_t len)
+{
+    const char *p = list;
+
+    snprintf(bad, len, "%s", list);
+    while (*p != '\0') {
+        size_t n = strcspn(p, ":");
+        char one[64];
+        if (n == 0 || n >= sizeof one) {
+            snprintf(bad, len, "%.*s", (int) (n < 60 ? n : 60), p);
+            return;
+        }
+        memcpy(one, p, n);
+        one[n] = '\0';
+        if (SSL_CTX_set1_groups_list(ssl, one) != 1) {
+            snprintf(bad, len, "%s", one);
+            return;
+        }
+        p += n;
+        p += *p == ':';
+    }
+}
+
+/* The key-exchange groups offered (client) or accepted (server). */
+static int set_groups(SSL_CTX *ssl, const char *groups, char *err,
+                      size_t errlen)
+{
+    const char *list = groups != NULL ? groups : BS_TLS_DEFAULT_GROUPS;
+
+    /* The macro casts away const: hand it a copy. */
+    char *copy = strdup(list);
+    if (copy == NULL) {
+        set_err(err, errlen, "out of memory for a TLS context");
+        return -1;
+    }
+    int ok = copy[0] != '\0' && SSL_CTX_set1_groups_list(ssl, copy) == 1;
+    free(copy);
+    if (ok) {
+        return 0;
+    }
+    char bad[64] = "";
+    find_bad_group(ssl, list, bad, sizeof bad);
+    ERR_clear_error();
+    set_err(err, errlen,
+            "key-exchange groups (--groups) '%s': '%s' is not a group this "
+            "OpenSSL knows; give names separated by ':' such as X25519, P-256, "
+            "P-384, P-521, X448 (default " BS_TLS_DEFAULT_GROUPS ")",
+            list, bad);
+    return -1;
+}
+
 static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
-                                     const char *ca_file, char *err,
-                                     size_t errlen)
+                                     const char *ca_file, const char *groups,
+                                     char *err, size_t errlen)
 {
     if (min_version != 0 && min_version != 12 && min_version != 13) {
         set_err(err, errlen,
@@ -579,6 +710,9 @@ static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
     {
         set_err(err, errlen, "cannot set the TLS version or ciphers: %s",
                 ossl_reason(ERR_peek_last_error()));
+        goto fail;
+    }
+    if (set_groups(ctx->ssl, groups, err, errlen) != 0) {
         goto fail;
     }
     SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_COMPRESSION |
@@ -632,6 +766,105 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out,
     return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* ---- resumption limits --------------------------------------------------
+ *
+ * Each TLS 1.3 resumption issues a fresh ticket with a fresh lifetime, so
+ * a client that resumes often enough was admitted long after its
+ * certificate expired (issue 9).  Every ticket therefore carries the time
+ * of the full handshake that began its chain (the ticket's app data,
+ * encrypted with the ticket), and a ticket is used only while that is
+ * less than BS_TLS_RESUME_CHAIN_MAX_S ago and the client certificate in
+ * it is still valid.  A refused ticket means a full handshake, which
+ * checks the certificate again (and refuses an expired one).
+ */
+
+#define CHAIN_TAG     "bs1"
+#define CHAIN_TAG_LEN 3
+#define CHAIN_LEN     (CHAIN_TAG_LEN + 8)
+
+static int ticket_gen_cb(SSL *ssl, void *arg)
+{
+    (void) arg;
+    SSL_SESSION *sess = SSL_get0_session(ssl);
+    const void *old = NULL;
+    size_t oldlen = 0;
+
+    if (sess == NULL) {
+        return 0;
+    }
+    /* A resumed session's copy still holds its chain's start: keep it. */
+    SSL_SESSION_get0_ticket_appdata(sess, (void **) (uintptr_t) &old, &oldlen);
+    if (SSL_session_reused(ssl) && oldlen == CHAIN_LEN &&
+        memcmp(old, CHAIN_TAG, CHAIN_TAG_LEN) == 0)
+    {
+        return 1;
+    }
+    unsigned char data[CHAIN_LEN];
+    uint64_t start = (uint64_t) time(NULL);
+    memcpy(data, CHAIN_TAG, CHAIN_TAG_LEN);
+    for (int i = 0; i < 8; i++) {
+        data[CHAIN_TAG_LEN + i] = (unsigned char) (start >> (56 - 8 * i));
+    }
+    return SSL_SESSION_set1_ticket_appdata(sess, data, sizeof data);
+}
+
+/* 1 if the session in a decrypted ticket may be resumed now. */
+static int ticket_usable(const SSL *ssl, SSL_SESSION *sess)
+{
+    const unsigned char *d = NULL;
+    size_t len = 0;
+    time_t now = time(NULL);
+
+    SSL_SESSION_get0_ticket_appdata(sess, (void **) (uintptr_t) &d, &len);
+    if (len != CHAIN_LEN || memcmp(d, CHAIN_TAG, CHAIN_TAG_LEN) != 0) {
+        return 0; /* not one of ours */
+    }
+    uint64_t start = 0;
+    for (int i = 0; i < 8; i++) {
+        start = start << 8 | d[CHAIN_TAG_LEN + i];
+    }
+    /* A start in the future (the clock went back) is refused too. */
+    if ((uint64_t) now < start ||
+        (uint64_t) now - start >= (uint64_t) BS_TLS_RESUME_CHAIN_MAX_S)
+    {
+        return 0;
+    }
+    X509 *peer = SSL_SESSION_get0_peer(sess);
+    if (peer == NULL) {
+        /* A server that now requires certificates does not take a
+         * session without one. */
+        return (SSL_get_verify_mode(ssl) & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) ==
+               0;
+    }
+    return X509_cmp_time(X509_get0_notBefore(peer), &now) < 0 &&
+           X509_cmp_time(X509_get0_notAfter(peer), &now) > 0;
+}
+
+static SSL_TICKET_RETURN ticket_dec_cb(SSL *ssl, SSL_SESSION *sess,
+                                       const unsigned char *keyname,
+                                       size_t keyname_len,
+                                       SSL_TICKET_STATUS status, void *arg)
+{
+    (void) keyname;
+    (void) keyname_len;
+    (void) arg;
+    switch (status) {
+    case SSL_TICKET_SUCCESS:
+    case SSL_TICKET_SUCCESS_RENEW:
+        /* IGNORE_RENEW: a full handshake, then a new ticket. */
+        if (!ticket_usable(ssl, sess)) {
+            return SSL_TICKET_RETURN_IGNORE_RENEW;
+        }
+        return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE
+                                            : SSL_TICKET_RETURN_USE_RENEW;
+    case SSL_TICKET_FATAL_ERR_MALLOC:
+    case SSL_TICKET_FATAL_ERR_OTHER:
+        return SSL_TICKET_RETURN_ABORT;
+    default: /* no ticket, or one we cannot decrypt: as libssl would */
+        return SSL_TICKET_RETURN_IGNORE_RENEW;
+    }
+}
+
 /* SSL_free_buffers could free a read buffer still in use before these
  * releases (CVE-2024-4741); older ones keep SSL_MODE_RELEASE_BUFFERS. */
 static int free_buffers_is_safe(void)
@@ -672,7 +905,7 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
         return NULL;
     }
     struct bs_tls_ctx *ctx =
-        ctx_common(1, c->min_version, c->ca_file, err, errlen);
+        ctx_common(1, c->min_version, c->ca_file, c->groups, err, errlen);
     if (ctx == NULL) {
         return NULL;
     }
@@ -705,9 +938,28 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
      * by the protocol decoder (and the truncated side only loses its own
      * request).  Clients keep OpenSSL's strict default. */
     SSL_CTX_set_options(ctx->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    /* No 0-RTT (replay): tickets do not offer it (max_early_data 0) and
+     * SSL_read_early_data is never called, so any early data is declined.
+     * A client may send it anyway (a ticket from another server of the
+     * same name); RFC 8446 sec. 4.2.10: a server that declines skips
+     * those records.  libssl skips up to recv_max_early_data bytes and
+     * aborts with "too much early data" at 0, so allow one record. */
+    SSL_CTX_set_recv_max_early_data(ctx->ssl, BS_TLS_SKIP_EARLY_DATA);
     ctx->keep_buffers = free_buffers_is_safe();
-    /* Resumption by stateless tickets; the id context keeps sessions
+    /* Resumption by stateless tickets only.  libssl's session cache
+     * would keep every TLS 1.2 full handshake's session (20,480 of them,
+     * 139 MB with client certificates) for two hours, whatever
+     * --max-conns says: it is off, so a TLS 1.2 client without tickets
+     * does a full handshake each time.  The id context keeps sessions
      * from being resumed across differently configured servers. */
+    SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_set_session_ticket_cb(ctx->ssl, ticket_gen_cb, ticket_dec_cb,
+                                      NULL) != 1)
+    {
+        set_err(err, errlen, "cannot set up session tickets: %s",
+                ossl_reason(ERR_peek_last_error()));
+        goto fail;
+    }
     if (SSL_CTX_set_num_tickets(ctx->ssl, 1) != 1 ||
         SSL_CTX_set_session_id_context(ctx->ssl, sid_ctx, sizeof sid_ctx - 1) !=
             1)
@@ -744,7 +996,7 @@ struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
         return NULL;
     }
     struct bs_tls_ctx *ctx =
-        ctx_common(0, c->min_version, c->ca_file, err, errlen);
+        ctx_common(0, c->min_version, c->ca_file, NULL, err, errlen);
     if (ctx == NULL) {
         return NULL;
     }
@@ -792,6 +1044,12 @@ fail:
 void bs_tls_ctx_ref(struct bs_tls_ctx *ctx)
 {
     atomic_fetch_add(&ctx->refs, 1);
+}
+
+size_t bs_tls_ctx_cached_sessions(const struct bs_tls_ctx *ctx)
+{
+    long n = SSL_CTX_sess_number(ctx->ssl);
+    return n > 0 ? (size_t) n : 0;
 }
 
 void bs_tls_ctx_free(struct bs_tls_ctx *ctx)

@@ -4,7 +4,10 @@
  *
  * Policy (SECURITY.md): TLS 1.3 by default, TLS 1.2 only when asked and
  * then only ECDHE with AEAD ciphers; no compression, no renegotiation, no
- * 0-RTT; ALPN "bitstuff/1"; servers issue session tickets for resumption.
+ * 0-RTT (declined early data is skipped, up to 16 KiB); key exchange
+ * X25519, P-256, P-384 by default; ALPN "bitstuff/1"; servers resume by
+ * stateless tickets only (no session cache), never past the client
+ * certificate's expiry or BS_TLS_RESUME_CHAIN_MAX_S.
  *
  * Every function that can fail writes a sentence a user can act on into
  * the caller's err buffer (or the connection's error text); nothing here
@@ -23,6 +26,17 @@
 struct bs_tls_ctx;  /* an SSL_CTX plus policy; reference counted */
 struct bs_tls_conn; /* one TLS connection over a socket */
 
+/* Elliptic-curve groups only: a finite-field (ffdhe) key exchange costs
+ * the server up to 400 times the CPU of X25519 per handshake. */
+#define BS_TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
+
+/* A session resumed from tickets lives this long at most after the full
+ * handshake that began it (each resumption issues a new ticket, so the
+ * chain would otherwise last for ever); then the client does a full
+ * handshake, and its certificate is checked again.  A resumption is also
+ * refused once the client's certificate is no longer valid. */
+#define BS_TLS_RESUME_CHAIN_MAX_S (24L * 3600L)
+
 enum bs_tls_verify {
     BS_TLS_VERIFY_NONE = 0,
     BS_TLS_VERIFY_OPTIONAL = 1,
@@ -36,6 +50,9 @@ struct bs_tls_server_config {
     enum bs_tls_verify verify_client;
     int min_version;         /* 12 or 13 (TLS 1.2 / 1.3); 0 means 13 */
     const char *keylog_file; /* NULL: off; else appended to, mode 0600 */
+    /* Key-exchange groups, OpenSSL names joined by ':' ("X25519:P-256");
+     * NULL: BS_TLS_DEFAULT_GROUPS.  An unknown name fails the context. */
+    const char *groups;
 };
 
 struct bs_tls_client_config {
@@ -76,6 +93,11 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
 struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
                                          char *err, size_t errlen);
 void bs_tls_ctx_ref(struct bs_tls_ctx *ctx);
+
+/* Sessions held in the context's server-side cache: always 0, as servers
+ * resume by stateless tickets only (SECURITY.md: memory bounds).  For
+ * tests and diagnostics. */
+size_t bs_tls_ctx_cached_sessions(const struct bs_tls_ctx *ctx);
 void bs_tls_ctx_free(struct bs_tls_ctx *ctx); /* drops one reference; NULL ok */
 
 /*

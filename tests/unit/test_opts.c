@@ -197,6 +197,23 @@ static void test_duration(void **state)
     assert_int_equal(bs_opts_parse_duration(NULL, &ms), -1);
 }
 
+/* --groups: off by default (the library's list), taken as given (OpenSSL
+ * checks the names when the context is made), empty refused. */
+static void test_groups(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "-q"), BS_OPTS_RUN);
+    assert_null(o.groups);
+    assert_int_equal(PARSE(&o, err, "--groups", "P-384:X25519"), BS_OPTS_RUN);
+    assert_string_equal(o.groups, "P-384:X25519");
+    assert_int_equal(PARSE(&o, err, "--groups", ""), BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "--groups"));
+    assert_non_null(strstr(err, BS_TLS_DEFAULT_GROUPS));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_refusals_name_the_problem),
         cmocka_unit_test(test_too_many_listeners),
         cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -174,7 +175,11 @@ static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
                                      const char *ca, enum bs_tls_verify v,
                                      int min_version)
 {
-    struct bs_tls_server_config c = {crt, key, ca, v, min_version, NULL};
+    struct bs_tls_server_config c = {.cert_file = crt,
+                                     .key_file = key,
+                                     .ca_file = ca,
+                                     .verify_client = v,
+                                     .min_version = min_version};
     char err[256] = "";
     struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
     if (ctx == NULL) {
@@ -710,7 +715,11 @@ static void expect_server_ctx_error(const char *crt, const char *key,
                                     int min_version, const char *sub1,
                                     const char *sub2)
 {
-    struct bs_tls_server_config c = {crt, key, ca, v, min_version, NULL};
+    struct bs_tls_server_config c = {.cert_file = crt,
+                                     .key_file = key,
+                                     .ca_file = ca,
+                                     .verify_client = v,
+                                     .min_version = min_version};
     char err[256] = "";
     assert_null(bs_tls_ctx_new_server(&c, err, sizeof err));
     assert_contains(err, sub1);
@@ -801,6 +810,110 @@ static void test_keylog(void **state)
     assert_contains(text, "CLIENT_HANDSHAKE_TRAFFIC_SECRET ");
     assert_int_equal(text[n - 1], '\n');
     unlink("keys.log");
+}
+
+/* A client context with key log path: NULL and err filled if refused. */
+static struct bs_tls_ctx *keylog_client(const char *path, char *err,
+                                        size_t errlen)
+{
+    struct bs_tls_client_config c = {"a/ca.crt", NULL, NULL, 13, 0, path};
+    err[0] = '\0';
+    return bs_tls_ctx_new_client(&c, err, errlen);
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* Issue 9 item 6: the key log is a regular file only we can read. */
+static void test_keylog_file_safety(void **state)
+{
+    (void) state;
+    char err[256];
+    struct bs_tls_ctx *ctx;
+
+    /* A symlink is not followed, and its target is not created. */
+    assert_int_equal(symlink("target.log", "link.log"), 0);
+    assert_null(keylog_client("link.log", err, sizeof err));
+    assert_contains(err, "symbolic link");
+    assert_int_equal(access("target.log", F_OK), -1);
+    struct bs_tls_server_config sc = {.cert_file = "a/server.crt",
+                                      .key_file = "a/server.key",
+                                      .min_version = 13,
+                                      .keylog_file = "link.log"};
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_contains(err, "symbolic link");
+    unlink("link.log");
+
+    /* A FIFO with no reader: refused at once (the old open blocked). */
+    assert_int_equal(mkfifo("fifo.log", 0600), 0);
+    alarm(30);
+    assert_null(keylog_client("fifo.log", err, sizeof err));
+    alarm(0);
+    assert_contains(err, "FIFO");
+    /* ... and with a reader: refused as not a regular file. */
+    int rd = open("fifo.log", O_RDONLY | O_NONBLOCK);
+    assert_true(rd >= 0);
+    assert_null(keylog_client("fifo.log", err, sizeof err));
+    assert_contains(err, "not a regular file");
+    close(rd);
+    unlink("fifo.log");
+
+    /* A directory is not a key log either. */
+    assert_int_equal(mkdir("dir.log", 0700), 0);
+    assert_null(keylog_client("dir.log", err, sizeof err));
+    rmdir("dir.log");
+
+    /* An existing 0644 file of ours is narrowed to 0600, kept intact. */
+    FILE *f = fopen("old.log", "w");
+    assert_non_null(f);
+    fputs("# earlier secrets\n", f);
+    fclose(f);
+    assert_int_equal(chmod("old.log", 0644), 0);
+    ctx = keylog_client("old.log", err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("old.log refused: %s", err);
+    }
+    bs_tls_ctx_free(ctx);
+    assert_int_equal(mode_of("old.log"), 0600);
+    char text[64] = "";
+    f = fopen("old.log", "r");
+    assert_non_null(f);
+    assert_non_null(fgets(text, sizeof text, f));
+    fclose(f);
+    assert_string_equal(text, "# earlier secrets\n");
+    unlink("old.log");
+
+    /* A new file is 0600 whatever the umask lets through. */
+    mode_t old_umask = umask(0);
+    ctx = keylog_client("new.log", err, sizeof err);
+    umask(old_umask);
+    assert_non_null(ctx);
+    bs_tls_ctx_free(ctx);
+    assert_int_equal(mode_of("new.log"), 0600);
+
+    /* A second name for the same file (a hard link) is refused. */
+    assert_int_equal(link("new.log", "hard.log"), 0);
+    assert_null(keylog_client("hard.log", err, sizeof err));
+    assert_contains(err, "hard links");
+    unlink("hard.log");
+    unlink("new.log");
+
+    /* Someone else's file is refused and left as it was. */
+    if (geteuid() == 0) {
+        f = fopen("theirs.log", "w");
+        assert_non_null(f);
+        fclose(f);
+        assert_int_equal(chmod("theirs.log", 0644), 0);
+        assert_int_equal(chown("theirs.log", 65534, 65534), 0);
+        assert_null(keylog_client("theirs.log", err, sizeof err));
+        assert_contains(err, "another user");
+        assert_int_equal(mode_of("theirs.log"), 0644);
+        unlink("theirs.log");
+    }
 }
 
 static void test_eof_and_network_errors(void **state)
@@ -1224,6 +1337,164 @@ static void test_client_session_api(void **state)
     bs_tls_ctx_free(sctx);
 }
 
+/* A resumable session from a raw TLS 1.3 client of sctx (the ticket
+ * travels after the handshake: read one byte to take it in). */
+static SSL_SESSION *raw_session(struct bs_tls_ctx *sctx, SSL_CTX *raw)
+{
+    struct pair p;
+    size_t n = 0;
+    char c = 0;
+
+    pair_open(&p, sctx, NULL, raw, NULL);
+    assert_handshake_ok(&p);
+    assert_int_equal(bs_tls_write(p.s.bs, "x", 1, &n), BS_TLS_OK);
+    for (int i = 0; i < 50 && SSL_read_ex(p.c.raw, &c, 1, &n) != 1; i++) {
+        struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
+        assert_true(poll(&pfd, 1, 1000) > 0);
+    }
+    assert_int_equal(c, 'x');
+    SSL_SESSION *sess = SSL_get1_session(p.c.raw);
+    assert_non_null(sess);
+    assert_true(SSL_shutdown(p.c.raw) >= 0);
+    pair_close(&p);
+    assert_true(SSL_SESSION_is_resumable(sess));
+    return sess;
+}
+
+/* Issue 16 item 2: a ClientHello that offers 0-RTT, followed by 0-RTT
+ * records, gets a handshake with the early data declined and skipped
+ * (RFC 8446 sec. 4.2.10), not an abort ("too much early data"). */
+static void test_early_data_declined_and_skipped(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    SSL_CTX *raw = raw_client_ctx(0,
+                                  "\x0a"
+                                  "bitstuff/1",
+                                  11);
+    /* Skipped up to 16 KiB; beyond that the bound holds (an abort). */
+    static const size_t sizes[] = {1, 5000, 14000, 24000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        struct pair p;
+        char early[24000];
+        size_t left = sizes[k], w = 0;
+
+        /* Our tickets never offer 0-RTT; a client may try all the same
+         * (here: it believes the ticket allows 64 KiB). */
+        SSL_SESSION *got = raw_session(sctx, raw);
+        assert_int_equal(SSL_SESSION_get_max_early_data(got), 0);
+        SSL_SESSION *sess = SSL_SESSION_dup(got);
+        assert_non_null(sess);
+        SSL_SESSION_free(got);
+        assert_int_equal(SSL_SESSION_set_max_early_data(sess, 65536), 1);
+
+        memset(early, 'E', sizeof early);
+        pair_open(&p, sctx, NULL, raw, NULL);
+        assert_int_equal(SSL_set_session(p.c.raw, sess), 1);
+        /* Early data in records of at most 4 KiB: several 0-RTT records */
+        for (int i = 0; i < 100 && left > 0; i++) {
+            size_t chunk = left < 4096 ? left : 4096;
+            if (SSL_write_early_data(p.c.raw, early, chunk, &w) == 1) {
+                left -= w;
+                continue;
+            }
+            int e = SSL_get_error(p.c.raw, 0);
+            assert_true(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE);
+            ERR_clear_error();
+            struct pollfd pfd = {.fd = p.fd[1],
+                                 .events = e == SSL_ERROR_WANT_READ ? POLLIN
+                                                                    : POLLOUT,
+                                 .revents = 0};
+            (void) poll(&pfd, 1, 10);
+        }
+        assert_int_equal(left, 0);
+        if (sizes[k] > 16384) {
+            handshake(&p);
+            assert_int_equal(p.s.st, BS_TLS_ERR);
+            assert_contains(bs_tls_conn_error(p.s.bs), "too much early data");
+            pair_close(&p);
+            SSL_SESSION_free(sess);
+            continue;
+        }
+        assert_handshake_ok(&p);
+        assert_int_equal(SSL_get_early_data_status(p.c.raw),
+                         SSL_EARLY_DATA_REJECTED);
+        /* The connection then works as any other. */
+        size_t n = 0;
+        char c = 0;
+        assert_int_equal(SSL_write_ex(p.c.raw, "q", 1, &n), 1);
+        assert_int_equal(read_wait(p.s.bs, p.fd[0], &c, 1, &n), BS_TLS_OK);
+        assert_int_equal(c, 'q');
+        pair_close(&p);
+        SSL_SESSION_free(sess);
+    }
+    SSL_CTX_free(raw);
+    bs_tls_ctx_free(sctx);
+}
+
+/* One TLS 1.2 handshake of raw against sctx, offering sess (or NULL);
+ * returns the session the client ends with (new reference). */
+static SSL_SESSION *tls12_handshake(struct bs_tls_ctx *sctx, SSL_CTX *raw,
+                                    SSL_SESSION *sess, int *resumed)
+{
+    struct pair p;
+    pair_open(&p, sctx, NULL, raw, NULL);
+    if (sess != NULL) {
+        assert_int_equal(SSL_set_session(p.c.raw, sess), 1);
+    }
+    assert_handshake_ok(&p);
+    assert_string_equal(bs_tls_conn_version(p.s.bs), "TLSv1.2");
+    *resumed = bs_tls_conn_resumed(p.s.bs);
+    SSL_SESSION *out = SSL_get1_session(p.c.raw);
+    /* Both close properly, as bitstuffd does (libssl drops the session of
+     * a connection freed without close_notify from its cache). */
+    assert_int_equal(bs_tls_shutdown(p.s.bs), BS_TLS_OK);
+    assert_true(SSL_shutdown(p.c.raw) >= 0);
+    pair_close(&p);
+    return out;
+}
+
+/* Issue 9 item 7: TLS 1.2 clients without tickets filled the server's
+ * session cache for two hours, unbounded by --max-conns.  Servers keep
+ * no session cache now; tickets still resume (TLS 1.2 and 1.3). */
+static void test_session_cache_bounded(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 12);
+    SSL_CTX *noticket = raw_client_ctx(TLS1_2_VERSION, NULL, 0);
+    SSL_CTX_set_options(noticket, SSL_OP_NO_TICKET);
+    int resumed = 0;
+
+    for (int i = 0; i < 40; i++) {
+        SSL_SESSION *s = tls12_handshake(sctx, noticket, NULL, &resumed);
+        assert_false(resumed);
+        SSL_SESSION_free(s);
+    }
+    assert_int_equal(bs_tls_ctx_cached_sessions(sctx), 0);
+
+    /* A session id alone resumes nothing: a full handshake. */
+    SSL_SESSION *s = tls12_handshake(sctx, noticket, NULL, &resumed);
+    SSL_SESSION *s2 = tls12_handshake(sctx, noticket, s, &resumed);
+    assert_false(resumed);
+    SSL_SESSION_free(s);
+    SSL_SESSION_free(s2);
+
+    /* With a ticket, TLS 1.2 resumes; the cache stays empty. */
+    SSL_CTX *ticket = raw_client_ctx(TLS1_2_VERSION, NULL, 0);
+    s = tls12_handshake(sctx, ticket, NULL, &resumed);
+    assert_false(resumed);
+    s2 = tls12_handshake(sctx, ticket, s, &resumed);
+    assert_true(resumed);
+    assert_int_equal(bs_tls_ctx_cached_sessions(sctx), 0);
+    SSL_SESSION_free(s);
+    SSL_SESSION_free(s2);
+    SSL_CTX_free(ticket);
+    SSL_CTX_free(noticket);
+    bs_tls_ctx_free(sctx);
+}
+
 int main(void)
 {
     /* Writing to a closed socketpair must give EPIPE, not kill us. */
@@ -1246,6 +1517,9 @@ int main(void)
         cmocka_unit_test(test_gathered_writes),
         cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_client_session_api),
+        cmocka_unit_test(test_keylog_file_safety),
+        cmocka_unit_test(test_early_data_declined_and_skipped),
+        cmocka_unit_test(test_session_cache_bounded),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
