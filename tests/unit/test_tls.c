@@ -174,7 +174,11 @@ static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
                                      const char *ca, enum bs_tls_verify v,
                                      int min_version)
 {
-    struct bs_tls_server_config c = {crt, key, ca, v, min_version, NULL};
+    struct bs_tls_server_config c = {.cert_file = crt,
+                                     .key_file = key,
+                                     .ca_file = ca,
+                                     .verify_client = v,
+                                     .min_version = min_version};
     char err[256] = "";
     struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
     if (ctx == NULL) {
@@ -710,7 +714,11 @@ static void expect_server_ctx_error(const char *crt, const char *key,
                                     int min_version, const char *sub1,
                                     const char *sub2)
 {
-    struct bs_tls_server_config c = {crt, key, ca, v, min_version, NULL};
+    struct bs_tls_server_config c = {.cert_file = crt,
+                                     .key_file = key,
+                                     .ca_file = ca,
+                                     .verify_client = v,
+                                     .min_version = min_version};
     char err[256] = "";
     assert_null(bs_tls_ctx_new_server(&c, err, sizeof err));
     assert_contains(err, sub1);
