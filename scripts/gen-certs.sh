@@ -60,6 +60,10 @@ Options:
   --crl-days N       how long a published CRL stays valid (default: 30):
                      bitstuffd refuses every client once it is out of
                      date, so publish a new one before then
+  --crl-url URL      name URL (http:// or https://) as the CRL
+                     distribution point of the certificates this run
+                     issues, for clients that fetch CRLs: publish DIR/ca.crl
+                     there (--renew keeps each certificate's own)
   -h, --help         show this help
 
 Files made in DIR: ca.crt ca.key server.crt server.key client.crt client.key
@@ -84,6 +88,7 @@ within=10
 revoke=
 gen_crl=0
 crl_days=30
+crl_url=
 sans=("DNS:localhost" "IP:127.0.0.1" "IP:::1")
 client_sans=()
 
@@ -211,6 +216,13 @@ while [ $# -gt 0 ]; do
         gen_crl=1
         shift
         ;;
+    --crl-url)
+        need_arg "$1" $#
+        [[ $2 =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$ ]] ||
+            die "--crl-url wants an http:// or https:// URL (letters, digits, . _ ~ / -), not '$2'"
+        crl_url=$2
+        shift 2
+        ;;
     --crl-days)
         need_arg "$1" $#
         positive "$1" "$2"
@@ -243,6 +255,7 @@ else
     out=${out:-$ca_dir}
 fi
 
+cdp=$crl_url
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gen-certs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -286,7 +299,9 @@ join_sans() {
 }
 
 # leaf DIR NAME CN ROLE KEYTYPE CA.crt CA.key SANS...: NAME.crt and
-# NAME.key in DIR (a scratch directory), checked against the CA.
+# NAME.key in DIR (a scratch directory), checked against the CA; with
+# the CRL distribution point $cdp (the caller's --crl-url, or a renewed
+# certificate's own) when set.
 leaf() {
     local dir=$1 base=$2 cn=$3 role=$4 kt=$5 cacrt=$6 cakey=$7
     shift 7
@@ -302,6 +317,7 @@ leaf() {
         echo "subjectKeyIdentifier=hash"
         echo "authorityKeyIdentifier=keyid,issuer"
         [ -z "$san_line" ] || echo "subjectAltName=$san_line"
+        [ -z "${cdp:-}" ] || echo "crlDistributionPoints=URI:$cdp"
     } >"$dir/$base.ext"
     # shellcheck disable=SC2086 # $md is empty or one word
     if ! openssl req -new -key "$dir/$base.key" \
@@ -462,6 +478,9 @@ renew_due() {
         cn=$(cert_field "$f" cn)
         kt=$(cert_field "$f" keytype)
         mapfile -t names < <(cert_field "$f" sans)
+        cdp=$(openssl x509 -in "$f" -noout -ext crlDistributionPoints 2>/dev/null |
+            sed -n 's/^ *URI://p' | head -1)
+        [ -z "$crl_url" ] || cdp=$crl_url
         [ "$role" = client ] || [ ${#names[@]} -gt 0 ] || names=("${sans[@]}")
         leaf "$tmp" "$base" "$cn" "$role" "$kt" "$ca_dir/ca.crt" "$ca_dir/ca.key" \
             ${names[@]+"${names[@]}"}
