@@ -140,6 +140,16 @@ check "one index line" test "$(grep -c '^R' "$dir/c/index.txt")" = 1
 check "--revoke refuses another CA's certificate" bash -c \
     '! "$1" --ca-dir "$2/c" --revoke "$2/rsa/client-rsa.crt" >/dev/null 2>&1' \
     _ "$gen" "$dir"
+# --crl-url: a CRL distribution point in what is issued, kept by --renew
+"$gen" --out "$dir/cdp" --crl-url http://crl.example.invalid/ca.crl >/dev/null
+check "--crl-url: in the server certificate" grep -q "URI:http://crl.example.invalid/ca.crl" \
+    <<<"$(openssl x509 -in "$dir/cdp/server.crt" -noout -ext crlDistributionPoints)"
+"$gen" --ca-dir "$dir/cdp" --renew --within 40 >/dev/null
+check "--renew keeps the CRL distribution point" grep -q "URI:http://crl.example.invalid/ca.crl" \
+    <<<"$(openssl x509 -in "$dir/cdp/client.crt" -noout -ext crlDistributionPoints)"
+check "rejects --crl-url ftp://x" \
+    bash -c '! "$1" --out "$2/cdp2" --crl-url ftp://x >/dev/null 2>&1' _ "$gen" "$dir"
+
 for bad in "--issue server" "--renew" "--gen-crl" "--ca-dir $dir/nowhere --renew" \
     "--ca-dir $dir/c" "--ca-dir $dir/c --renew --gen-crl" "--ca-dir $dir/c --issue both"; do
     # shellcheck disable=SC2086
