@@ -82,15 +82,16 @@ try_bad() {
     echo "ok: $n refused: $(grep 'reload refused' "$T/rot.log" | tail -1 | sed 's/.*certificate: //' | cut -c1-110)"
 }
 
-# The test's set expires in 5 days: due for renewal under the recipe.
-rm -rf "$CERTS"
+# The test's set, in $T/certs as in the recipe, expires in 5 days: due
+# for renewal under the recipe.
+CERTS=$T/certs
 make_certs "$CERTS" --days 5 --san DNS:bitstuff.test
 start_server rot -q --cert "$CERTS/server.crt" --key "$CERTS/server.key"
 s0=$(served_serial)
 expect_eq "served at start" "$s0" "$(file_serial "$CERTS/server.crt")"
 
 note "SECURITY.md's recipe: renew in place from the same CA, SIGHUP"
-(cd "$T" && "$GEN" --ca-dir c --renew --within 10 >"$T/renew.out")
+(cd "$T" && "$GEN" --ca-dir certs --renew --within 10 >"$T/renew.out")
 grep -q '^renewed .*server.crt' "$T/renew.out" || fail "the recipe renewed nothing"
 s1=$(file_serial "$CERTS/server.crt")
 [ "$s1" != "$s0" ] || fail "the renewal kept the serial"
@@ -102,12 +103,14 @@ expect_eq "a client after the renewal" "$out" "$stuffed"
 echo "ok: renewed $s0 -> $s1, clients served"
 
 note "the CA elsewhere: --issue server --out certs.new, copy, SIGHUP"
-"$GEN" --ca-dir "$CERTS" --out "$T/certs.new" --issue server \
-    --san DNS:bitstuff.test >/dev/null
-install -m 600 "$T/certs.new/server.key" "$CERTS/server.key.new"
-install -m 644 "$T/certs.new/server.crt" "$CERTS/server.crt.new"
-mv "$CERTS/server.key.new" "$CERTS/server.key"
-mv "$CERTS/server.crt.new" "$CERTS/server.crt"
+(
+    cd "$T"
+    "$GEN" --ca-dir certs --issue server --out certs.new --san DNS:bitstuff.test >/dev/null
+    install -m 600 certs.new/server.key certs/server.key.new
+    install -m 644 certs.new/server.crt certs/server.crt.new
+    mv certs/server.key.new certs/server.key
+    mv certs/server.crt.new certs/server.crt
+)
 s2=$(file_serial "$CERTS/server.crt")
 hup_and_wait 2 'SIGHUP: reloaded certificate'
 expect_eq "served after the second reload" "$(served_serial)" "$s2"
