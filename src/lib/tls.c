@@ -758,7 +758,8 @@ static int check_allowed_leaf(X509_STORE_CTX *store, struct bs_tls_conn *c)
     if (leaf == NULL || client_allowed(c->ctx->policy, leaf)) {
         return 1;
     }
-    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    /* bad_certificate to the client, so it reports a refused certificate */
+    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
     if (!c->verify_noted) {
         describe_not_allowed(c, leaf);
         c->verify_noted = 1;

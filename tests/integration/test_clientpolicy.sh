@@ -27,6 +27,9 @@ as() {
 admitted() { expect_eq "$1 admitted ($2)" "$(as "$1")" "$stuffed"; }
 refused() { # WHO WHY-ERE LOG
     [ -z "$(as "$1")" ] || fail "$1 was served; should be refused ($2)"
+    # the client is told that its certificate was refused (exit 4 class)
+    expect_grep "$1: the client's reason" "$T/$1.err" \
+        'the server rejected our client certificate'
     wait_log "$T/$3.log" "$2"
     echo "ok: $1 refused: $(grep -E -- "$2" "$T/$3.log" | tail -1 | cut -c1-140)"
 }
