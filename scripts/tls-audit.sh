@@ -15,7 +15,13 @@
 #       MEDIUM, HIGH or CRITICAL, except cert_revocation (a throw-away
 #       test CA publishes no CRL or OCSP responder), reported as accepted.
 #
-#   scripts/tls-audit.sh [--testssl] [--build DIR]
+# With --crl-file the CA publishes a CRL: the certificates name its
+# distribution point (gen-certs.sh --crl-url; an .invalid host, never
+# fetched) and the server checks client certificates against it
+# (--ca-file, --verify-client optional, --crl-file); then not even
+# cert_revocation is accepted.
+#
+#   scripts/tls-audit.sh [--testssl] [--crl-file] [--build DIR]
 #
 # Exit status: 0 all checks passed, 1 a check failed, 77 a scanner is
 # missing (CTest reports that as skipped; scripts/deps.sh installs them).
@@ -26,15 +32,17 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/server-port.sh"
 build=$root/build
 use_testssl=0
+use_crl=0
 while [ $# -gt 0 ]; do
     case $1 in
     --testssl) use_testssl=1 ;;
+    --crl-file) use_crl=1 ;;
     --build)
         build=$2
         shift
         ;;
     -h | --help)
-        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -71,7 +79,17 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # A year: testssl.sh rates a certificate that expires within 30 days HIGH.
-bash "$root/scripts/gen-certs.sh" --out "$work/certs" --days 365 >/dev/null
+crl_url=http://crl.bitstuff.invalid/ca.crl
+crl_opts=()
+if [ "$use_crl" = 1 ]; then
+    bash "$root/scripts/gen-certs.sh" --out "$work/certs" --days 365 \
+        --crl-url "$crl_url" >/dev/null
+    bash "$root/scripts/gen-certs.sh" --ca-dir "$work/certs" --gen-crl >/dev/null
+    crl_opts=(--ca-file "$work/certs/ca.crt" --verify-client optional
+        --crl-file "$work/certs/ca.crl")
+else
+    bash "$root/scripts/gen-certs.sh" --out "$work/certs" --days 365 >/dev/null
+fi
 CA=$work/certs/ca.crt
 failures=0
 fail() {
@@ -84,7 +102,8 @@ start_server() { # log-name bitstuffd-options...
     local name=$1
     shift
     "$build/bitstuffd" -q -l 127.0.0.1:0 --cert "$work/certs/server.crt" \
-        --key "$work/certs/server.key" "$@" >"$work/$name.log" 2>&1 &
+        --key "$work/certs/server.key" ${crl_opts[@]+"${crl_opts[@]}"} "$@" \
+        >"$work/$name.log" 2>&1 &
     pid=$!
     port=$(bs_server_port "$work/$name.log" "$pid") || port=
     if [ -z "$port" ] || [ "$port" = 4433 ]; then
@@ -223,7 +242,13 @@ check_testssl() { # label
         /"finding"/ {f = $4}
         /}/ { if (sev ~ /^(MEDIUM|HIGH|CRITICAL)$/) print sev ": " id ": " f;
               sev = "" }' "$json")
-    if grep -q '^[A-Z]*: cert_revocation:' <<<"$bad"; then
+    if [ "$use_crl" = 1 ]; then
+        if grep -q "\"$crl_url\"" "$json"; then
+            pass "[$label] testssl.sh sees the CRL distribution point $crl_url"
+        else
+            fail "[$label] testssl.sh does not report the CRL distribution point"
+        fi
+    elif grep -q '^[A-Z]*: cert_revocation:' <<<"$bad"; then
         echo "note: [$label] accepted: $(grep '^[A-Z]*: cert_revocation:' <<<"$bad")"
         bad=$(grep -v '^[A-Z]*: cert_revocation:' <<<"$bad" || true)
     fi

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "fsperm.h"
 #include "log.h"
 #include "net.h"
 #include "opts.h"
@@ -158,35 +159,99 @@ static unsigned default_threads(void)
     return n > BS_OPTS_MAX_THREADS ? BS_OPTS_MAX_THREADS : (unsigned) n;
 }
 
-/* SIGHUP: load certificate, key and CA again into a new context for new
- * connections.  A file that does not load (or a key that does not match)
- * is refused and the context in force stays: a bad rotation must never
- * take the service down. */
-static void reload(struct bs_server *s, const struct bs_tls_server_config *tc)
+/* StrictModes (fsperm.h): every key, certificate, CA and CRL file, and
+ * the directories above them, at start and on each SIGHUP. */
+static int check_file_modes(const struct bs_tls_server_config *tc, char *err,
+                            size_t errlen)
 {
-    char err[512];
-    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(tc, err, sizeof err);
+    for (size_t i = 0; i <= tc->nmore; i++) {
+        if (bs_fsperm_check(i == 0 ? tc->key_file : tc->more_key_files[i - 1],
+                            "private key", BS_FSPERM_SECRET, err,
+                            errlen) != 0 ||
+            bs_fsperm_check(i == 0 ? tc->cert_file : tc->more_cert_files[i - 1],
+                            "certificate file", BS_FSPERM_PUBLIC, err,
+                            errlen) != 0)
+        {
+            return -1;
+        }
+    }
+    if (bs_fsperm_check(tc->ca_file, "CA file", BS_FSPERM_PUBLIC, err,
+                        errlen) != 0 ||
+        bs_fsperm_check(tc->crl_file, "CRL file", BS_FSPERM_PUBLIC, err,
+                        errlen) != 0)
+    {
+        return -1;
+    }
+    return 0;
+}
 
-    if (ctx == NULL) {
-        bs_log_line(2,
-                    "bitstuffd: SIGHUP: certificate reload refused, still "
-                    "serving with the previous certificate: %s",
-                    err);
-        return;
+/* "0A1B..., 7C2D...": the serials of ctx's certificates, for the log. */
+static void serials(const struct bs_tls_ctx *ctx, char *buf, size_t len)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < BS_TLS_MAX_CERTS && used + 1 < len; i++) {
+        char one[80];
+        bs_tls_ctx_cert_serial(ctx, i, one, sizeof one);
+        if (one[0] == '\0') {
+            break;
+        }
+        int n =
+            snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "", one);
+        if (n < 0) {
+            break;
+        }
+        used += (size_t) n;
+    }
+}
+
+/* SIGHUP: load certificate, key and CA again into a new context for new
+ * connections.  A file that does not load (or a key that does not match),
+ * an unsafe file (StrictModes), or a new certificate that would fail
+ * clients the old one served (bs_tls_ctx_check_renewal) is refused and
+ * the context in force (*cur) stays: a bad rotation must never take the
+ * service down. */
+static void reload(struct bs_server *s, const struct bs_tls_server_config *tc,
+                   int strict_modes, struct bs_tls_ctx **cur)
+{
+    char err[768], serial[256];
+    struct bs_tls_ctx *ctx = NULL;
+
+    if (strict_modes && check_file_modes(tc, err, sizeof err) != 0) {
+        goto refused;
+    }
+    ctx = bs_tls_ctx_new_server(tc, err, sizeof err);
+    if (ctx == NULL ||
+        bs_tls_ctx_check_renewal(*cur, ctx, err, sizeof err) != 0) {
+        goto refused;
     }
     bs_server_set_tls(s, ctx);
-    bs_tls_ctx_free(ctx); /* the server holds its own reference */
+    bs_tls_ctx_free(*cur); /* the server holds its own reference */
+    *cur = ctx;
+    serials(ctx, serial, sizeof serial);
     bs_log_line(2,
-                "bitstuffd: SIGHUP: reloaded certificate %s, key %s%s%s; new "
-                "connections use them",
-                tc->cert_file, tc->key_file, tc->ca_file != NULL ? ", CA " : "",
-                tc->ca_file != NULL ? tc->ca_file : "");
+                "bitstuffd: SIGHUP: reloaded certificate %s (serial %s), key "
+                "%s%s%s%s%s; new connections use them",
+                tc->cert_file, serial, tc->key_file,
+                tc->ca_file != NULL ? ", CA " : "",
+                tc->ca_file != NULL ? tc->ca_file : "",
+                tc->crl_file != NULL ? ", CRL " : "",
+                tc->crl_file != NULL ? tc->crl_file : "");
+    return;
+refused:
+    bs_tls_ctx_free(ctx);
+    bs_log_line(2,
+                "bitstuffd: SIGHUP: certificate reload refused, still "
+                "serving with the previous certificate: %s",
+                err);
 }
 
 /* Wait for the workers, stopping them on the first SIGINT/SIGTERM; a
  * second one exits at once.  SIGHUP reloads the certificate. */
 static int wait_loop(struct bs_server *s, int sigfd,
-                     const struct bs_tls_server_config *tc)
+                     const struct bs_tls_server_config *tc, int strict_modes,
+                     struct bs_tls_ctx **cur)
 {
     int stopping = 0;
 
@@ -212,7 +277,7 @@ static int wait_loop(struct bs_server *s, int sigfd,
         }
         if (si.ssi_signo == SIGHUP) {
             if (!stopping) {
-                reload(s, tc);
+                reload(s, tc, strict_modes, cur);
             }
             continue;
         }
@@ -273,6 +338,26 @@ int main(int argc, char **argv)
     tc.min_version = o.min_tls;
     tc.keylog_file = o.keylog_file;
     tc.groups = o.groups;
+    for (size_t i = 1; i < o.ncerts; i++) {
+        tc.more_cert_files[i - 1] = o.cert_files[i];
+        tc.more_key_files[i - 1] = o.key_files[i];
+    }
+    tc.nmore = o.ncerts - 1;
+    tc.crl_file = o.crl_file;
+    tc.allow_cn = o.allow_cn;
+    tc.nallow_cn = o.nallow_cn;
+    tc.allow_dns = o.allow_dns;
+    tc.nallow_dns = o.nallow_dns;
+    tc.allow_uri = o.allow_uri;
+    tc.nallow_uri = o.nallow_uri;
+    if (!o.strict_modes) {
+        fprintf(stderr, "bitstuffd: warning: --no-strict-modes: key, "
+                        "certificate and CA files are used whatever their "
+                        "modes and owners\n");
+    } else if (check_file_modes(&tc, err, sizeof err) != 0) {
+        fprintf(stderr, "bitstuffd: %s (or pass --no-strict-modes)\n", err);
+        goto out;
+    }
     if (o.keylog_file != NULL) {
         fprintf(stderr,
                 "bitstuffd: WARNING: --keylog-file %s: the TLS secrets of "
@@ -315,7 +400,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
-    if (wait_loop(srv, sigfd, &tc) == 0) {
+    if (wait_loop(srv, sigfd, &tc, o.strict_modes, &ctx) == 0) {
         status = 0;
     }
 out:

@@ -25,6 +25,11 @@ enum {
     OPT_MAX_LINE,
     OPT_KEYLOG_FILE,
     OPT_GROUPS,
+    OPT_CRL_FILE,
+    OPT_ALLOW_CN,
+    OPT_ALLOW_DNS,
+    OPT_ALLOW_URI,
+    OPT_NO_STRICT_MODES,
 };
 
 static const struct option long_opts[] = {
@@ -42,6 +47,11 @@ static const struct option long_opts[] = {
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"keylog-file", required_argument, NULL, OPT_KEYLOG_FILE},
     {"groups", required_argument, NULL, OPT_GROUPS},
+    {"crl-file", required_argument, NULL, OPT_CRL_FILE},
+    {"allow-cn", required_argument, NULL, OPT_ALLOW_CN},
+    {"allow-dns", required_argument, NULL, OPT_ALLOW_DNS},
+    {"allow-uri", required_argument, NULL, OPT_ALLOW_URI},
+    {"no-strict-modes", no_argument, NULL, OPT_NO_STRICT_MODES},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -65,10 +75,28 @@ void bs_opts_usage(FILE *f, const char *prog)
             "                            port 0 picks a free port "
             "(default: %s)\n"
             "      --cert FILE           server certificate chain, PEM "
-            "(default: %s)\n"
-            "      --key FILE            its private key, PEM (default: %s)\n"
+            "(default: %s);\n"
+            "                            repeatable, one per key type (RSA, "
+            "ECDSA,\n"
+            "                            Ed25519): each client gets one it "
+            "supports\n"
+            "      --key FILE            its private key, PEM (default: %s);\n"
+            "                            the Nth --key goes with the Nth "
+            "--cert\n"
             "      --ca-file FILE        CA that signs client certificates "
             "(mutual TLS)\n"
+            "      --crl-file FILE       refuse client certificates this CRL "
+            "(PEM) revokes\n"
+            "      --allow-cn NAME       admit only client certificates with "
+            "this subject\n"
+            "                            CN; repeatable; with --allow-dns "
+            "NAME and\n"
+            "                            --allow-uri URI (subjectAltName), any "
+            "match admits\n"
+            "      --no-strict-modes     do not refuse a key readable by "
+            "others, or\n"
+            "                            files and directories others can "
+            "write\n"
             "      --verify-client MODE  none, optional or require (default: "
             "require\n"
             "                            with --ca-file, else none)\n"
@@ -104,11 +132,13 @@ void bs_opts_usage(FILE *f, const char *prog)
             "requests it\n"
             "has received, closes each connection with close_notify and "
             "exits 0.\n"
-            "On SIGHUP it reloads --cert, --key and --ca-file for new "
-            "connections\n"
-            "(live ones keep theirs); if they do not load, it says why and "
-            "keeps the\n"
-            "old ones.\n"
+            "On SIGHUP it reloads --cert, --key, --ca-file and --crl-file "
+            "for new\n"
+            "connections (live ones keep theirs); if they do not load, or a "
+            "new\n"
+            "certificate is out of date, from another CA or drops a name, "
+            "it says\n"
+            "why and keeps the old ones.\n"
             "Exit status: 0 after a clean stop, 1 on a bad option, "
             "certificate, key\n"
             "or address.\n",
@@ -161,6 +191,58 @@ static void defaults(struct bs_opts *o)
     o->idle_ms = BS_OPTS_DEFAULT_IDLE_MS;
     o->max_message_bits = BS_PROTO_DEFAULT_MAX_MESSAGE_BITS;
     o->max_line = BS_PROTO_DEFAULT_MAX_LINE;
+    o->strict_modes = 1;
+}
+
+/* Append optarg to a repeatable option's list. */
+static int add_to(const char **list, size_t *n, size_t max, const char *name,
+                  char *err, size_t errlen)
+{
+    if (optarg[0] == '\0') {
+        snprintf(err, errlen, "--%s needs a value", name);
+        return -1;
+    }
+    if (*n == max) {
+        snprintf(err, errlen, "too many --%s options (at most %zu)", name, max);
+        return -1;
+    }
+    list[(*n)++] = optarg;
+    return 0;
+}
+
+/* The pairs of --cert and --key, and what the client policy needs. */
+static int check_certs(struct bs_opts *o, size_t nkeys, char *err,
+                       size_t errlen)
+{
+    if (o->ncerts > 1 || nkeys > 1) {
+        if (o->ncerts != nkeys) {
+            snprintf(err, errlen,
+                     "%zu --cert and %zu --key options: give one --key for "
+                     "each --cert, in the same order",
+                     o->ncerts, nkeys);
+            return -1;
+        }
+    }
+    if (o->ncerts == 0) {
+        o->cert_files[o->ncerts++] = BS_OPTS_DEFAULT_CERT;
+    }
+    if (nkeys == 0) {
+        o->key_files[0] = BS_OPTS_DEFAULT_KEY;
+    }
+    o->cert_file = o->cert_files[0];
+    o->key_file = o->key_files[0];
+    if ((o->crl_file != NULL ||
+         o->nallow_cn + o->nallow_dns + o->nallow_uri != 0) &&
+        o->verify_client == BS_TLS_VERIFY_NONE)
+    {
+        snprintf(err, errlen,
+                 "--%s checks client certificates: it needs --ca-file and "
+                 "--verify-client require (or optional)",
+                 o->crl_file != NULL ? "crl-file"
+                                     : "allow-cn/--allow-dns/--allow-uri");
+        return -1;
+    }
+    return 0;
 }
 
 enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
@@ -168,6 +250,7 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
 {
     int c, verify_given = 0;
     uint64_t v;
+    size_t nkeys = 0;
 
     defaults(o);
     optind = 0; /* GNU: a full reset, so parse can run again */
@@ -183,10 +266,45 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
             o->listen[o->nlisten++] = optarg;
             break;
         case OPT_CERT:
-            o->cert_file = optarg;
+            if (add_to(o->cert_files, &o->ncerts, BS_TLS_MAX_CERTS, "cert", err,
+                       errlen) != 0)
+            {
+                return BS_OPTS_ERROR;
+            }
             break;
         case OPT_KEY:
-            o->key_file = optarg;
+            if (add_to(o->key_files, &nkeys, BS_TLS_MAX_CERTS, "key", err,
+                       errlen) != 0) {
+                return BS_OPTS_ERROR;
+            }
+            break;
+        case OPT_CRL_FILE:
+            if (optarg[0] == '\0') {
+                snprintf(err, errlen, "--crl-file needs a file name");
+                return BS_OPTS_ERROR;
+            }
+            o->crl_file = optarg;
+            break;
+        case OPT_ALLOW_CN:
+        case OPT_ALLOW_DNS:
+        case OPT_ALLOW_URI:
+            if (add_to(c == OPT_ALLOW_CN    ? o->allow_cn
+                       : c == OPT_ALLOW_DNS ? o->allow_dns
+                                            : o->allow_uri,
+                       c == OPT_ALLOW_CN    ? &o->nallow_cn
+                       : c == OPT_ALLOW_DNS ? &o->nallow_dns
+                                            : &o->nallow_uri,
+                       BS_OPTS_MAX_ALLOW,
+                       c == OPT_ALLOW_CN    ? "allow-cn"
+                       : c == OPT_ALLOW_DNS ? "allow-dns"
+                                            : "allow-uri",
+                       err, errlen) != 0)
+            {
+                return BS_OPTS_ERROR;
+            }
+            break;
+        case OPT_NO_STRICT_MODES:
+            o->strict_modes = 0;
             break;
         case OPT_CA_FILE:
             o->ca_file = optarg;
@@ -323,6 +441,9 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
                  "client certificates",
                  o->verify_client == BS_TLS_VERIFY_REQUIRE ? "require"
                                                            : "optional");
+        return BS_OPTS_ERROR;
+    }
+    if (check_certs(o, nkeys, err, errlen) != 0) {
         return BS_OPTS_ERROR;
     }
     return BS_OPTS_RUN;

@@ -15,6 +15,8 @@
 
 #define BS_OPTS_MAX_LISTEN  16
 #define BS_OPTS_MAX_THREADS 256
+#define BS_OPTS_MAX_ALLOW   64 /* each of --allow-cn, --allow-dns, --allow-uri \
+                                */
 
 #define BS_OPTS_DEFAULT_LISTEN       "localhost:55000"
 #define BS_OPTS_DEFAULT_PORT         "55000"
@@ -38,6 +40,17 @@ struct bs_opts {
     uint64_t max_message_bits;
     size_t max_line;
     int quiet;
+    /* --cert and --key are repeatable: pair i is cert_files[i] with
+     * key_files[i], one per key type; cert_file/key_file are pair 0. */
+    const char *cert_files[BS_TLS_MAX_CERTS];
+    const char *key_files[BS_TLS_MAX_CERTS];
+    size_t ncerts;        /* >= 1 after a successful parse */
+    const char *crl_file; /* NULL: no CRL */
+    const char *allow_cn[BS_OPTS_MAX_ALLOW];
+    const char *allow_dns[BS_OPTS_MAX_ALLOW];
+    const char *allow_uri[BS_OPTS_MAX_ALLOW];
+    size_t nallow_cn, nallow_dns, nallow_uri;
+    int strict_modes; /* 1 unless --no-strict-modes */
 };
 
 enum bs_opts_result {

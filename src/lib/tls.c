@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -60,6 +62,8 @@ struct bs_tls_ctx {
     int insecure;
     int keylog_fd; /* -1: off */
     char *ca_name; /* for messages: the CA file, or NULL (system store) */
+    struct server_certs *certs;   /* server: see bs_tls_ctx_check_renewal */
+    struct client_policy *policy; /* server: CRL and allow-lists, or NULL */
 };
 
 struct bs_tls_conn {
@@ -249,21 +253,30 @@ static void describe_verify(struct bs_tls_conn *c, long code, X509 *cert,
     }
 }
 
+struct client_policy;
+static int check_allowed_leaf(X509_STORE_CTX *store, struct bs_tls_conn *c);
+static int describe_crl(struct bs_tls_conn *c, long code, X509 *cert,
+                        X509_STORE_CTX *store);
+
 /* Called for each certificate of the peer's chain; notes the first
  * failure with the certificate that caused it, so the sentence can name
  * its dates or names.  The decision itself is OpenSSL's. */
 static int verify_cb(int ok, X509_STORE_CTX *store)
 {
-    if (ok) {
-        return 1;
-    }
     SSL *ssl =
         X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
     struct bs_tls_conn *c = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+    if (ok) {
+        return check_allowed_leaf(store, c);
+    }
     if (c != NULL && !c->verify_noted) {
-        describe_verify(c, X509_STORE_CTX_get_error(store),
-                        X509_STORE_CTX_get_current_cert(store),
-                        X509_STORE_CTX_get_error_depth(store));
+        if (!describe_crl(c, X509_STORE_CTX_get_error(store),
+                          X509_STORE_CTX_get_current_cert(store), store))
+        {
+            describe_verify(c, X509_STORE_CTX_get_error(store),
+                            X509_STORE_CTX_get_current_cert(store),
+                            X509_STORE_CTX_get_error_depth(store));
+        }
         c->verify_noted = 1;
     }
     return 0;
@@ -603,6 +616,691 @@ fail:
     return -1;
 }
 
+/* ---- server certificates, CRL and client allow-lists ------------------- */
+
+/* What a server context loaded, kept for bs_tls_ctx_check_renewal. */
+struct server_certs {
+    X509 *leaf[BS_TLS_MAX_CERTS];
+    STACK_OF(X509) * chain[BS_TLS_MAX_CERTS]; /* the chain file's others */
+    size_t n;
+};
+
+enum { ALLOW_CN, ALLOW_DNS, ALLOW_URI, ALLOW_KINDS };
+
+/* Who may connect, beyond "signed by the CA". */
+struct client_policy {
+    char *crl_name; /* NULL: no CRL */
+    char **allow[ALLOW_KINDS];
+    size_t nallow[ALLOW_KINDS];
+};
+
+static void server_certs_free(struct server_certs *sc)
+{
+    if (sc == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < sc->n; i++) {
+        X509_free(sc->leaf[i]);
+        sk_X509_pop_free(sc->chain[i], X509_free);
+    }
+    free(sc);
+}
+
+static void client_policy_free(struct client_policy *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    for (int k = 0; k < ALLOW_KINDS; k++) {
+        for (size_t i = 0; i < p->nallow[k]; i++) {
+            free(p->allow[k][i]);
+        }
+        free(p->allow[k]);
+    }
+    free(p->crl_name);
+    free(p);
+}
+
+static const char *key_type_name(X509 *x)
+{
+    switch (EVP_PKEY_get_base_id(X509_get0_pubkey(x))) {
+    case EVP_PKEY_RSA:
+        return "RSA";
+    case EVP_PKEY_RSA_PSS:
+        return "RSA-PSS";
+    case EVP_PKEY_EC:
+        return "ECDSA";
+    case EVP_PKEY_ED25519:
+        return "Ed25519";
+    case EVP_PKEY_ED448:
+        return "Ed448";
+    default:
+        return "unknown";
+    }
+}
+
+static void serial_hex(X509 *x, char *buf, size_t len)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+
+    snprintf(buf, len, "%s", hex != NULL ? hex : "");
+    OPENSSL_free(hex);
+    BN_free(bn);
+}
+
+/* "CN=name": a certificate's first common name, printable. */
+static void cert_cn(X509 *x, char *buf, size_t len)
+{
+    const X509_NAME *subj = X509_get_subject_name(x);
+    int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+    const ASN1_STRING *cn =
+        idx >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))
+                 : NULL;
+
+    snprintf(buf, len, "CN=");
+    if (cn != NULL) {
+        append_printable(buf, len, ASN1_STRING_get0_data(cn),
+                         (size_t) ASN1_STRING_length(cn));
+    } else {
+        append(buf, len, "(none)");
+    }
+}
+
+static int asn1_is(const ASN1_STRING *s, const char *want, int nocase)
+{
+    size_t n = strlen(want);
+    const unsigned char *d = ASN1_STRING_get0_data(s);
+
+    if ((size_t) ASN1_STRING_length(s) != n || memchr(d, '\0', n) != NULL) {
+        return 0;
+    }
+    return nocase ? strncasecmp((const char *) d, want, n) == 0
+                  : memcmp(d, want, n) == 0;
+}
+
+static int in_list(const struct client_policy *p, int kind,
+                   const ASN1_STRING *s)
+{
+    for (size_t i = 0; i < p->nallow[kind]; i++) {
+        if (asn1_is(s, p->allow[kind][i], kind == ALLOW_DNS)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 if x holds an identity one of the lists names (or there are none). */
+static int client_allowed(const struct client_policy *p, X509 *x)
+{
+    if (p->nallow[ALLOW_CN] + p->nallow[ALLOW_DNS] + p->nallow[ALLOW_URI] == 0)
+    {
+        return 1;
+    }
+    const X509_NAME *subj = X509_get_subject_name(x);
+    for (int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+         idx >= 0; idx = X509_NAME_get_index_by_NID(subj, NID_commonName, idx))
+    {
+        if (in_list(p, ALLOW_CN,
+                    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))))
+        {
+            return 1;
+        }
+    }
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    int n = gens != NULL ? sk_GENERAL_NAME_num(gens) : 0, found = 0;
+    for (int i = 0; i < n && !found; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type == GEN_DNS) {
+            found = in_list(p, ALLOW_DNS, g->d.dNSName);
+        } else if (g->type == GEN_URI) {
+            found = in_list(p, ALLOW_URI, g->d.uniformResourceIdentifier);
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    return found;
+}
+
+static void describe_not_allowed(struct bs_tls_conn *c, X509 *x)
+{
+    char who[96], serial[80];
+
+    cert_cn(x, who, sizeof who);
+    serial_hex(x, serial, sizeof serial);
+    c->failure = BS_TLS_FAIL_VERIFY;
+    set_err(c->err, sizeof c->err,
+            "client certificate %s (serial %s) refused: not in the "
+            "--allow-cn/--allow-dns/--allow-uri list",
+            who, serial);
+}
+
+/* The CRL checks' failures, with the file to fix. */
+static int describe_crl(struct bs_tls_conn *c, long code, X509 *cert,
+                        X509_STORE_CTX *store)
+{
+    const struct client_policy *p = c->ctx->policy;
+    const char *crl =
+        p != NULL && p->crl_name != NULL ? p->crl_name : "--crl-file";
+    X509_CRL *cur = X509_STORE_CTX_get0_current_crl(store);
+    char who[96], serial[80], a[40];
+
+    if (cert != NULL) {
+        cert_cn(cert, who, sizeof who);
+        serial_hex(cert, serial, sizeof serial);
+    } else {
+        snprintf(who, sizeof who, "(unknown)");
+        serial[0] = '\0';
+    }
+    c->failure = BS_TLS_FAIL_VERIFY;
+    switch (code) {
+    case X509_V_ERR_CERT_REVOKED:
+        set_err(c->err, sizeof c->err,
+                "client certificate %s revoked (serial %s, listed in %s): it "
+                "may no longer connect",
+                who, serial, crl);
+        return 1;
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+        fmt_time(cur != NULL ? X509_CRL_get0_nextUpdate(cur) : NULL, a,
+                 sizeof a);
+        set_err(c->err, sizeof c->err,
+                "client certificate %s refused: the CRL %s is out of date "
+                "since %s (nextUpdate): publish a new one "
+                "(scripts/gen-certs.sh --gen-crl) and send SIGHUP",
+                who, crl, a);
+        return 1;
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+        fmt_time(cur != NULL ? X509_CRL_get0_lastUpdate(cur) : NULL, a,
+                 sizeof a);
+        set_err(c->err, sizeof c->err,
+                "client certificate %s refused: the CRL %s is not valid "
+                "before %s: check the clock",
+                who, crl, a);
+        return 1;
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+        set_err(c->err, sizeof c->err,
+                "client certificate %s refused: %s holds no CRL of the CA "
+                "that issued it: publish that CA's CRL there",
+                who, crl);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* verify_cb's check of an accepted leaf: the allow-lists. */
+static int check_allowed_leaf(X509_STORE_CTX *store, struct bs_tls_conn *c)
+{
+    if (c == NULL || c->ctx->policy == NULL ||
+        X509_STORE_CTX_get_error_depth(store) != 0)
+    {
+        return 1;
+    }
+    X509 *leaf = X509_STORE_CTX_get_current_cert(store);
+    if (leaf == NULL || client_allowed(c->ctx->policy, leaf)) {
+        return 1;
+    }
+    /* bad_certificate to the client, so it reports a refused certificate */
+    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+    if (!c->verify_noted) {
+        describe_not_allowed(c, leaf);
+        c->verify_noted = 1;
+    }
+    return 0;
+}
+
+/* After a handshake: a resumed session skipped certificate verification,
+ * so check its client certificate against today's CRL and allow-lists
+ * (an earlier context's ticket, a CRL that has since expired); and a
+ * client without a certificate is no one on an allow-list. */
+static bs_tls_status check_client_policy(struct bs_tls_conn *c)
+{
+    const struct client_policy *p = c->ctx->policy;
+
+    if (!c->ctx->is_server || p == NULL) {
+        return BS_TLS_OK;
+    }
+    X509 *peer = SSL_get0_peer_certificate(c->ssl);
+    if (peer == NULL) {
+        if (p->nallow[ALLOW_CN] + p->nallow[ALLOW_DNS] + p->nallow[ALLOW_URI] ==
+            0) {
+            return BS_TLS_OK;
+        }
+        c->failure = BS_TLS_FAIL_VERIFY;
+        set_err(c->err, sizeof c->err,
+                "client without a certificate refused: not in the "
+                "--allow-cn/--allow-dns/--allow-uri list");
+        return BS_TLS_ERR;
+    }
+    if (!SSL_session_reused(c->ssl)) {
+        return BS_TLS_OK; /* verify_cb checked it in this handshake */
+    }
+    X509_STORE_CTX *sc = X509_STORE_CTX_new();
+    int ok = 0;
+    if (sc != NULL &&
+        X509_STORE_CTX_init(sc, SSL_CTX_get_cert_store(c->ctx->ssl), peer,
+                            SSL_get_peer_cert_chain(c->ssl)) == 1)
+    {
+        X509_STORE_CTX_set_ex_data(sc, SSL_get_ex_data_X509_STORE_CTX_idx(),
+                                   c->ssl);
+        X509_STORE_CTX_set_default(sc, "ssl_client");
+        X509_STORE_CTX_set_verify_cb(sc, verify_cb);
+        ok = X509_verify_cert(sc) == 1;
+        if (!ok && !c->verify_noted) {
+            describe_verify(c, X509_STORE_CTX_get_error(sc), peer, 0);
+        }
+    } else if (!c->verify_noted) {
+        set_err(c->err, sizeof c->err,
+                "cannot check the resumed client's certificate: out of "
+                "memory");
+    }
+    X509_STORE_CTX_free(sc);
+    ERR_clear_error();
+    if (!ok) {
+        c->failure = BS_TLS_FAIL_VERIFY;
+        return BS_TLS_ERR;
+    }
+    return BS_TLS_OK;
+}
+
+static int copy_list(struct client_policy *p, int kind, const char *const *list,
+                     size_t n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    p->allow[kind] = calloc(n, sizeof *p->allow[kind]);
+    if (p->allow[kind] == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        p->allow[kind][i] = strdup(list[i]);
+        if (p->allow[kind][i] == NULL) {
+            return -1;
+        }
+        p->nallow[kind] = i + 1;
+    }
+    return 0;
+}
+
+/* Load the CRL file into the context's store; each CRL in it must be
+ * signed by a CA of the CA file, and current. */
+static int load_crl(struct bs_tls_ctx *ctx, const char *crl_file, char *err,
+                    size_t errlen)
+{
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx->ssl);
+    BIO *in = NULL;
+    X509_CRL *crl = NULL;
+    int n = 0, rc = -1;
+
+    if (check_readable(crl_file, "CRL file", err, errlen) != 0) {
+        return -1;
+    }
+    in = BIO_new_file(crl_file, "r");
+    if (in == NULL) {
+        set_err(err, errlen, "cannot open CRL file %s", crl_file);
+        goto out;
+    }
+    for (;;) {
+        ERR_set_mark();
+        crl = PEM_read_bio_X509_CRL(in, NULL, NULL, NULL);
+        if (crl == NULL) {
+            ERR_pop_to_mark(); /* the end of the file */
+            break;
+        }
+        ERR_clear_last_mark();
+        X509_STORE_CTX *sc = X509_STORE_CTX_new();
+        X509_OBJECT *obj = NULL;
+        EVP_PKEY *ca_key = NULL;
+        if (sc != NULL && X509_STORE_CTX_init(sc, store, NULL, NULL) == 1) {
+            obj = X509_STORE_CTX_get_obj_by_subject(sc, X509_LU_X509,
+                                                    X509_CRL_get_issuer(crl));
+        }
+        if (obj != NULL) {
+            ca_key = X509_get0_pubkey(X509_OBJECT_get0_X509(obj));
+        }
+        int signed_ok = ca_key != NULL && X509_CRL_verify(crl, ca_key) == 1;
+        X509_OBJECT_free(obj);
+        X509_STORE_CTX_free(sc);
+        if (!signed_ok) {
+            set_err(err, errlen,
+                    "CRL file %s holds a CRL not signed by a CA of %s: "
+                    "publish the CRL of the CA that issues the client "
+                    "certificates",
+                    crl_file,
+                    ctx->ca_name != NULL ? ctx->ca_name : "--ca-file");
+            goto out;
+        }
+        const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+        if (next != NULL && X509_cmp_current_time(next) < 0) {
+            char when[40];
+            fmt_time(next, when, sizeof when);
+            set_err(err, errlen,
+                    "CRL file %s is out of date since %s (nextUpdate): "
+                    "publish a new one (scripts/gen-certs.sh --gen-crl)",
+                    crl_file, when);
+            goto out;
+        }
+        if (X509_STORE_add_crl(store, crl) != 1) {
+            set_err(err, errlen, "cannot use the CRL in %s: %s", crl_file,
+                    ossl_reason(ERR_peek_last_error()));
+            goto out;
+        }
+        X509_CRL_free(crl);
+        crl = NULL;
+        n++;
+    }
+    if (n == 0) {
+        set_err(err, errlen,
+                "CRL file %s holds no PEM CRL: expected -----BEGIN X509 "
+                "CRL----- (scripts/gen-certs.sh --gen-crl makes one)",
+                crl_file);
+        goto out;
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+    rc = 0;
+out:
+    X509_CRL_free(crl);
+    BIO_free(in);
+    ERR_clear_error();
+    return rc;
+}
+
+static int load_client_policy(struct bs_tls_ctx *ctx,
+                              const struct bs_tls_server_config *c, char *err,
+                              size_t errlen)
+{
+    if (c->crl_file == NULL &&
+        c->nallow_cn + c->nallow_dns + c->nallow_uri == 0) {
+        return 0;
+    }
+    if (c->verify_client == BS_TLS_VERIFY_NONE) {
+        set_err(err, errlen,
+                "a CRL or an allow-list of clients needs client certificates: "
+                "pass --ca-file (and --verify-client require)");
+        return -1;
+    }
+    struct client_policy *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        set_err(err, errlen, "out of memory for the client policy");
+        return -1;
+    }
+    ctx->policy = p;
+    if ((c->crl_file != NULL && (p->crl_name = strdup(c->crl_file)) == NULL) ||
+        copy_list(p, ALLOW_CN, c->allow_cn, c->nallow_cn) != 0 ||
+        copy_list(p, ALLOW_DNS, c->allow_dns, c->nallow_dns) != 0 ||
+        copy_list(p, ALLOW_URI, c->allow_uri, c->nallow_uri) != 0)
+    {
+        set_err(err, errlen, "out of memory for the client policy");
+        return -1;
+    }
+    if (c->crl_file != NULL) {
+        return load_crl(ctx, c->crl_file, err, errlen);
+    }
+    return 0;
+}
+
+/* Load every certificate/key pair: one per key type, since a second of
+ * the same type would silently replace the first in OpenSSL. */
+static int load_server_certs(struct bs_tls_ctx *ctx,
+                             const struct bs_tls_server_config *c, char *err,
+                             size_t errlen)
+{
+    if (c->nmore > BS_TLS_MAX_CERTS - 1) {
+        set_err(err, errlen, "at most %d certificates (one per key type)",
+                BS_TLS_MAX_CERTS);
+        return -1;
+    }
+    ctx->certs = calloc(1, sizeof *ctx->certs);
+    if (ctx->certs == NULL) {
+        set_err(err, errlen, "out of memory for the certificates");
+        return -1;
+    }
+    for (size_t i = 0; i <= c->nmore; i++) {
+        const char *cert = i == 0 ? c->cert_file : c->more_cert_files[i - 1];
+        const char *key = i == 0 ? c->key_file : c->more_key_files[i - 1];
+        if (cert == NULL || key == NULL) {
+            set_err(err, errlen, "certificate %zu has no file or no key",
+                    i + 1);
+            return -1;
+        }
+        if (load_cert_key(ctx->ssl, cert, key, err, errlen) != 0) {
+            return -1;
+        }
+        X509 *leaf = SSL_CTX_get0_certificate(ctx->ssl);
+        STACK_OF(X509) *chain = NULL;
+        (void) SSL_CTX_get0_chain_certs(ctx->ssl, &chain);
+        for (size_t j = 0; j < ctx->certs->n; j++) {
+            if (EVP_PKEY_get_base_id(X509_get0_pubkey(ctx->certs->leaf[j])) ==
+                EVP_PKEY_get_base_id(X509_get0_pubkey(leaf)))
+            {
+                set_err(err, errlen,
+                        "certificate %s has an %s key like the one before it: "
+                        "give one certificate per key type (RSA, ECDSA, "
+                        "Ed25519)",
+                        cert, key_type_name(leaf));
+                return -1;
+            }
+        }
+        if (X509_up_ref(leaf) != 1) {
+            set_err(err, errlen, "out of memory for the certificates");
+            return -1;
+        }
+        ctx->certs->leaf[ctx->certs->n] = leaf;
+        ctx->certs->chain[ctx->certs->n] =
+            chain != NULL ? X509_chain_up_ref(chain) : NULL;
+        ctx->certs->n++;
+    }
+    return 0;
+}
+
+void bs_tls_ctx_cert_serial(const struct bs_tls_ctx *ctx, size_t i, char *buf,
+                            size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+    buf[0] = '\0';
+    if (ctx != NULL && ctx->certs != NULL && i < ctx->certs->n) {
+        serial_hex(ctx->certs->leaf[i], buf, len);
+    }
+}
+
+/* The CA certificates the old server certificate may have chained to:
+ * its chain file's others, the CA file, the system store. */
+static X509_STORE *renewal_store(const struct bs_tls_ctx *old)
+{
+    X509_STORE *st = X509_STORE_new();
+
+    if (st == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < old->certs->n; i++) {
+        STACK_OF(X509) *ch = old->certs->chain[i];
+        for (int j = 0; ch != NULL && j < sk_X509_num(ch); j++) {
+            (void) X509_STORE_add_cert(st, sk_X509_value(ch, j));
+        }
+    }
+    if (old->ca_name != NULL) {
+        (void) X509_STORE_load_file(st, old->ca_name);
+    }
+    (void) X509_STORE_set_default_paths(st);
+    ERR_clear_error();
+    return st;
+}
+
+/* 0 and X509_V_OK, or the verification error of leaf against st (dates
+ * aside: they are checked on their own). */
+static int chain_error(X509_STORE *st, X509 *leaf, STACK_OF(X509) * chain)
+{
+    X509_STORE_CTX *sc = X509_STORE_CTX_new();
+    int e = X509_V_ERR_OUT_OF_MEM;
+
+    if (sc != NULL && X509_STORE_CTX_init(sc, st, leaf, chain) == 1) {
+        X509_STORE_CTX_set_default(sc, "ssl_server");
+        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(sc),
+                                    X509_V_FLAG_PARTIAL_CHAIN |
+                                        X509_V_FLAG_NO_CHECK_TIME);
+        e = X509_verify_cert(sc) == 1 ? X509_V_OK
+                                      : X509_STORE_CTX_get_error(sc);
+    }
+    X509_STORE_CTX_free(sc);
+    ERR_clear_error();
+    return e;
+}
+
+static int same_issuer(X509 *a, X509 *b)
+{
+    const ASN1_OCTET_STRING *ka = X509_get0_authority_key_id(a);
+    const ASN1_OCTET_STRING *kb = X509_get0_authority_key_id(b);
+
+    if (X509_NAME_cmp(X509_get_issuer_name(a), X509_get_issuer_name(b)) != 0) {
+        return 0;
+    }
+    if (ka == NULL || kb == NULL) {
+        return ka == kb;
+    }
+    return ASN1_OCTET_STRING_cmp(ka, kb) == 0;
+}
+
+/* The first DNS name or IP address of old that new does not cover, into
+ * buf; 0 if new covers them all. */
+static int dropped_name(X509 *old, X509 *new_cert, char *buf, size_t len)
+{
+    GENERAL_NAMES *gens =
+        X509_get_ext_d2i(old, NID_subject_alt_name, NULL, NULL);
+    int n = gens != NULL ? sk_GENERAL_NAME_num(gens) : 0, dropped = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < n && !dropped; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type == GEN_DNS) {
+            const ASN1_STRING *s = g->d.dNSName;
+            char name[256] = "";
+            append_printable(name, sizeof name, ASN1_STRING_get0_data(s),
+                             (size_t) ASN1_STRING_length(s));
+            if (X509_check_host(
+                    new_cert, (const char *) ASN1_STRING_get0_data(s),
+                    (size_t) ASN1_STRING_length(s),
+                    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) != 1)
+            {
+                snprintf(buf, len, "DNS:%s", name);
+                dropped = 1;
+            }
+        } else if (g->type == GEN_IPADD) {
+            const ASN1_STRING *s = g->d.iPAddress;
+            int alen = ASN1_STRING_length(s);
+            if (X509_check_ip(new_cert, ASN1_STRING_get0_data(s), (size_t) alen,
+                              0) != 1) {
+                char ip[INET6_ADDRSTRLEN] = "?";
+                int af = alen == 4 ? AF_INET : AF_INET6;
+                if (alen == 4 || alen == 16) {
+                    (void) inet_ntop(af, ASN1_STRING_get0_data(s), ip,
+                                     sizeof ip);
+                }
+                snprintf(buf, len, "IP:%s", ip);
+                dropped = 1;
+            }
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    return dropped;
+}
+
+static int check_one_renewal(X509_STORE *st, X509 *old, STACK_OF(X509) * och,
+                             X509 *nw, STACK_OF(X509) * nch, char *err,
+                             size_t errlen)
+{
+    char a[40], b[40], name[280];
+
+    if (X509_cmp_current_time(X509_get0_notBefore(nw)) > 0) {
+        fmt_time(X509_get0_notBefore(nw), a, sizeof a);
+        set_err(err, errlen,
+                "the new certificate is not valid before %s: wait, or check "
+                "the clock",
+                a);
+        return -1;
+    }
+    if (X509_cmp_current_time(X509_get0_notAfter(nw)) < 0) {
+        fmt_time(X509_get0_notAfter(nw), b, sizeof b);
+        set_err(err, errlen,
+                "the new certificate expired on %s: issue a new one "
+                "(scripts/gen-certs.sh --ca-dir DIR --issue server)",
+                b);
+        return -1;
+    }
+    int old_self = X509_check_issued(old, old) == X509_V_OK;
+    if (!old_self && X509_check_issued(nw, nw) == X509_V_OK) {
+        set_err(err, errlen,
+                "the new certificate is self-signed, the previous one was "
+                "issued by a CA: clients would not trust it; issue it from "
+                "the CA (scripts/gen-certs.sh --ca-dir DIR --issue server)");
+        return -1;
+    }
+    int new_err = chain_error(st, nw, nch);
+    if (new_err != X509_V_OK) {
+        /* The old one's CA is not known here either (a leaf alone in its
+         * file, no --ca-file): then the issuer must stay the same. */
+        if (chain_error(st, old, och) == X509_V_OK || !same_issuer(old, nw)) {
+            char was[200] = "", now[200] = "";
+            X509_NAME_oneline(X509_get_issuer_name(old), was, sizeof was);
+            X509_NAME_oneline(X509_get_issuer_name(nw), now, sizeof now);
+            set_err(err, errlen,
+                    "the new certificate does not chain to the CA the "
+                    "previous one did (%s; issued by %s, the previous by "
+                    "%s): issue it from that CA "
+                    "(scripts/gen-certs.sh --ca-dir DIR --issue server)",
+                    X509_verify_cert_error_string(new_err), now, was);
+            return -1;
+        }
+    }
+    if (dropped_name(old, nw, name, sizeof name)) {
+        set_err(err, errlen,
+                "the new certificate drops %s, which the previous one "
+                "served: clients that connect by that name would fail; add "
+                "it (gen-certs.sh --san)",
+                name);
+        return -1;
+    }
+    return 0;
+}
+
+int bs_tls_ctx_check_renewal(const struct bs_tls_ctx *old,
+                             const struct bs_tls_ctx *new_ctx, char *err,
+                             size_t errlen)
+{
+    if (old == NULL || new_ctx == NULL || old->certs == NULL ||
+        new_ctx->certs == NULL)
+    {
+        set_err(err, errlen, "no server certificates to compare");
+        return -1;
+    }
+    if (new_ctx->certs->n != old->certs->n) {
+        set_err(err, errlen, "%zu certificates now, %zu before",
+                new_ctx->certs->n, old->certs->n);
+        return -1;
+    }
+    X509_STORE *st = renewal_store(old);
+    if (st == NULL) {
+        set_err(err, errlen, "out of memory to check the new certificate");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < old->certs->n && rc == 0; i++) {
+        char why[ERR_LEN * 2];
+        why[0] = '\0';
+        rc = check_one_renewal(st, old->certs->leaf[i], old->certs->chain[i],
+                               new_ctx->certs->leaf[i],
+                               new_ctx->certs->chain[i], why, sizeof why);
+        if (rc != 0) {
+            set_err(err, errlen, "%s certificate %zu: %s",
+                    key_type_name(new_ctx->certs->leaf[i]), i + 1, why);
+        }
+    }
+    X509_STORE_free(st);
+    ERR_clear_error();
+    return rc;
+}
+
 static int open_keylog(struct bs_tls_ctx *ctx, const char *path, char *err,
                        size_t errlen)
 {
@@ -615,7 +1313,6 @@ static int open_keylog(struct bs_tls_ctx *ctx, const char *path, char *err,
     return 0;
 }
 
-/* What servers and clients share: version floor, ciphers, options. */
 /* Name the first group of list OpenSSL does not know, for the message. */
 static void find_bad_group(SSL_CTX *ssl, const char *list, char *bad,
                            size_t len)
@@ -669,6 +1366,7 @@ static int set_groups(SSL_CTX *ssl, const char *groups, char *err,
     return -1;
 }
 
+/* What servers and clients share: version floor, ciphers, options. */
 static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
                                      const char *ca_file, const char *groups,
                                      char *err, size_t errlen)
@@ -909,7 +1607,7 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
     if (ctx == NULL) {
         return NULL;
     }
-    if (load_cert_key(ctx->ssl, c->cert_file, c->key_file, err, errlen) != 0) {
+    if (load_server_certs(ctx, c, err, errlen) != 0) {
         goto fail;
     }
     if (c->ca_file != NULL) {
@@ -923,6 +1621,9 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
             goto fail;
         }
         SSL_CTX_set_client_CA_list(ctx->ssl, names);
+    }
+    if (load_client_policy(ctx, c, err, errlen) != 0) {
+        goto fail;
     }
     int mode = SSL_VERIFY_NONE;
     if (c->verify_client == BS_TLS_VERIFY_OPTIONAL) {
@@ -1062,6 +1763,8 @@ void bs_tls_ctx_free(struct bs_tls_ctx *ctx)
         close(ctx->keylog_fd);
     }
     free(ctx->ca_name);
+    server_certs_free(ctx->certs);
+    client_policy_free(ctx->policy);
     free(ctx);
 }
 
@@ -1168,7 +1871,7 @@ bs_tls_status bs_tls_handshake(struct bs_tls_conn *c)
         /* Reads and writes do not clear the queue (it costs as much as a
          * small record): every call here leaves it empty instead. */
         ERR_clear_error();
-        return BS_TLS_OK;
+        return check_client_policy(c);
     }
     return fail(c, r, e, "TLS handshake");
 }

@@ -43,6 +43,9 @@ enum bs_tls_verify {
     BS_TLS_VERIFY_REQUIRE = 2,
 };
 
+/* Certificate/key pairs a server can hold at once: one per key type. */
+#define BS_TLS_MAX_CERTS 3
+
 struct bs_tls_server_config {
     const char *cert_file; /* PEM chain, leaf first */
     const char *key_file;  /* PEM private key matching cert_file */
@@ -53,6 +56,24 @@ struct bs_tls_server_config {
     /* Key-exchange groups, OpenSSL names joined by ':' ("X25519:P-256");
      * NULL: BS_TLS_DEFAULT_GROUPS.  An unknown name fails the context. */
     const char *groups;
+    /* More pairs, each of another key type (RSA, ECDSA, Ed25519): a
+     * client gets the one its signature_algorithms allow (OpenSSL's
+     * choice, the server's preference among those). */
+    const char *more_cert_files[BS_TLS_MAX_CERTS - 1];
+    const char *more_key_files[BS_TLS_MAX_CERTS - 1];
+    size_t nmore;
+    /* Client certificates (verify_client != NONE): a PEM CRL of the CA
+     * (NULL: none), checked for every client certificate; and lists of
+     * identities, one of which the certificate must hold (subject CN,
+     * DNS or URI subjectAltName; any match admits; all empty: anyone
+     * the CA signed).  The lists are borrowed for the call only. */
+    const char *crl_file;
+    const char *const *allow_cn;
+    size_t nallow_cn;
+    const char *const *allow_dns;
+    size_t nallow_dns;
+    const char *const *allow_uri;
+    size_t nallow_uri;
 };
 
 struct bs_tls_client_config {
@@ -98,6 +119,24 @@ void bs_tls_ctx_ref(struct bs_tls_ctx *ctx);
  * resume by stateless tickets only (SECURITY.md: memory bounds).  For
  * tests and diagnostics. */
 size_t bs_tls_ctx_cached_sessions(const struct bs_tls_ctx *ctx);
+/*
+ * A certificate reload may replace old with new only if each new server
+ * certificate (pair i against pair i of old) is valid now, is issued by
+ * the CA the old one chained to (checked against the old chain file's
+ * CA certificates, the CA file and the system store; when none of them
+ * holds that CA, the new certificate must name the same issuer and
+ * issuer key), is not self-signed unless the old one was, and names
+ * every DNS name and IP address the old one did.  Returns 0, or -1 with
+ * the reason in err.
+ */
+int bs_tls_ctx_check_renewal(const struct bs_tls_ctx *old,
+                             const struct bs_tls_ctx *new_ctx, char *err,
+                             size_t errlen);
+
+/* The serial number of server certificate i (0 first) in hex, for the
+ * log; "" if there is none. */
+void bs_tls_ctx_cert_serial(const struct bs_tls_ctx *ctx, size_t i, char *buf,
+                            size_t len);
 void bs_tls_ctx_free(struct bs_tls_ctx *ctx); /* drops one reference; NULL ok */
 
 /*

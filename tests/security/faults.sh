@@ -193,7 +193,7 @@ client)
     make_certs "$T/b"
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$T/old.key" -subj /CN=localhost -out "$T/old.csr" 2>/dev/null
-    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
         'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature' \
         >"$T/server.ext"
     openssl x509 -req -in "$T/old.csr" -CA "$T/a/ca.crt" -CAkey "$T/a/ca.key" \
@@ -258,7 +258,7 @@ signals)
     make_certs "$T/a2" # only for a key that matches nothing here
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$T/new.key" -subj /CN=localhost -out "$T/new.csr" 2>/dev/null
-    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
         'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature' \
         >"$T/server.ext"
     openssl x509 -req -in "$T/new.csr" -CA "$T/a/ca.crt" -CAkey "$T/a/ca.key" \

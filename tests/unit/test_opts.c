@@ -157,6 +157,64 @@ static void test_refusals_name_the_problem(void **state)
     expect_error("-q", "extra", "unexpected argument 'extra'");
 }
 
+/* Issue 16 item 3 and issue 9 items 8 and 9: repeatable --cert/--key
+ * pairs, --crl-file, the allow-lists, --no-strict-modes. */
+static void test_certs_and_client_policy(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "--cert", "e.crt", "--key", "e.key",
+                           "--cert", "r.crt", "--key", "r.key"),
+                     BS_OPTS_RUN);
+    assert_int_equal(o.ncerts, 2);
+    assert_string_equal(o.cert_file, "e.crt");
+    assert_string_equal(o.key_file, "e.key");
+    assert_string_equal(o.cert_files[1], "r.crt");
+    assert_string_equal(o.key_files[1], "r.key");
+    assert_true(o.strict_modes);
+    assert_null(o.crl_file);
+    assert_int_equal(o.nallow_cn + o.nallow_dns + o.nallow_uri, 0);
+
+    assert_int_equal(PARSE(&o, err, "--cert", "a.crt"), BS_OPTS_RUN);
+    assert_int_equal(o.ncerts, 1);
+    assert_string_equal(o.key_file, "certs/server.key"); /* as before */
+
+    assert_int_equal(PARSE(&o, err, "--cert", "a", "--key", "b", "--cert", "c"),
+                     BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "one --key for each --cert"));
+    assert_int_equal(PARSE(&o, err, "--cert", "a", "--cert", "b", "--cert", "c",
+                           "--cert", "d"),
+                     BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "too many --cert"));
+
+    assert_int_equal(PARSE(&o, err, "--ca-file", "ca.crt", "--crl-file",
+                           "ca.crl", "--allow-cn", "alice", "--allow-cn", "bob",
+                           "--allow-dns", "c.example", "--allow-uri",
+                           "spiffe://x/d", "--no-strict-modes"),
+                     BS_OPTS_RUN);
+    assert_string_equal(o.crl_file, "ca.crl");
+    assert_int_equal(o.nallow_cn, 2);
+    assert_string_equal(o.allow_cn[1], "bob");
+    assert_int_equal(o.nallow_dns, 1);
+    assert_string_equal(o.allow_dns[0], "c.example");
+    assert_int_equal(o.nallow_uri, 1);
+    assert_string_equal(o.allow_uri[0], "spiffe://x/d");
+    assert_false(o.strict_modes);
+
+    assert_int_equal(PARSE(&o, err, "--crl-file", "ca.crl"), BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "needs --ca-file"));
+    assert_int_equal(PARSE(&o, err, "--allow-cn", "x"), BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "needs --ca-file"));
+    assert_int_equal(PARSE(&o, err, "--ca-file", "ca", "--verify-client",
+                           "none", "--allow-uri", "x:y"),
+                     BS_OPTS_ERROR);
+    assert_int_equal(PARSE(&o, err, "--ca-file", "ca", "--allow-cn", ""),
+                     BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "--allow-cn needs a value"));
+}
+
 static void test_too_many_listeners(void **state)
 {
     struct bs_opts o;
@@ -222,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_ca_file_means_require),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_refusals_name_the_problem),
+        cmocka_unit_test(test_certs_and_client_policy),
         cmocka_unit_test(test_too_many_listeners),
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_groups),

@@ -1495,6 +1495,54 @@ static void test_session_cache_bounded(void **state)
     bs_tls_ctx_free(sctx);
 }
 
+/* Issue 9 item 5: what a certificate reload may replace. */
+static void expect_renewal(struct bs_tls_ctx *old, const char *crt,
+                           const char *key, const char *ca, const char *want)
+{
+    struct bs_tls_ctx *nw = server_ctx(
+        crt, key, ca, ca != NULL ? BS_TLS_VERIFY_OPTIONAL : BS_TLS_VERIFY_NONE,
+        13);
+    char err[512] = "";
+    int rc = bs_tls_ctx_check_renewal(old, nw, err, sizeof err);
+    if (want == NULL) {
+        assert_int_equal(rc, 0);
+    } else {
+        assert_int_equal(rc, -1);
+        assert_contains(err, want);
+    }
+    bs_tls_ctx_free(nw);
+}
+
+static void test_renewal_rules(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *old = server_ctx("a/server.crt", "a/server.key", NULL,
+                                        BS_TLS_VERIFY_NONE, 13);
+    char serial[80];
+
+    bs_tls_ctx_cert_serial(old, 0, serial, sizeof serial);
+    assert_true(strlen(serial) > 0);
+    bs_tls_ctx_cert_serial(old, 1, serial, sizeof serial);
+    assert_string_equal(serial, "");
+    /* the same certificate again: fine */
+    expect_renewal(old, "a/server.crt", "a/server.key", NULL, NULL);
+    expect_renewal(old, "expired.crt", "expired.key", NULL, "expired on");
+    expect_renewal(old, "future.crt", "future.key", NULL, "not valid before");
+    expect_renewal(old, "b/server.crt", "b/server.key", NULL,
+                   "does not chain to the CA the previous one did");
+    bs_tls_ctx_free(old);
+
+    /* with the CA at hand (--ca-file), the chain is verified for real */
+    old = server_ctx("a/server.crt", "a/server.key", "a/ca.crt",
+                     BS_TLS_VERIFY_OPTIONAL, 13);
+    expect_renewal(old, "a/server.crt", "a/server.key", "a/ca.crt", NULL);
+    expect_renewal(old, "b/server.crt", "b/server.key", "a/ca.crt",
+                   "does not chain");
+    make_server_cert("noipv6.crt", "noipv6.key", -60, 86400L);
+    expect_renewal(old, "noipv6.crt", "noipv6.key", "a/ca.crt", "drops IP:::1");
+    bs_tls_ctx_free(old);
+}
+
 int main(void)
 {
     /* Writing to a closed socketpair must give EPIPE, not kill us. */
@@ -1520,6 +1568,7 @@ int main(void)
         cmocka_unit_test(test_keylog_file_safety),
         cmocka_unit_test(test_early_data_declined_and_skipped),
         cmocka_unit_test(test_session_cache_bounded),
+        cmocka_unit_test(test_renewal_rules),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
