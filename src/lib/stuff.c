@@ -2,7 +2,7 @@
  * stuff.c - the public calls, the choice of kernel, and the reference
  * engine: one bit at a time, simple enough to check by hand.  Every other
  * kernel (stuff_word.c) is tested against it, and hands it whatever it
- * does not do itself: the CAN rule, short tails and words with errors.
+ * does not do itself: short tails, words with errors, a pending flag.
  */
 #include "stuff.h"
 
@@ -445,12 +445,15 @@ static bs_status ref_update_text(struct bs_stream *st, const char *in,
     return BS_OK;
 }
 
-/* Whether a word engine may take the next word: it knows HDLC and USB,
- * and leaves a pending flag-or-abort to the reference loop. */
+/* Whether a word engine may take the next word: it knows every rule,
+ * named here so that a new rule starts on the reference loop, and leaves
+ * a pending flag-or-abort to the reference loop. */
 static int word_ready(const struct bs_stream *st)
 {
-    return st->kernel != BS_KERNEL_REFERENCE && st->rule != BS_RULE_CAN &&
-           !st->pending;
+    int known = st->rule == BS_RULE_HDLC || st->rule == BS_RULE_USB ||
+                st->rule == BS_RULE_CAN;
+
+    return st->kernel != BS_KERNEL_REFERENCE && known && !st->pending;
 }
 
 /*
