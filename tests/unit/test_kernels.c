@@ -570,7 +570,7 @@ static void test_can_chains(void **state)
     size_t n = 384, chunks[2];
     uint8_t in[384 / 8 + 1], st[384 / 8 * 2];
 
-    for (int iter = 0; iter < 3000; iter++) {
+    for (int iter = 0; iter < 2000; iter++) {
         struct job j = {kernel, BS_RULE_CAN, BS_DIR_STUFF, iter % 2,
                         in,     n,           SIZE_MAX};
         unsigned b = (unsigned) rng_next(&seed) & 1u;
