@@ -85,6 +85,7 @@ static int pingpong(SSL *ssl, long n)
 int main(int argc, char **argv)
 {
     static const unsigned char alpn[] = "\x0a" BS_PROTO_ALPN;
+    char host[] = "localhost"; /* the SNI macro casts away const */
     struct sockaddr_in sa = {.sin_family = AF_INET};
     SSL_CTX *ctx = NULL;
     SSL *ssl = NULL;
@@ -112,9 +113,9 @@ int main(int argc, char **argv)
     (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     ssl = SSL_new(ctx);
     if (ssl == NULL || SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1) != 0 ||
-        SSL_set1_host(ssl, "localhost") != 1 ||
-        SSL_set_tlsext_host_name(ssl, "localhost") != 1 ||
-        SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1)
+        SSL_set1_host(ssl, host) != 1 ||
+        SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set_fd(ssl, fd) != 1 ||
+        SSL_connect(ssl) != 1)
     {
         rc = fail("TLS handshake failed");
         goto end;
