@@ -211,10 +211,9 @@ struct rule_run {
     uint8_t *stuffed;
     char *tstuffed;
     struct op small[OPS];    /* the reference's prefix of each op */
-    double ref[OPS];         /* reference MB/s, best round */
     uint64_t ref_total[OPS]; /* its output length on the prefix */
     uint8_t *ref_out[OPS];   /* its output on the prefix */
-    double *mbs[OPS][MAX_K]; /* MB/s of each round */
+    double *mbs[OPS][MAX_K]; /* MB/s of each round; [0] the reference */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -266,8 +265,8 @@ static void prepare(struct rule_run *rr, enum bs_rule rule, uint8_t *data,
     for (int o = 0; o < OPS; o++) {
         rr->small[o] = prefix(&rr->ops[o]);
         rr->ref_out[o] = xmalloc(cap);
-        rr->ref[o] = measure(BS_KERNEL_REFERENCE, rule, &rr->small[o],
-                             rr->ref_out[o], cap, 1, 0, &rr->ref_total[o]);
+        (void) measure(BS_KERNEL_REFERENCE, rule, &rr->small[o], rr->ref_out[o],
+                       cap, 1, 0, &rr->ref_total[o]);
         for (size_t k = 0; k < bs_kernel_count() && k < MAX_K; k++) {
             rr->mbs[o][k] = xmalloc((size_t) reps * sizeof(double));
         }
@@ -326,6 +325,24 @@ static void line(int md, const char *op, const char *kernel, const char *mbs,
     }
 }
 
+/* Median over the rounds of a[r] / b[r]; "-" without b. */
+static const char *round_ratio(char *buf, size_t len, const double *a,
+                               const double *b, int reps, int digits)
+{
+    double q[1000];
+
+    if (b == NULL) {
+        return "-";
+    }
+    for (int r = 0; r < reps; r++) {
+        q[r] = b[r] > 0 ? a[r] / b[r] : 0;
+    }
+    snprintf(buf, len, "%.*f", digits, median(q, reps));
+    return buf;
+}
+
+/* One rule's table.  The ratios are medians of the rounds' ratios: in a
+ * round the two runs met the same neighbours. */
 static void print_table(const struct rule_run *rr, const struct rule_run *hdlc,
                         int reps, int md, double copy)
 {
@@ -336,16 +353,9 @@ static void print_table(const struct rule_run *rr, const struct rule_run *hdlc,
         printf("|---|---|--:|--:|--:|--:|--:|\n");
     }
     for (int o = 0; o < OPS; o++) {
-        char a[32], b[32], c[32], d[32], e[32];
-
-        snprintf(a, sizeof(a), "%.0f", rr->ref[o]);
-        line(md, op_names[o], "reference", a, "-", "1.0",
-             hdlc != NULL ? ratio(d, sizeof(d), rr->ref[o], hdlc->ref[o], 2)
-                          : "-",
-             ratio(e, sizeof(e), rr->ref[o], copy, 3));
-        for (size_t k = 1; k < bs_kernel_count() && k < MAX_K; k++) {
-            char label[40];
-            double hi, mid;
+        for (size_t k = 0; k < bs_kernel_count() && k < MAX_K; k++) {
+            char label[40], a[32], b[32], c[32], d[32], e[32];
+            double tmp[1000];
 
             snprintf(label, sizeof(label), "%s%s", bs_kernel_name(k),
                      k == bs_kernel_best() ? " (chosen)" : "");
@@ -353,20 +363,15 @@ static void print_table(const struct rule_run *rr, const struct rule_run *hdlc,
                 line(md, op_names[o], label, "unsupported", "-", "-", "-", "-");
                 continue;
             }
-            hi = best(rr->mbs[o][k], reps);
-            snprintf(a, sizeof(a), "%.0f", hi);
-            {
-                double tmp[1000];
-                memcpy(tmp, rr->mbs[o][k], (size_t) reps * sizeof(double));
-                mid = median(tmp, reps);
-            }
-            snprintf(b, sizeof(b), "%.0f", mid);
+            snprintf(a, sizeof(a), "%.0f", best(rr->mbs[o][k], reps));
+            memcpy(tmp, rr->mbs[o][k], (size_t) reps * sizeof(double));
+            snprintf(b, sizeof(b), "%.0f", median(tmp, reps));
             line(md, op_names[o], label, a, b,
-                 ratio(c, sizeof(c), hi, rr->ref[o], 1),
-                 hdlc != NULL
-                     ? ratio(d, sizeof(d), hi, best(hdlc->mbs[o][k], reps), 2)
-                     : "-",
-                 ratio(e, sizeof(e), hi, copy, 3));
+                 round_ratio(c, sizeof(c), rr->mbs[o][k], rr->mbs[o][0], reps,
+                             1),
+                 round_ratio(d, sizeof(d), rr->mbs[o][k],
+                             hdlc != NULL ? hdlc->mbs[o][k] : NULL, reps, 2),
+                 ratio(e, sizeof(e), median(tmp, reps), copy, 3));
         }
     }
 }
@@ -404,11 +409,9 @@ static int bench_data(const char *kind, size_t bytes, int reps, int md,
         for (int o = 0; o < OPS && rc == 0; o++) {
             for (int i = 0; i < nrules && rc == 0; i++) {
                 /* the bit loop too, so that its ratio is of one run */
-                double mbs =
+                rr[i].mbs[o][0][round] =
                     measure(BS_KERNEL_REFERENCE, rr[i].rule, &rr[i].small[o],
                             out, cap, 1, 0, &(uint64_t){0});
-
-                rr[i].ref[o] = mbs > rr[i].ref[o] ? mbs : rr[i].ref[o];
                 for (size_t k = 1; k < bs_kernel_count() && k < MAX_K; k++) {
                     if (bs_kernel_supported(k) &&
                         round_one(&rr[i], o, k, out, cap, round) != 0) {
@@ -421,7 +424,8 @@ static int bench_data(const char *kind, size_t bytes, int reps, int md,
     }
     if (rc == 0) {
         printf("\n%s input, %zu MiB; %d rounds, MB/s of input, best round and "
-               "median (reference: best round on the first %zu MiB); memcpy "
+               "median; the reference on the first %zu MiB; ratios: medians of "
+               "the rounds' ratios; memcpy "
                "%.0f MB/s\n",
                kind, bytes >> 20, reps,
                (bytes < REF_MAX ? bytes : REF_MAX) >> 20, copy);
