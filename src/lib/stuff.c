@@ -138,10 +138,9 @@ size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n)
 }
 
 static const char *const kernel_names[] = {
-    [BS_KERNEL_REFERENCE] = "reference",
-    [BS_KERNEL_PORTABLE] = "portable",
-    [BS_KERNEL_BMI2] = "bmi2",
-    [BS_KERNEL_AVX2] = "avx2",
+    [BS_KERNEL_REFERENCE] = "reference", [BS_KERNEL_PORTABLE] = "portable",
+    [BS_KERNEL_BMI2] = "bmi2",           [BS_KERNEL_AVX2] = "avx2",
+    [BS_KERNEL_AVX512] = "avx512",
 };
 
 #define KERNEL_COUNT (sizeof(kernel_names) / sizeof(kernel_names[0]))
@@ -182,6 +181,12 @@ int bs_kernel_supported(size_t kernel)
     case BS_KERNEL_AVX2:
         return bs_kernel_supported(BS_KERNEL_BMI2) &&
                __builtin_cpu_supports("avx2");
+    /* libgcc sets the AVX-512 bits only if the OS saves the ZMM and mask
+     * registers (XCR0) */
+    case BS_KERNEL_AVX512:
+        return bs_kernel_supported(BS_KERNEL_AVX2) &&
+               __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw");
 #endif
     default:
         return 0;
@@ -216,6 +221,9 @@ static size_t detect_best(void)
 {
 #if BS_X86
     if (!pdep_is_slow()) {
+        if (bs_kernel_supported(BS_KERNEL_AVX512)) {
+            return BS_KERNEL_AVX512;
+        }
         if (bs_kernel_supported(BS_KERNEL_AVX2)) {
             return BS_KERNEL_AVX2;
         }

@@ -26,12 +26,14 @@ enum bs_kernel {
     BS_KERNEL_PORTABLE = 1,  /* 64-bit words, plain C */
     BS_KERNEL_BMI2 = 2,      /* 64-bit words, pdep/pext (x86-64 BMI2) */
     BS_KERNEL_AVX2 = 3,      /* BMI2 words; text converted with AVX2 */
+    BS_KERNEL_AVX512 = 4,    /* BMI2 words; text converted with AVX-512BW */
 };
 
 /* Number of kernels; indices are 0 .. bs_kernel_count() - 1. */
 size_t bs_kernel_count(void);
 
-/* "reference", "portable", "bmi2", "avx2"; NULL for a bad index. */
+/* "reference", "portable", "bmi2", "avx2", "avx512"; NULL for a bad
+ * index. */
 const char *bs_kernel_name(size_t kernel);
 
 /* Index of the kernel called name, or -1 if there is none. */
@@ -56,8 +58,8 @@ bs_status bs_stream_init_kernel(struct bs_stream *st, enum bs_rule rule,
  * from in; text: 64 characters) while at least a word of input is left,
  * the output has room for the word's widest stores, and the word holds no
  * error (a bad character, a stuffed bit of the wrong value).  They update
- * st (counters, run, last bit, pending output bits) exactly as the reference loop
- * would for the same bits, write the same output, set *out_len to bytes
+ * st (counters, run, last bit, pending output bits) exactly as the reference
+ * loop would for the same bits, write the same output, set *out_len to bytes
  * (packed) or characters (text) written, and return the number of input
  * bits consumed, a multiple of 64.  A word they stop at is left for the
  * reference loop, which reports its error with the exact offset.

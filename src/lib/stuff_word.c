@@ -389,6 +389,8 @@ static BS_INLINE struct span insert_compl_portable(uint64_t x, uint64_t s)
 #if BS_X86
 #define BS_TARGET_BMI2 __attribute__((target("bmi,bmi2,popcnt")))
 #define BS_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
+#define BS_TARGET_AVX512                                                       \
+    __attribute__((target("avx512f,avx512bw,avx2,bmi,bmi2,popcnt")))
 
 /* Spread each 32-bit half over the odd bits, so each bit has an empty
  * slot after it (or, with compl, one holding its complement), then keep
@@ -489,6 +491,44 @@ static inline BS_TARGET_AVX2 void store_text16_avx2(char *p, uint64_t v)
     _mm_storeu_si128((__m128i *) (void *) p,
                      _mm_sub_epi8(_mm_set1_epi8('0'), c));
 }
+
+/* Reverse the 64 bytes of v: within each 128-bit lane, then the lanes.
+ * A mask register's bit i is byte i, and our words put the first
+ * character in bit 63, so characters go through this on the way in and
+ * out. */
+static inline BS_TARGET_AVX512 __m512i reverse_bytes_avx512(__m512i v)
+{
+    const __m512i rev = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+
+    v = _mm512_shuffle_epi8(v, rev);
+    return _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(0, 1, 2, 3));
+}
+
+/* 64 characters to a word in one vector; 0 if one is not '0' or '1'. */
+static inline BS_TARGET_AVX512 int load_text_avx512(const char *p, uint64_t *x)
+{
+    __m512i v = _mm512_loadu_si512((const void *) p);
+
+    /* '0' and '1' differ from '0' in bit 0 at most */
+    if (_mm512_cmpneq_epi8_mask(
+            _mm512_and_si512(v, _mm512_set1_epi8((char) 0xfe)),
+            _mm512_set1_epi8('0')) != 0)
+    {
+        return 0;
+    }
+    *x = _mm512_test_epi8_mask(reverse_bytes_avx512(v), _mm512_set1_epi8(1));
+    return 1;
+}
+
+/* Write the 64 bits of v (first in bit 63) as 64 characters. */
+static inline BS_TARGET_AVX512 void store_text_avx512(char *p, uint64_t v)
+{
+    __m512i c = _mm512_mask_blend_epi8((__mmask64) v, _mm512_set1_epi8('0'),
+                                       _mm512_set1_epi8('1'));
+
+    _mm512_storeu_si512((void *) p, reverse_bytes_avx512(c));
+}
 #endif /* BS_X86 */
 
 /* 64 characters to a word, 8 at a time; 0 if one is not '0' or '1'. */
@@ -517,7 +557,7 @@ static BS_INLINE void store_text_portable(char *p, uint64_t v, int groups)
     }
 }
 
-enum impl { IMPL_PORTABLE, IMPL_BMI2, IMPL_AVX2 };
+enum impl { IMPL_PORTABLE, IMPL_BMI2, IMPL_AVX2, IMPL_AVX512 };
 
 /* Insert after each marked bit of x a 0, or with compl its complement. */
 static BS_INLINE struct span insert_bits(enum impl im, uint64_t x, uint64_t s,
@@ -696,6 +736,9 @@ stop:
 static BS_INLINE int load_text(enum impl im, const char *p, uint64_t *x)
 {
 #if BS_X86
+    if (im == IMPL_AVX512) {
+        return load_text_avx512(p, x);
+    }
     if (im == IMPL_AVX2) {
         return load_text_avx2(p, x);
     }
@@ -710,7 +753,11 @@ static BS_INLINE void store_text(enum impl im, char *p, uint64_t v,
                                  unsigned bits)
 {
 #if BS_X86
-    if (im == IMPL_AVX2) {
+    if (im == IMPL_AVX512 && bits > 16) {
+        store_text_avx512(p, v);
+        return;
+    }
+    if (im == IMPL_AVX2 || im == IMPL_AVX512) {
         if (bits <= 16) {
             store_text16_avx2(p, v);
         } else {
@@ -787,6 +834,8 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
     text_words(st, IMPL_PORTABLE, dir, rule, in, in_len, out, cap, out_len)
 #define TEXT_BMI2(dir, rule)                                                   \
     text_words(st, IMPL_BMI2, dir, rule, in, in_len, out, cap, out_len)
+#define TEXT_AVX512(dir, rule)                                                 \
+    text_words(st, IMPL_AVX512, dir, rule, in, in_len, out, cap, out_len)
 #define TEXT_AVX2(dir, rule)                                                   \
     text_words(st, IMPL_AVX2, dir, rule, in, in_len, out, cap, out_len)
 
@@ -819,6 +868,13 @@ static BS_TARGET_BMI2 size_t text_bmi2(struct bs_stream *st, const char *in,
     return BS_SPECIALISE(TEXT_BMI2);
 }
 
+static BS_TARGET_AVX512 size_t text_avx512(struct bs_stream *st, const char *in,
+                                           size_t in_len, char *out, size_t cap,
+                                           size_t *out_len)
+{
+    return BS_SPECIALISE(TEXT_AVX512);
+}
+
 static BS_TARGET_AVX2 size_t text_avx2(struct bs_stream *st, const char *in,
                                        size_t in_len, char *out, size_t cap,
                                        size_t *out_len)
@@ -833,7 +889,9 @@ size_t bs_word_update(struct bs_stream *st, enum bs_kernel kernel,
 {
     *out_len = 0;
 #if BS_X86
-    if (kernel == BS_KERNEL_BMI2 || kernel == BS_KERNEL_AVX2) {
+    if (kernel == BS_KERNEL_BMI2 || kernel == BS_KERNEL_AVX2 ||
+        kernel == BS_KERNEL_AVX512)
+    {
         return packed_bmi2(st, in, in_bits, out, cap, out_len);
     }
 #endif
@@ -849,6 +907,9 @@ size_t bs_word_update_text(struct bs_stream *st, enum bs_kernel kernel,
 {
     *out_len = 0;
 #if BS_X86
+    if (kernel == BS_KERNEL_AVX512) {
+        return text_avx512(st, in, in_len, out, cap, out_len);
+    }
     if (kernel == BS_KERNEL_AVX2) {
         return text_avx2(st, in, in_len, out, cap, out_len);
     }

@@ -662,7 +662,7 @@ static void test_kernel_api(void **state)
     struct bs_stream st;
 
     (void) state;
-    assert_int_equal(bs_kernel_count(), 4);
+    assert_int_equal(bs_kernel_count(), 5);
     for (size_t i = 0; i < bs_kernel_count(); i++) {
         assert_non_null(bs_kernel_name(i));
         assert_int_equal(bs_kernel_find(bs_kernel_name(i)), (int) i);
@@ -696,7 +696,8 @@ static void test_kernel_api(void **state)
 #fn "/" #k, fn, NULL, NULL, (void *) (uintptr_t) BS_KERNEL_##k         \
     }
 #define PER_KERNEL(fn)                                                         \
-    ONE_KERNEL(fn, PORTABLE), ONE_KERNEL(fn, BMI2), ONE_KERNEL(fn, AVX2)
+    ONE_KERNEL(fn, PORTABLE), ONE_KERNEL(fn, BMI2), ONE_KERNEL(fn, AVX2),      \
+        ONE_KERNEL(fn, AVX512)
 
 int main(void)
 {
