@@ -255,12 +255,12 @@ static void prepare(struct rule_run *rr, enum bs_rule rule, uint8_t *data,
     rr->ops[0] = (struct op){BS_DIR_STUFF, 0, data, bytes * 8, bytes};
     rr->ops[2] = (struct op){BS_DIR_STUFF, 1, text, bytes, bytes};
     rr->ops[1] = (struct op){BS_DIR_UNSTUFF, 0, rr->stuffed, 0, 0};
-    rr->ops[1].n = (size_t) run(BS_KERNEL_REFERENCE, rule, &rr->ops[0],
+    rr->ops[1].n = (size_t) run(BS_KERNEL_PORTABLE, rule, &rr->ops[0],
                                 rr->stuffed, bs_bytes_for_bits(maxbits));
     rr->ops[1].bytes = bs_bytes_for_bits(rr->ops[1].n);
     rr->ops[3] = (struct op){BS_DIR_UNSTUFF, 1, rr->tstuffed, 0, 0};
-    rr->ops[3].n = (size_t) run(BS_KERNEL_REFERENCE, rule, &rr->ops[2],
-                                rr->tstuffed, tmax);
+    rr->ops[3].n =
+        (size_t) run(BS_KERNEL_PORTABLE, rule, &rr->ops[2], rr->tstuffed, tmax);
     rr->ops[3].bytes = rr->ops[3].n;
     for (int o = 0; o < OPS; o++) {
         rr->small[o] = prefix(&rr->ops[o]);
