@@ -2,7 +2,7 @@
  * stuff.c - the public calls, the choice of kernel, and the reference
  * engine: one bit at a time, simple enough to check by hand.  Every other
  * kernel (stuff_word.c) is tested against it, and hands it whatever it
- * does not do itself: the CAN rule, short tails and words with errors.
+ * does not do itself: short tails, words with errors, a pending flag.
  */
 #include "stuff.h"
 
@@ -138,10 +138,9 @@ size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n)
 }
 
 static const char *const kernel_names[] = {
-    [BS_KERNEL_REFERENCE] = "reference",
-    [BS_KERNEL_PORTABLE] = "portable",
-    [BS_KERNEL_BMI2] = "bmi2",
-    [BS_KERNEL_AVX2] = "avx2",
+    [BS_KERNEL_REFERENCE] = "reference", [BS_KERNEL_PORTABLE] = "portable",
+    [BS_KERNEL_BMI2] = "bmi2",           [BS_KERNEL_AVX2] = "avx2",
+    [BS_KERNEL_AVX512] = "avx512",
 };
 
 #define KERNEL_COUNT (sizeof(kernel_names) / sizeof(kernel_names[0]))
@@ -182,6 +181,12 @@ int bs_kernel_supported(size_t kernel)
     case BS_KERNEL_AVX2:
         return bs_kernel_supported(BS_KERNEL_BMI2) &&
                __builtin_cpu_supports("avx2");
+    /* libgcc sets the AVX-512 bits only if the OS saves the ZMM and mask
+     * registers (XCR0) */
+    case BS_KERNEL_AVX512:
+        return bs_kernel_supported(BS_KERNEL_AVX2) &&
+               __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw");
 #endif
     default:
         return 0;
@@ -216,6 +221,9 @@ static size_t detect_best(void)
 {
 #if BS_X86
     if (!pdep_is_slow()) {
+        if (bs_kernel_supported(BS_KERNEL_AVX512)) {
+            return BS_KERNEL_AVX512;
+        }
         if (bs_kernel_supported(BS_KERNEL_AVX2)) {
             return BS_KERNEL_AVX2;
         }
@@ -445,12 +453,15 @@ static bs_status ref_update_text(struct bs_stream *st, const char *in,
     return BS_OK;
 }
 
-/* Whether a word engine may take the next word: it knows HDLC and USB,
- * and leaves a pending flag-or-abort to the reference loop. */
+/* Whether a word engine may take the next word: it knows every rule,
+ * named here so that a new rule starts on the reference loop, and leaves
+ * a pending flag-or-abort to the reference loop. */
 static int word_ready(const struct bs_stream *st)
 {
-    return st->kernel != BS_KERNEL_REFERENCE && st->rule != BS_RULE_CAN &&
-           !st->pending;
+    int known = st->rule == BS_RULE_HDLC || st->rule == BS_RULE_USB ||
+                st->rule == BS_RULE_CAN;
+
+    return st->kernel != BS_KERNEL_REFERENCE && known && !st->pending;
 }
 
 /*

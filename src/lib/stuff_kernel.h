@@ -5,9 +5,9 @@
  * A kernel is one implementation of the stuffing engine.  Kernel 0 is the
  * reference, one bit at a time, available everywhere; the others are
  * faster and give the same output, errors and offsets for every input.
- * The fast kernels handle the HDLC and USB rules in 64-bit words and hand
- * everything else (the CAN rule, tails shorter than a word, a word that
- * holds an error, a pending HDLC flag) to the reference loop.
+ * The fast kernels handle every rule in 64-bit words and hand everything
+ * else (tails shorter than a word, a word that holds an error, a pending
+ * HDLC flag) to the reference loop.
  *
  * The kernel is a property of a stream, chosen when it is initialised;
  * bs_stream_init() and the one-shot calls use bs_kernel_best().
@@ -26,12 +26,14 @@ enum bs_kernel {
     BS_KERNEL_PORTABLE = 1,  /* 64-bit words, plain C */
     BS_KERNEL_BMI2 = 2,      /* 64-bit words, pdep/pext (x86-64 BMI2) */
     BS_KERNEL_AVX2 = 3,      /* BMI2 words; text converted with AVX2 */
+    BS_KERNEL_AVX512 = 4,    /* BMI2 words; text converted with AVX-512BW */
 };
 
 /* Number of kernels; indices are 0 .. bs_kernel_count() - 1. */
 size_t bs_kernel_count(void);
 
-/* "reference", "portable", "bmi2", "avx2"; NULL for a bad index. */
+/* "reference", "portable", "bmi2", "avx2", "avx512"; NULL for a bad
+ * index. */
 const char *bs_kernel_name(size_t kernel);
 
 /* Index of the kernel called name, or -1 if there is none. */
@@ -51,13 +53,13 @@ bs_status bs_stream_init_kernel(struct bs_stream *st, enum bs_rule rule,
 /*
  * The word engines (stuff_word.c), called by stuff.c only.
  *
- * Preconditions: st->rule is HDLC or USB, st->pending is 0, kernel is a
+ * Preconditions: st->rule is a valid rule, st->pending is 0, kernel is a
  * supported fast kernel.  They process whole 64-bit words (packed: 8 bytes
  * from in; text: 64 characters) while at least a word of input is left,
  * the output has room for the word's widest stores, and the word holds no
- * error (a bad character, a 1 where a stuffed 0 is due).  They update
- * st (counters, run, pending output bits) exactly as the reference loop
- * would for the same bits, write the same output, set *out_len to bytes
+ * error (a bad character, a stuffed bit of the wrong value).  They update
+ * st (counters, run, last bit, pending output bits) exactly as the reference
+ * loop would for the same bits, write the same output, set *out_len to bytes
  * (packed) or characters (text) written, and return the number of input
  * bits consumed, a multiple of 64.  A word they stop at is left for the
  * reference loop, which reports its error with the exact offset.

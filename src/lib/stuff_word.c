@@ -244,21 +244,173 @@ static BS_INLINE uint64_t remove_portable(uint64_t x, uint64_t d, unsigned *w)
     return x;
 }
 
+/*
+ * The CAN rule (after five identical bits insert their complement; the
+ * inserted bit counts toward the next run) in words.  eq marks the bits
+ * equal to the bit before them, so four eq bits in a row end five
+ * identical bits.  Unstuffing is then local: in valid stuffed data no six
+ * bits are equal, so a stuffed bit is exactly a bit after five equal ones,
+ * and one equal to its predecessor is an error.  Stuffing has a chain: a
+ * run that ends on an inserted bit lends it to the next run (the next
+ * run's first insertion comes after 4 of its bits, not 5).  Such a run
+ * follows a run of exactly 5 (or 4, 9, 10, ...) bits, and it matters only
+ * when it is itself at least 4 long, one word in eight of random data; a
+ * short loop settles those runs in order.
+ */
+
+/* Bits of x equal to the bit before them; for the first, the carried
+ * last bit, if a run is carried. */
+static BS_INLINE uint64_t can_eq(uint64_t x, unsigned run, unsigned last)
+{
+    uint64_t eq = ~(x ^ (x >> 1 | (uint64_t) last << 63));
+
+    return eq & ~((uint64_t) (run == 0) << 63);
+}
+
+/* Bits that end five identical bits, the carried run of run bits
+ * included; the carried run counts in the top three bits (bit 60 sees
+ * it through eq's top bit). */
+static BS_INLINE uint64_t can_run_ends(uint64_t eq, unsigned run)
+{
+    /* the leading 1s of a 3-bit value, e.g. 110 -> 110, 101 -> 100 */
+    static const uint8_t lead3[8] = {0, 0, 0, 0, 4, 4, 6, 7};
+    uint64_t two = eq & eq >> 1;
+    uint64_t carried = ((1u << run) - 1) >> 1 & lead3[eq >> 61];
+
+    return (two & two >> 2) | carried << 61;
+}
+
+/* Marks f, then one every 5 bits while the run goes on: m marks a bit
+ * that ends six identical bits, the condition for a mark 5 bits before
+ * it to be followed by one here.  Doubling steps as in stuff_marks. */
+static BS_INLINE uint64_t can_spread(uint64_t f, uint64_t m)
+{
+    uint64_t m2, m4;
+
+    if ((f >> 5 & m) == 0) {
+        return f;
+    }
+    m2 = m & m >> 5;
+    m4 = m2 & m2 >> 10;
+    f |= f >> 5 & m;
+    f |= f >> 10 & m2;
+    f |= f >> 20 & m4;
+    return f | (f >> 40 & m4 & m4 >> 20);
+}
+
+/* n % 5 for n = 0..68 */
+static const uint8_t can_mod5[69] = {
+    0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2,
+    3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0,
+    1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3};
+
+/*
+ * CAN stuffing: the bits of x after which a complement goes, given the
+ * carried run and last bit, which it updates as the reference loop would.
+ * b holds the first bits of the runs that start with a borrowed inserted
+ * bit (and are 4 or more long): their first mark is their 4th bit, not
+ * their 5th.  Each pass settles at least one more such run in order, so
+ * b stops changing after at most one pass per run.
+ */
+static BS_INLINE uint64_t can_stuff_marks(uint64_t x, unsigned *run,
+                                          unsigned *last)
+{
+    uint64_t eq = can_eq(x, *run, *last);
+    uint64_t e = can_run_ends(eq, *run);
+    uint64_t two = eq & eq >> 1;
+    uint64_t four = two & eq >> 2;         /* ends four identical bits */
+    uint64_t m = two & two >> 2 & eq >> 4; /* ends six */
+    uint64_t first = e & ~(e >> 1);
+    uint64_t s = can_spread(first, m);
+    uint64_t starts = ~eq & four << 3; /* runs of 4 or more bits */
+    uint64_t b = s >> 1 & starts, prev = 0;
+    unsigned cnt;
+
+    while (b != prev) {
+        prev = b;
+        s = can_spread((first & ~(b >> 4)) | (b >> 3 & four), m);
+        b = s >> 1 & starts;
+    }
+    /* the last run: its length, plus the inserted bit it borrowed */
+    if (~eq == 0) {
+        cnt = *run + 64;
+    } else {
+        unsigned t = (unsigned) __builtin_ctzll(~eq) + 1;
+        cnt = t + (t < 64 ? (unsigned) (s >> t) & 1u : 0);
+    }
+    cnt = can_mod5[cnt];
+    *run = cnt == 0 ? 1 : cnt;
+    *last = (unsigned) (x & 1) ^ (cnt == 0);
+    return s;
+}
+
+/*
+ * CAN unstuffing: the stuffed bits of x, given the carried run; 0 in *ok
+ * when one of them equals the bit before it (an error for the reference
+ * loop to report).  The run and last bit left depend on x alone.
+ */
+static BS_INLINE uint64_t can_unstuff_marks(uint64_t x, unsigned *run,
+                                            unsigned *last, int *ok)
+{
+    uint64_t eq = can_eq(x, *run, *last);
+    uint64_t d = can_run_ends(eq, *run) >> 1 | (uint64_t) (*run == 5) << 63;
+
+    *ok = (d & eq) == 0;
+    /* no error: no six equal bits, so the last run is 1..5 bits, all in x */
+    *run = ctz64(~eq) + 1;
+    *last = (unsigned) (x & 1);
+    return d;
+}
+
+/* Insert after the latest marked bit of v the complement of that bit. */
+static BS_INLINE uint64_t insert_one_compl(struct span *v, uint64_t s)
+{
+    uint64_t has = s != 0, low = s & -s, below = low - has;
+    uint64_t after = v->hi & below, comp = has & ((v->hi & low) == 0);
+
+    v->lo = v->lo >> has | after << 63 | (comp & low) << 63;
+    v->hi = (v->hi & ~below) | after >> 1 | (comp * low) >> 1;
+    v->n += (unsigned) has;
+    return s & (s - has);
+}
+
+static BS_INLINE struct span insert_compl_portable(uint64_t x, uint64_t s)
+{
+    struct span v = {x, 0, 0};
+
+    s = insert_one_compl(&v, s);
+    s = insert_one_compl(&v, s);
+    while (s != 0) {
+        s = insert_one_compl(&v, s);
+    }
+    return v;
+}
+
 #if BS_X86
 #define BS_TARGET_BMI2 __attribute__((target("bmi,bmi2,popcnt")))
 #define BS_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
+#define BS_TARGET_AVX512                                                       \
+    __attribute__((target("avx512f,avx512bw,avx2,bmi,bmi2,popcnt")))
 
 /* Spread each 32-bit half over the odd bits, so each bit has an empty
- * slot after it, then keep the odd bits and the slots after marked bits.
+ * slot after it (or, with compl, one holding its complement), then keep
+ * the odd bits and the slots after marked bits.
  * The halves come out right-aligned: h1 of 32 + n1 bits, h2 of the rest. */
-static inline BS_TARGET_BMI2 struct span insert_bmi2(uint64_t x, uint64_t s)
+static inline BS_TARGET_BMI2 struct span insert_bmi2(uint64_t x, uint64_t s,
+                                                     int compl )
 {
-    uint64_t h1 =
-        _pext_u64(_pdep_u64(x >> 32, ODD), ODD | _pdep_u64(s >> 32, EVEN));
-    uint64_t h2 = _pext_u64(_pdep_u64(x, ODD), ODD | _pdep_u64(s, EVEN));
+    uint64_t y1 = _pdep_u64(x >> 32, ODD), y2 = _pdep_u64(x, ODD);
+    uint64_t h1, h2;
     unsigned n1 = (unsigned) _mm_popcnt_u64(s >> 32);
     struct span v;
 
+    if (compl ) {
+        /* CAN: each slot holds the complement of the bit before it */
+        y1 |= (y1 ^ ODD) >> 1;
+        y2 |= (y2 ^ ODD) >> 1;
+    }
+    h1 = _pext_u64(y1, ODD | _pdep_u64(s >> 32, EVEN));
+    h2 = _pext_u64(y2, ODD | _pdep_u64(s, EVEN));
     v.n = (unsigned) _mm_popcnt_u64(s);
     v.hi = h1 << (32 - n1) | h2 >> v.n;
     v.lo = h2 << 1 << (63 - v.n);
@@ -339,6 +491,44 @@ static inline BS_TARGET_AVX2 void store_text16_avx2(char *p, uint64_t v)
     _mm_storeu_si128((__m128i *) (void *) p,
                      _mm_sub_epi8(_mm_set1_epi8('0'), c));
 }
+
+/* Reverse the 64 bytes of v: within each 128-bit lane, then the lanes.
+ * A mask register's bit i is byte i, and our words put the first
+ * character in bit 63, so characters go through this on the way in and
+ * out. */
+static inline BS_TARGET_AVX512 __m512i reverse_bytes_avx512(__m512i v)
+{
+    const __m512i rev = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+
+    v = _mm512_shuffle_epi8(v, rev);
+    return _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(0, 1, 2, 3));
+}
+
+/* 64 characters to a word in one vector; 0 if one is not '0' or '1'. */
+static inline BS_TARGET_AVX512 int load_text_avx512(const char *p, uint64_t *x)
+{
+    __m512i v = _mm512_loadu_si512((const void *) p);
+
+    /* '0' and '1' differ from '0' in bit 0 at most */
+    if (_mm512_cmpneq_epi8_mask(
+            _mm512_and_si512(v, _mm512_set1_epi8((char) 0xfe)),
+            _mm512_set1_epi8('0')) != 0)
+    {
+        return 0;
+    }
+    *x = _mm512_test_epi8_mask(reverse_bytes_avx512(v), _mm512_set1_epi8(1));
+    return 1;
+}
+
+/* Write the 64 bits of v (first in bit 63) as 64 characters. */
+static inline BS_TARGET_AVX512 void store_text_avx512(char *p, uint64_t v)
+{
+    __m512i c = _mm512_mask_blend_epi8((__mmask64) v, _mm512_set1_epi8('0'),
+                                       _mm512_set1_epi8('1'));
+
+    _mm512_storeu_si512((void *) p, reverse_bytes_avx512(c));
+}
 #endif /* BS_X86 */
 
 /* 64 characters to a word, 8 at a time; 0 if one is not '0' or '1'. */
@@ -367,17 +557,57 @@ static BS_INLINE void store_text_portable(char *p, uint64_t v, int groups)
     }
 }
 
-enum impl { IMPL_PORTABLE, IMPL_BMI2, IMPL_AVX2 };
+enum impl { IMPL_PORTABLE, IMPL_BMI2, IMPL_AVX2, IMPL_AVX512 };
 
-static BS_INLINE struct span insert_zeros(enum impl im, uint64_t x, uint64_t s)
+/* Insert after each marked bit of x a 0, or with compl its complement. */
+static BS_INLINE struct span insert_bits(enum impl im, uint64_t x, uint64_t s,
+                                         int compl )
 {
 #if BS_X86
     if (im != IMPL_PORTABLE) {
-        return insert_bmi2(x, s);
+        return insert_bmi2(x, s, compl );
     }
 #endif
     (void) im;
-    return insert_portable(x, s);
+    return compl ? insert_compl_portable(x, s) : insert_portable(x, s);
+}
+
+/* Stuff one word under rule (a constant after inlining), updating the
+ * carried run and last bit. */
+static BS_INLINE struct span stuff_word(enum impl im, enum bs_rule rule,
+                                        uint64_t x, unsigned *run,
+                                        unsigned *last)
+{
+    unsigned r = rule == BS_RULE_USB ? 6 : 5;
+    struct span v;
+
+    if (rule == BS_RULE_CAN) {
+        uint64_t s = can_stuff_marks(x, run, last);
+        return insert_bits(im, x, s, 1);
+    }
+    v = insert_bits(im, x, stuff_marks(run_ends(x, *run, r), r), 0);
+    *run = stuff_run_out(x, *run, r);
+    return v;
+}
+
+/* The bits of x that unstuffing drops, updating the carried run and last
+ * bit; 0 in *ok if one of them has the wrong value. */
+static BS_INLINE uint64_t unstuff_marks(enum bs_rule rule, uint64_t x,
+                                        unsigned *run, unsigned *last, int *ok)
+{
+    unsigned r = rule == BS_RULE_USB ? 6 : 5;
+    uint64_t d;
+
+    if (rule == BS_RULE_CAN) {
+        return can_unstuff_marks(x, run, last, ok);
+    }
+    d = run_ends(x, *run, r) >> 1 | (uint64_t) (*run == r) << 63;
+    *ok = (d & x) == 0; /* a 1 where a stuffed 0 is due */
+    /* every 0 ends a run when unstuffing, so the run depends on this
+     * word alone: no chain from word to word; and the check above has
+     * ruled out a word of 1s */
+    *run = ctz64(~x);
+    return d;
 }
 
 static BS_INLINE uint64_t remove_bits(enum impl im, uint64_t x, uint64_t d,
@@ -447,7 +677,7 @@ static BS_INLINE void flush_word(struct bitw *b)
 
 /* The word loop for packed input; dir and r are constants after inlining. */
 static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
-                                     enum bs_dir dir, unsigned r,
+                                     enum bs_dir dir, enum bs_rule rule,
                                      const uint8_t *in, size_t in_bits,
                                      uint8_t *out, size_t cap, size_t *out_len)
 {
@@ -456,7 +686,7 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
      * flush at the end stores 8 */
     const size_t adv = dir == BS_DIR_STUFF ? 10 : 8;
     struct bitw b = {out, 0, st->acc_bits};
-    unsigned run = st->run;
+    unsigned run = st->run, last = st->last;
     size_t i = 0, words = in_bits / 64, batch;
 
     if (b.nb > 0) {
@@ -469,25 +699,21 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
         batch = batch < words - i ? batch : words - i;
         for (size_t end = i + batch; i < end; i++) {
             uint64_t x = load_be64(in + 8 * i);
-            uint64_t e = run_ends(x, run, r);
 
             if (dir == BS_DIR_STUFF) {
-                put_span(&b, insert_zeros(im, x, stuff_marks(e, r)));
-                run = stuff_run_out(x, run, r);
+                put_span(&b, stuff_word(im, rule, x, &run, &last));
             } else {
-                uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
-                unsigned w;
-                uint64_t v;
+                unsigned w, run2 = run, last2 = last;
+                int ok;
+                uint64_t d = unstuff_marks(rule, x, &run2, &last2, &ok), v;
 
-                if ((d & x) != 0) {
-                    goto stop; /* a 1 where a stuffed 0 is due */
+                if (!ok) {
+                    goto stop; /* left to the reference loop */
                 }
                 v = remove_bits(im, x, d, &w);
                 put_word(&b, v, w);
-                /* every 0 ends a run when unstuffing, so the run depends
-                 * on this word alone: no chain from word to word; and
-                 * the check above has ruled out a word of 1s */
-                run = (unsigned) __builtin_ctzll(~x);
+                run = run2;
+                last = last2;
             }
         }
     }
@@ -498,6 +724,9 @@ stop:
     st->in_bits += 64 * i;
     st->out_bits += 8 * (uint64_t) (b.p - out) + b.nb - st->acc_bits;
     st->run = (uint8_t) run;
+    if (rule == BS_RULE_CAN) {
+        st->last = (uint8_t) last; /* the other rules do not use it */
+    }
     st->acc = b.nb > 0 ? (uint32_t) (b.acc >> (64 - b.nb)) : 0;
     st->acc_bits = (uint8_t) b.nb;
     *out_len = (size_t) (b.p - out);
@@ -507,6 +736,9 @@ stop:
 static BS_INLINE int load_text(enum impl im, const char *p, uint64_t *x)
 {
 #if BS_X86
+    if (im == IMPL_AVX512) {
+        return load_text_avx512(p, x);
+    }
     if (im == IMPL_AVX2) {
         return load_text_avx2(p, x);
     }
@@ -521,7 +753,11 @@ static BS_INLINE void store_text(enum impl im, char *p, uint64_t v,
                                  unsigned bits)
 {
 #if BS_X86
-    if (im == IMPL_AVX2) {
+    if (im == IMPL_AVX512 && bits > 16) {
+        store_text_avx512(p, v);
+        return;
+    }
+    if (im == IMPL_AVX2 || im == IMPL_AVX512) {
         if (bits <= 16) {
             store_text16_avx2(p, v);
         } else {
@@ -536,65 +772,72 @@ static BS_INLINE void store_text(enum impl im, char *p, uint64_t v,
 
 /* The word loop for text: one character per bit, no pending bits. */
 static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
-                                   enum bs_dir dir, unsigned r, const char *in,
-                                   size_t in_len, char *out, size_t cap,
-                                   size_t *out_len)
+                                   enum bs_dir dir, enum bs_rule rule,
+                                   const char *in, size_t in_len, char *out,
+                                   size_t cap, size_t *out_len)
 {
-    unsigned run = st->run;
+    unsigned run = st->run, last = st->last;
     size_t i = 0, o = 0;
     uint64_t x;
 
     /* the widest stores: 64 + 16 characters per stuffed word */
     while (in_len - i >= 64 && cap - o >= 80 && load_text(im, in + i, &x)) {
-        uint64_t e = run_ends(x, run, r);
         unsigned w1;
 
         if (dir == BS_DIR_STUFF) {
-            struct span v = insert_zeros(im, x, stuff_marks(e, r));
+            struct span v = stuff_word(im, rule, x, &run, &last);
 
             store_text(im, out + o, v.hi, 64);
             store_text(im, out + o + 64, v.lo, 16);
             o += 64 + v.n;
-            run = stuff_run_out(x, run, r);
         } else {
-            uint64_t d = e >> 1 | (uint64_t) (run == r) << 63;
-            uint64_t v;
+            unsigned run2 = run, last2 = last;
+            int ok;
+            uint64_t d = unstuff_marks(rule, x, &run2, &last2, &ok);
 
-            if ((d & x) != 0) {
+            if (!ok) {
                 break;
             }
-            v = remove_bits(im, x, d, &w1);
-            store_text(im, out + o, v, 64);
+            store_text(im, out + o, remove_bits(im, x, d, &w1), 64);
             o += w1;
-            run = ctz64(~x);
+            run = run2;
+            last = last2;
         }
         i += 64;
     }
     st->in_bits += i;
     st->out_bits += o;
     st->run = (uint8_t) run;
+    if (rule == BS_RULE_CAN) {
+        st->last = (uint8_t) last;
+    }
     *out_len = o;
     return i;
 }
 
-/* One function per kernel and form, specialised for direction and rule. */
+/* One function per kernel and form, specialised for direction and rule;
+ * every rule is named, and anything else does no words at all. */
+#define BS_SPECIALISE_DIR(call, dir)                                           \
+    (st->rule == BS_RULE_HDLC  ? call(dir, BS_RULE_HDLC)                       \
+     : st->rule == BS_RULE_USB ? call(dir, BS_RULE_USB)                        \
+     : st->rule == BS_RULE_CAN ? call(dir, BS_RULE_CAN)                        \
+                               : (*out_len = 0, (size_t) 0))
 #define BS_SPECIALISE(call)                                                    \
-    (st->dir == BS_DIR_STUFF                                                   \
-         ? (st->rule == BS_RULE_USB ? call(BS_DIR_STUFF, 6)                    \
-                                    : call(BS_DIR_STUFF, 5))                   \
-         : (st->rule == BS_RULE_USB ? call(BS_DIR_UNSTUFF, 6)                  \
-                                    : call(BS_DIR_UNSTUFF, 5)))
+    (st->dir == BS_DIR_STUFF ? BS_SPECIALISE_DIR(call, BS_DIR_STUFF)           \
+                             : BS_SPECIALISE_DIR(call, BS_DIR_UNSTUFF))
 
-#define PACKED_PORTABLE(dir, r)                                                \
-    packed_words(st, IMPL_PORTABLE, dir, r, in, in_bits, out, cap, out_len)
-#define PACKED_BMI2(dir, r)                                                    \
-    packed_words(st, IMPL_BMI2, dir, r, in, in_bits, out, cap, out_len)
-#define TEXT_PORTABLE(dir, r)                                                  \
-    text_words(st, IMPL_PORTABLE, dir, r, in, in_len, out, cap, out_len)
-#define TEXT_BMI2(dir, r)                                                      \
-    text_words(st, IMPL_BMI2, dir, r, in, in_len, out, cap, out_len)
-#define TEXT_AVX2(dir, r)                                                      \
-    text_words(st, IMPL_AVX2, dir, r, in, in_len, out, cap, out_len)
+#define PACKED_PORTABLE(dir, rule)                                             \
+    packed_words(st, IMPL_PORTABLE, dir, rule, in, in_bits, out, cap, out_len)
+#define PACKED_BMI2(dir, rule)                                                 \
+    packed_words(st, IMPL_BMI2, dir, rule, in, in_bits, out, cap, out_len)
+#define TEXT_PORTABLE(dir, rule)                                               \
+    text_words(st, IMPL_PORTABLE, dir, rule, in, in_len, out, cap, out_len)
+#define TEXT_BMI2(dir, rule)                                                   \
+    text_words(st, IMPL_BMI2, dir, rule, in, in_len, out, cap, out_len)
+#define TEXT_AVX512(dir, rule)                                                 \
+    text_words(st, IMPL_AVX512, dir, rule, in, in_len, out, cap, out_len)
+#define TEXT_AVX2(dir, rule)                                                   \
+    text_words(st, IMPL_AVX2, dir, rule, in, in_len, out, cap, out_len)
 
 static size_t packed_portable(struct bs_stream *st, const uint8_t *in,
                               size_t in_bits, uint8_t *out, size_t cap,
@@ -625,6 +868,13 @@ static BS_TARGET_BMI2 size_t text_bmi2(struct bs_stream *st, const char *in,
     return BS_SPECIALISE(TEXT_BMI2);
 }
 
+static BS_TARGET_AVX512 size_t text_avx512(struct bs_stream *st, const char *in,
+                                           size_t in_len, char *out, size_t cap,
+                                           size_t *out_len)
+{
+    return BS_SPECIALISE(TEXT_AVX512);
+}
+
 static BS_TARGET_AVX2 size_t text_avx2(struct bs_stream *st, const char *in,
                                        size_t in_len, char *out, size_t cap,
                                        size_t *out_len)
@@ -639,7 +889,9 @@ size_t bs_word_update(struct bs_stream *st, enum bs_kernel kernel,
 {
     *out_len = 0;
 #if BS_X86
-    if (kernel == BS_KERNEL_BMI2 || kernel == BS_KERNEL_AVX2) {
+    if (kernel == BS_KERNEL_BMI2 || kernel == BS_KERNEL_AVX2 ||
+        kernel == BS_KERNEL_AVX512)
+    {
         return packed_bmi2(st, in, in_bits, out, cap, out_len);
     }
 #endif
@@ -655,6 +907,9 @@ size_t bs_word_update_text(struct bs_stream *st, enum bs_kernel kernel,
 {
     *out_len = 0;
 #if BS_X86
+    if (kernel == BS_KERNEL_AVX512) {
+        return text_avx512(st, in, in_len, out, cap, out_len);
+    }
     if (kernel == BS_KERNEL_AVX2) {
         return text_avx2(st, in, in_len, out, cap, out_len);
     }

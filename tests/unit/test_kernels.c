@@ -410,7 +410,7 @@ static void test_long_random(void **state)
     uint8_t *st = xmalloc(bs_bytes_for_bits(bs_max_stuffed_bits(0, n)) + 1);
     size_t *chunks = xmalloc((n * 2) * sizeof(size_t));
 
-    for (int rule = 0; rule < 2; rule++) {
+    for (int rule = 0; rule < 3; rule++) {
         for (int text = 0; text < 2; text++) {
             struct job j = {
                 kernel,  (enum bs_rule) rule, BS_DIR_STUFF, text, in, n,
@@ -449,7 +449,7 @@ static void test_runs_at_every_offset(void **state)
 
     for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
         for (size_t at = 0; at < 128; at++) {
-            for (int rule = 0; rule < 2; rule++) {
+            for (int rule = 0; rule < 3; rule++) {
                 struct job j = {kernel,       (enum bs_rule) rule,
                                 BS_DIR_STUFF, (int) (at % 2),
                                 in,           n,
@@ -477,37 +477,133 @@ static void test_runs_at_every_offset(void **state)
     }
 }
 
+/* The word engine alone on packed input: it must take every whole word
+ * (wanted_bits of them) and leave the output and state the reference
+ * stream leaves after the same bits. */
+static void engine_matches(size_t kernel, enum bs_rule rule, enum bs_dir dir,
+                           const uint8_t *in, size_t n, size_t wanted_bits)
+{
+    struct bs_stream ker, ref;
+    uint8_t kout[512], rout[512];
+    size_t klen = 0, rlen = 0, took;
+
+    assert_int_equal(bs_stream_init_kernel(&ker, rule, dir, kernel), BS_OK);
+    assert_int_equal(bs_stream_init_kernel(&ref, rule, dir, 0), BS_OK);
+    took = bs_word_update(&ker, (enum bs_kernel) kernel, in, n, kout,
+                          sizeof(kout), &klen);
+    assert_int_equal(took, wanted_bits);
+    assert_int_equal(
+        bs_stream_update(&ref, in, took, rout, sizeof(rout), &rlen), BS_OK);
+    assert_int_equal(klen, rlen);
+    assert_memory_equal(kout, rout, rlen);
+    ker.form = ref.form; /* the engine alone does not fix the form */
+    assert_same_state(&ker, &ref);
+}
+
+/* The same for text input. */
+static void engine_matches_text(size_t kernel, enum bs_rule rule,
+                                enum bs_dir dir, const char *in, size_t n,
+                                size_t wanted)
+{
+    struct bs_stream ker, ref;
+    char kout[2048], rout[2048];
+    size_t klen = 0, rlen = 0, took;
+
+    assert_int_equal(bs_stream_init_kernel(&ker, rule, dir, kernel), BS_OK);
+    assert_int_equal(bs_stream_init_kernel(&ref, rule, dir, 0), BS_OK);
+    took = bs_word_update_text(&ker, (enum bs_kernel) kernel, in, n, kout,
+                               sizeof(kout), &klen);
+    assert_int_equal(took, wanted);
+    assert_int_equal(
+        bs_stream_update_text(&ref, in, took, rout, sizeof(rout), &rlen),
+        BS_OK);
+    assert_int_equal(klen, rlen);
+    assert_memory_equal(kout, rout, rlen);
+    ker.form = ref.form;
+    assert_same_state(&ker, &ref);
+}
+
 /* The tests above would also pass if a kernel left every word to the
- * reference loop; make sure the word engine does the work. */
+ * reference loop; make sure the word engine does the work, for every
+ * rule and both directions, and does it right on its own. */
 static void test_engine_takes_words(void **state)
 {
     size_t kernel = kernel_of(state);
     uint64_t seed = 7;
-    uint8_t in[129], out[256];
-    char tin[1024], tout[2048];
-    struct bs_stream st;
-    size_t len = 0;
+    uint8_t in[129], sin[256];
+    char tin[1024], tsin[2048];
 
     make_input(RANDOM_BITS, 128 * 8, &seed, in);
     for (size_t i = 0; i < sizeof(tin); i++) {
         tin[i] = (char) ('0' + get_bit(in, i));
     }
-    for (int rule = 0; rule < 2; rule++) {
-        assert_int_equal(bs_stream_init_kernel(&st, (enum bs_rule) rule,
-                                               BS_DIR_STUFF, kernel),
-                         BS_OK);
-        assert_int_equal(bs_word_update(&st, (enum bs_kernel) kernel, in,
-                                        128 * 8, out, sizeof(out), &len),
-                         128 * 8);
-        assert_true(len >= 128 - 16);
-        assert_int_equal(bs_stream_init_kernel(&st, (enum bs_rule) rule,
-                                               BS_DIR_STUFF, kernel),
-                         BS_OK);
-        assert_int_equal(bs_word_update_text(&st, (enum bs_kernel) kernel, tin,
-                                             sizeof(tin), tout, sizeof(tout),
-                                             &len),
-                         sizeof(tin));
-        assert_true(len >= sizeof(tin));
+    for (int rule = 0; rule < 3; rule++) {
+        size_t sn = ref_stuff((enum bs_rule) rule, in, 128 * 8, sin);
+
+        for (size_t i = 0; i < sn; i++) {
+            tsin[i] = (char) ('0' + get_bit(sin, i));
+        }
+        engine_matches(kernel, (enum bs_rule) rule, BS_DIR_STUFF, in, 128 * 8,
+                       128 * 8);
+        engine_matches_text(kernel, (enum bs_rule) rule, BS_DIR_STUFF, tin,
+                            sizeof(tin), sizeof(tin));
+        engine_matches(kernel, (enum bs_rule) rule, BS_DIR_UNSTUFF, sin, sn,
+                       sn / 64 * 64);
+        engine_matches_text(kernel, (enum bs_rule) rule, BS_DIR_UNSTUFF, tsin,
+                            sn, sn / 64 * 64);
+    }
+}
+
+/*
+ * CAN's chain: a run that ends on an inserted bit lends it to the next
+ * run, whose first insertion then comes after 4 bits; runs of 4 after a
+ * run of 5 pass it on and on.  Runs of the lengths around 4, 5, 9 and 10
+ * bits, of both values, chained across word boundaries at every offset,
+ * stuffed and unstuffed (valid and spoilt), packed and text, against the
+ * reference.
+ */
+static void test_can_chains(void **state)
+{
+    static const size_t lens[] = {1, 2, 3, 4, 4, 4, 5, 5, 6, 8, 9, 10, 11, 14};
+    size_t kernel = kernel_of(state);
+    uint64_t seed = UINT64_C(0xca11) + (uint64_t) kernel;
+    size_t n = 384, chunks[2];
+    uint8_t in[384 / 8 + 1], st[384 / 8 * 2];
+
+    for (int iter = 0; iter < 2000; iter++) {
+        struct job j = {kernel, BS_RULE_CAN, BS_DIR_STUFF, iter % 2,
+                        in,     n,           SIZE_MAX};
+        unsigned b = (unsigned) rng_next(&seed) & 1u;
+        size_t i = rng_below(&seed, 130);
+
+        /* a random head (the carried run), then chained runs */
+        make_input(RANDOM_BITS, n, &seed, in);
+        while (i < n) {
+            size_t len = iter % 3 == 0 ? 4 + (rng_below(&seed, 4) == 0)
+                                       : lens[rng_below(&seed, 14)];
+            for (size_t k = 0; k < len && i < n; k++, i++) {
+                set_bit(in, i, b);
+            }
+            b ^= 1u;
+        }
+        chunks[0] = n;
+        compare(&j, chunks, 1);
+        chunks[0] = 1 + rng_below(&seed, n - 1);
+        chunks[1] = n - chunks[0];
+        compare(&j, chunks, 2);
+        j.dir = BS_DIR_UNSTUFF;
+        compare(&j, chunks, 2);
+        j.in = st;
+        j.n = ref_stuff(BS_RULE_CAN, in, n, st);
+        chunks[0] = 1 + rng_below(&seed, j.n - 1);
+        chunks[1] = j.n - chunks[0];
+        compare(&j, chunks, 2);
+        /* a flipped stuffed-looking bit somewhere */
+        {
+            size_t at = rng_below(&seed, j.n);
+            set_bit(st, at, !get_bit(st, at));
+            compare(&j, chunks, 2);
+        }
     }
 }
 
@@ -566,7 +662,7 @@ static void test_kernel_api(void **state)
     struct bs_stream st;
 
     (void) state;
-    assert_int_equal(bs_kernel_count(), 4);
+    assert_int_equal(bs_kernel_count(), 5);
     for (size_t i = 0; i < bs_kernel_count(); i++) {
         assert_non_null(bs_kernel_name(i));
         assert_int_equal(bs_kernel_find(bs_kernel_name(i)), (int) i);
@@ -600,7 +696,8 @@ static void test_kernel_api(void **state)
 #fn "/" #k, fn, NULL, NULL, (void *) (uintptr_t) BS_KERNEL_##k         \
     }
 #define PER_KERNEL(fn)                                                         \
-    ONE_KERNEL(fn, PORTABLE), ONE_KERNEL(fn, BMI2), ONE_KERNEL(fn, AVX2)
+    ONE_KERNEL(fn, PORTABLE), ONE_KERNEL(fn, BMI2), ONE_KERNEL(fn, AVX2),      \
+        ONE_KERNEL(fn, AVX512)
 
 int main(void)
 {
@@ -611,6 +708,7 @@ int main(void)
         PER_KERNEL(test_text),
         PER_KERNEL(test_long_random),
         PER_KERNEL(test_runs_at_every_offset),
+        PER_KERNEL(test_can_chains),
         cmocka_unit_test(test_oneshot_best),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
