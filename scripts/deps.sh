@@ -45,7 +45,7 @@ BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
 # without them, so the test command installs them).
 # tshark: the Wireshark dissector's test (tests/integration/test_dissector.sh).
 BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan testssl.sh python3 valgrind
-    tshark)
+    tshark systemd)
 # bench/compare.sh (nginx-light too, unless an nginx is installed).
 BS_BENCH_PACKAGES=(stunnel4 openssl iproute2 procps)
 # scripts/tls-audit.sh.
