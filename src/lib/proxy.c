@@ -24,8 +24,6 @@ static const char v1_sig[] = "PROXY ";
 
 #define PP2_TYPE_CRC32C 0x03u
 #define V1_MIN_UNKNOWN  15u /* "PROXY UNKNOWN\r\n" */
-#define V1_MIN_TCP4     32u /* "PROXY TCP4 0.0.0.0 0.0.0.0 0 0\r\n" */
-#define V1_MIN_TCP6     22u /* "PROXY TCP6 :: :: 0 0\r\n" */
 
 const char *bs_proxy_status_name(int st)
 {
@@ -619,6 +617,35 @@ enum bs_proxy_status bs_proxy_feed(struct bs_proxy_parser *p,
     return BS_PROXY_NEED_MORE;
 }
 
+/* A v1 TCP4 or TCP6 line whose protocol word is in: the fewest bytes it
+ * can still have if valid, from the fields still to come at their
+ * shortest ("0.0.0.0" or "::", "0") and the CRLF. */
+static size_t v1_min_rest(const struct bs_proxy_parser *p)
+{
+    static const size_t min4[4] = {7, 7, 1, 1}, min6[4] = {2, 2, 1, 1};
+    const size_t *m = p->buf[9] == '4' ? min4 : min6;
+    size_t field = 0, cur = 0, rest = 2;
+
+    for (size_t i = 11; i < p->fed; i++) {
+        if (p->buf[i] == ' ') {
+            field++;
+            cur = 0;
+        } else {
+            cur++;
+        }
+    }
+    if (field > 3) {
+        return rest; /* too many fields: it will be refused at the CRLF */
+    }
+    if (cur < m[field]) {
+        rest += m[field] - cur;
+    }
+    for (size_t j = field + 1; j < 4; j++) {
+        rest += 1 + m[j];
+    }
+    return rest;
+}
+
 size_t bs_proxy_want(const struct bs_proxy_parser *p)
 {
     size_t min_total = V1_MIN_UNKNOWN;
@@ -633,10 +660,10 @@ size_t bs_proxy_want(const struct bs_proxy_parser *p)
     if (p->version == 1 && p->buf[p->fed - 1] == '\r') {
         return 1;
     }
-    if (p->fed >= 11 && memcmp(p->buf + 6, "TCP4 ", 5) == 0) {
-        min_total = V1_MIN_TCP4;
-    } else if (p->fed >= 11 && memcmp(p->buf + 6, "TCP6 ", 5) == 0) {
-        min_total = V1_MIN_TCP6;
+    if (p->fed >= 11 && (memcmp(p->buf + 6, "TCP4 ", 5) == 0 ||
+                         memcmp(p->buf + 6, "TCP6 ", 5) == 0))
+    {
+        return v1_min_rest(p);
     }
     if (p->fed == 0 || min_total - 2 > p->fed) {
         return min_total - p->fed;

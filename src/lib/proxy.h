@@ -15,14 +15,14 @@
  *  A. Exact reads (recommended; no extra buffer, no lost bytes):
  *         uint8_t buf[BS_PROXY_V1_MAX];
  *         n = recv(fd, buf, min(bs_proxy_want(p), sizeof buf), 0);
- *         st = bs_proxy_feed(p, buf, n, &used);   (n == used, always)
+ *         st = bs_proxy_feed(p, buf, n, &used);  (used == n but on errors)
  *     bs_proxy_want is a lower bound of the header bytes still to come,
  *     so such a read can never take a byte of the ClientHello.  A v2
  *     header takes three reads (15, 1, then the rest; more if the
- *     caller's buffer is smaller).  A v1 line has no length field, so
- *     past its shortest possible form a read may take only 2 bytes (the
- *     CRLF may be next): some 10 reads for a typical TCP4 line, up to
- *     43 for the longest TCP6 one; method B reads it at once.
+ *     caller's buffer is smaller).  A v1 line has no length field: the
+ *     bound comes from the fields still missing at their shortest, so a
+ *     read may take only a few bytes (6 reads for a typical TCP4 or
+ *     TCP6 line, 16 for the longest TCP6 one); method B reads it at once.
  *  B. Peek, then drop: recv(fd, buf, cap, MSG_PEEK) and feed only the
  *     bytes not fed before (the kernel returns the same prefix again);
  *     on DONE, recv exactly bs_proxy_result.header_len bytes without
