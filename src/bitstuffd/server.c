@@ -636,6 +636,13 @@ static void conn_event(struct conn *c, uint32_t ev)
     if (ev & EPOLLRDHUP) {
         got |= EPOLLIN;
     }
+    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        /* The last edge this socket will give for input: the TLS layer
+         * must not later take a short read for an empty socket and wait
+         * for another (the FIN may come while backpressure holds reading
+         * back, and sit behind the data read after it). */
+        bs_tls_conn_peer_hup(c->tls);
+    }
     if (got & EPOLLIN) {
         /* Edge-triggered: this edge is the only news of input that came
          * after a read found the socket empty, so the next read must go

@@ -65,6 +65,7 @@ struct bs_tls_conn {
     enum bs_tls_failure failure;
     int verify_noted;  /* err already holds the verify callback's sentence */
     int drained;       /* the socket was found empty since the last wait */
+    int peer_hup;      /* the peer's FIN was seen: never assume drained */
     int keeps_buffers; /* SSL_MODE_RELEASE_BUFFERS is off */
     int bulk;          /* 1: a bulk read buffer is due, 2: it is in place */
     int may_gather;    /* the caller flushes (bs_tls_conn_gather_writes) */
@@ -951,7 +952,8 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
     int e = errno;
     if (r == 1) {
         uint64_t got = BIO_number_read(rbio) - before;
-        c->drained = was_empty && got > 0 && got < SSL3_RT_MAX_PLAIN_LENGTH;
+        c->drained = was_empty && got > 0 && got < SSL3_RT_MAX_PLAIN_LENGTH &&
+                     !c->peer_hup;
         if (was_empty && got >= SSL3_RT_MAX_PLAIN_LENGTH && c->bulk == 0) {
             /* The peer had a full record's worth queued: it sends in
              * bulk, and a read() per record would cost as much as the
@@ -974,6 +976,12 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
 void bs_tls_conn_readable(struct bs_tls_conn *c)
 {
     c->drained = 0;
+}
+
+void bs_tls_conn_peer_hup(struct bs_tls_conn *c)
+{
+    c->drained = 0;
+    c->peer_hup = 1;
 }
 
 /* ---- gathered writes ---------------------------------------------------
