@@ -40,7 +40,9 @@
 #define ACCEPT_BACKOFF_MS 100u
 #define LOG_INTERVAL_MS   1000u
 #define LINGER_MS         2000u
-#define QUIET_MS          1000u /* then TLS record buffers are freed */
+#define ALERT_DRAIN_MS    1000u   /* after a fatal alert: see close_alerted */
+#define ALERT_DRAIN_BYTES 262144u /* the same, in bytes read and dropped */
+#define QUIET_MS          1000u   /* then TLS record buffers are freed */
 #define POOL_KEEP         64
 #define MAX_EVENTS        128
 #define MAX_LISTEN        64
@@ -76,6 +78,8 @@ struct conn {
     uint8_t draining;  /* the server is stopping */
     uint8_t peer_eof;  /* the client closed its side (close_notify or not) */
     uint8_t reads;     /* reads this turn */
+    uint8_t alerted;   /* LINGER after a fatal alert: drain_left bounds it */
+    uint32_t drain_left;
     struct bs_timer timer;
     struct bs_timer quiet; /* frees the TLS buffers when it expires */
     struct link live;      /* the worker's connections */
@@ -104,6 +108,7 @@ struct worker {
     int accepting, stopping;
     uint64_t now, accept_resume, drain_deadline;
     struct bs_timer_list hs_timers, idle_timers, linger_timers, quiet_timers;
+    struct bs_timer_list alert_timers;
     struct link live, ready;
     size_t nlive;
     struct link zombies; /* closed this turn, freed at its end */
@@ -257,6 +262,37 @@ static void start_close(struct conn *c)
     bs_timer_arm(&c->w->linger_timers, &c->timer, c->w->now);
 }
 
+/*
+ * A handshake or a read failed: log it, then close.  When the failure was
+ * the client's bytes (a bad record, a refused certificate), OpenSSL has
+ * written a fatal alert; closing the socket now, with the client's later
+ * bytes unread, would make the kernel answer with a reset that can
+ * destroy the alert before the client reads it (issue 16).  So close the
+ * way close_notify does: send our FIN, then read and drop what still
+ * comes until the client closes, but for at most ALERT_DRAIN_MS and
+ * ALERT_DRAIN_BYTES, so a hostile client cannot hold the slot (it stays
+ * counted against --max-conns meanwhile).  A client that has vanished
+ * (reset, hang-up) is just closed.
+ */
+static void close_alerted(struct conn *c, const char *what)
+{
+    log_conn(c, what, bs_tls_conn_error(c->tls));
+    if (bs_tls_conn_failure(c->tls) == BS_TLS_FAIL_NETWORK) {
+        conn_close(c);
+        return;
+    }
+    if (bs_tls_write_pending(c->tls)) {
+        (void) bs_tls_flush(c->tls); /* the alert, if still gathered */
+    }
+    shutdown(c->src.fd, SHUT_WR);
+    c->state = CS_LINGER;
+    c->alerted = 1;
+    c->drain_left = ALERT_DRAIN_BYTES;
+    c->rd_want = c->wr_want = 0;
+    bs_timer_cancel(&c->quiet);
+    bs_timer_arm(&c->w->alert_timers, &c->timer, c->w->now);
+}
+
 /* Send committed output.  Returns 1 if bytes went out, 0 if there was
  * nothing to send or the socket is not ready, -1 if c was closed. */
 static int flush(struct conn *c)
@@ -406,8 +442,7 @@ static int read_once(struct conn *c)
     case BS_TLS_ERR:
         break;
     }
-    log_conn(c, "read failed", bs_tls_conn_error(c->tls));
-    conn_close(c);
+    close_alerted(c, "read failed");
     return -1;
 }
 
@@ -527,8 +562,7 @@ static void handshake(struct conn *c)
         return;
     case BS_TLS_EOF:
     case BS_TLS_ERR:
-        log_conn(c, "TLS handshake failed", bs_tls_conn_error(c->tls));
-        conn_close(c);
+        close_alerted(c, "TLS handshake failed");
         return;
     }
     c->state = CS_SERVING;
@@ -591,6 +625,13 @@ static void linger(struct conn *c)
             return;
         }
         n = recv(c->src.fd, c->w->scratch, SCRATCH_SIZE, 0);
+        if (n > 0 && c->alerted) {
+            if ((size_t) n >= c->drain_left) {
+                conn_close(c); /* enough: a reset now is the client's doing */
+                return;
+            }
+            c->drain_left -= (uint32_t) n;
+        }
         if (n > 0) {
             continue;
         }
@@ -849,6 +890,9 @@ static void run_timers(struct worker *w)
     while ((t = bs_timer_list_pop_expired(&w->linger_timers, w->now)) != NULL) {
         conn_close(CONTAINER(t, struct conn, timer));
     }
+    while ((t = bs_timer_list_pop_expired(&w->alert_timers, w->now)) != NULL) {
+        conn_close(CONTAINER(t, struct conn, timer));
+    }
     while ((t = bs_timer_list_pop_expired(&w->quiet_timers, w->now)) != NULL) {
         bs_tls_conn_release_buffers(CONTAINER(t, struct conn, quiet)->tls);
     }
@@ -883,6 +927,9 @@ static int next_timeout(const struct worker *w)
         d = t;
     }
     if ((t = bs_timer_list_next(&w->quiet_timers)) < d) {
+        d = t;
+    }
+    if ((t = bs_timer_list_next(&w->alert_timers)) < d) {
         d = t;
     }
     if (!w->accepting && !w->stopping && w->accept_resume < d) {
@@ -982,6 +1029,7 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
     bs_timer_list_init(&w->idle_timers, o->idle_ms);
     bs_timer_list_init(&w->linger_timers, LINGER_MS);
     bs_timer_list_init(&w->quiet_timers, QUIET_MS);
+    bs_timer_list_init(&w->alert_timers, ALERT_DRAIN_MS);
     link_init(&w->live);
     link_init(&w->ready);
     link_init(&w->zombies);
