@@ -756,15 +756,69 @@ fail:
     atomic_fetch_sub(&s->nconns, 1);
 }
 
-static void listeners_watch(struct worker *w, int on)
+/* "127.0.0.1:4433", the address a listening socket is bound to. */
+static void listener_name(int fd, char *buf, size_t len)
 {
-    for (size_t i = 0; i < w->srv->cfg.nlisten; i++) {
+    struct bs_net_addr a;
+
+    a.len = sizeof a.ss;
+    if (getsockname(fd, (struct sockaddr *) &a.ss, &a.len) != 0) {
+        snprintf(buf, len, "descriptor %d", fd);
+        return;
+    }
+    bs_net_addr_str(&a, buf, len);
+}
+
+/* Start (on) or stop watching the listening sockets.  Starting is all or
+ * nothing: a worker that silently missed one socket would never accept
+ * from it, so on a failure the ones added are taken out again, accepting
+ * stays off, and err says which socket and why.  Stopping cannot fail in
+ * a way that matters (the socket is then not in the set).  Returns 0 or
+ * -1. */
+static int listeners_watch(struct worker *w, int on, char *err, size_t errlen)
+{
+    for (size_t i = 0; on && i < w->srv->cfg.nlisten; i++) {
         struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
                                  .data.ptr = &w->lsrc[i]};
-        epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->lsrc[i].fd,
-                  on ? &ev : NULL);
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lsrc[i].fd, &ev) != 0) {
+            char name[BS_NET_ADDRSTRLEN];
+            int e = errno;
+            listener_name(w->lsrc[i].fd, name, sizeof name);
+            snprintf(err, errlen,
+                     "cannot watch the listening socket on %s for new "
+                     "connections (epoll_ctl: %s)",
+                     name, strerror(e));
+            while (i-- > 0) {
+                epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lsrc[i].fd, NULL);
+            }
+            w->accepting = 0;
+            return -1;
+        }
+    }
+    for (size_t i = 0; !on && i < w->srv->cfg.nlisten; i++) {
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lsrc[i].fd, NULL);
     }
     w->accepting = on;
+    return 0;
+}
+
+/* Accepting again after a pause; a failure is logged (at most once per
+ * LOG_INTERVAL_MS) and retried after another pause, never ignored. */
+static void listeners_resume(struct worker *w)
+{
+    char err[256];
+
+    if (listeners_watch(w, 1, err, sizeof err) == 0) {
+        return;
+    }
+    w->accept_resume = w->now + ACCEPT_BACKOFF_MS;
+    if (w->now - w->accept_err_logged_at >= LOG_INTERVAL_MS) {
+        w->accept_err_logged_at = w->now;
+        bs_log_line(2,
+                    "bitstuffd: %s; this worker accepts nothing until it "
+                    "can, retrying every %u ms",
+                    err, ACCEPT_BACKOFF_MS);
+    }
 }
 
 static void accept_batch(struct worker *w, int lfd)
@@ -790,7 +844,7 @@ static void accept_batch(struct worker *w, int lfd)
                             "%u ms (raise 'ulimit -n' or lower --max-conns)",
                             strerror(-r), ACCEPT_BACKOFF_MS);
             }
-            listeners_watch(w, 0);
+            listeners_watch(w, 0, NULL, 0);
             w->accept_resume = w->now + ACCEPT_BACKOFF_MS;
             return;
         }
@@ -826,7 +880,7 @@ static void begin_stop(struct worker *w)
     w->stopping = 1;
     w->drain_deadline = w->now + BS_SERVER_DRAIN_MS;
     if (w->accepting) {
-        listeners_watch(w, 0);
+        listeners_watch(w, 0, NULL, 0);
     }
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->stop_src.fd, NULL);
     for (l = w->live.next; l != &w->live; l = next) {
@@ -897,7 +951,7 @@ static void run_timers(struct worker *w)
         bs_tls_conn_release_buffers(CONTAINER(t, struct conn, quiet)->tls);
     }
     if (!w->accepting && !w->stopping && w->now >= w->accept_resume) {
-        listeners_watch(w, 1);
+        listeners_resume(w);
     }
     if (w->stopping && w->now >= w->drain_deadline) {
         if (w->nlive > 0) {
@@ -1049,7 +1103,9 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
                  strerror(errno));
         return -1;
     }
-    listeners_watch(w, 1);
+    if (listeners_watch(w, 1, err, errlen) != 0) {
+        return -1;
+    }
     return 0;
 }
 
