@@ -46,6 +46,11 @@
 #define POOL_KEEP         64
 #define MAX_EVENTS        128
 #define MAX_LISTEN        64
+/* Lines about single connections: each kind (log_conn's what) may log
+ * LOG_BURST lines per LOG_WINDOW_MS, the rest are counted (issue 9). */
+#define LOG_BURST     50u
+#define LOG_WINDOW_MS 10000u
+#define LOG_FLUSH_MS  1000u /* at exit, for lines still queued */
 
 enum src_kind { SRC_CONN, SRC_LISTEN, SRC_STOP };
 
@@ -127,6 +132,7 @@ struct bs_server {
     atomic_uint running;
     unsigned nworkers;
     struct worker *workers;
+    struct bs_log *log; /* never blocks a worker; see log.h */
 };
 
 #define CONTAINER(ptr, type, member)                                           \
@@ -198,7 +204,8 @@ static void pool_drain(struct pool *p)
 
 static void log_conn(const struct conn *c, const char *what, const char *why)
 {
-    bs_log_line(2, "bitstuffd: [%s] %s: %s", c->peer, what, why);
+    bs_log_limited(c->w->srv->log, what, "bitstuffd: [%s] %s: %s", c->peer,
+                   what, why);
 }
 
 static void conn_close(struct conn *c)
@@ -576,8 +583,8 @@ static void handshake(struct conn *c)
     {
         char subject[256];
         bs_tls_conn_peer_subject(c->tls, subject, sizeof subject);
-        bs_log_line(1, "[%s] client certificate: %s", c->peer,
-                    subject[0] != '\0' ? subject : "(none)");
+        bs_log_put(c->w->srv->log, BS_LOG_OUT, "[%s] client certificate: %s",
+                   c->peer, subject[0] != '\0' ? subject : "(none)");
     }
 }
 
@@ -707,7 +714,8 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     struct conn *c = calloc(1, sizeof *c);
 
     if (c == NULL) {
-        bs_log_line(2, "bitstuffd: accept: out of memory for a connection");
+        bs_log_put(w->srv->log, BS_LOG_ERR,
+                   "bitstuffd: accept: out of memory for a connection");
         goto fail;
     }
     c->src.kind = SRC_CONN;
@@ -732,6 +740,7 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     }
     bs_tls_conn_gather_writes(c->tls); /* flush() sends what it gathers */
     bs_xchg_init(&c->x, &s->lim, s->cfg.opts->quiet ? NULL : c->peer);
+    c->x.log = s->log;
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = &c->src;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -814,10 +823,10 @@ static void listeners_resume(struct worker *w)
     w->accept_resume = w->now + ACCEPT_BACKOFF_MS;
     if (w->now - w->accept_err_logged_at >= LOG_INTERVAL_MS) {
         w->accept_err_logged_at = w->now;
-        bs_log_line(2,
-                    "bitstuffd: %s; this worker accepts nothing until it "
-                    "can, retrying every %u ms",
-                    err, ACCEPT_BACKOFF_MS);
+        bs_log_put(w->srv->log, BS_LOG_ERR,
+                   "bitstuffd: %s; this worker accepts nothing until it "
+                   "can, retrying every %u ms",
+                   err, ACCEPT_BACKOFF_MS);
     }
 }
 
@@ -839,10 +848,10 @@ static void accept_batch(struct worker *w, int lfd)
              * spinning. */
             if (w->now - w->accept_err_logged_at >= LOG_INTERVAL_MS) {
                 w->accept_err_logged_at = w->now;
-                bs_log_line(2,
-                            "bitstuffd: accept: %s; pausing accepts for "
-                            "%u ms (raise 'ulimit -n' or lower --max-conns)",
-                            strerror(-r), ACCEPT_BACKOFF_MS);
+                bs_log_put(w->srv->log, BS_LOG_ERR,
+                           "bitstuffd: accept: %s; pausing accepts for "
+                           "%u ms (raise 'ulimit -n' or lower --max-conns)",
+                           strerror(-r), ACCEPT_BACKOFF_MS);
             }
             listeners_watch(w, 0, NULL, 0);
             w->accept_resume = w->now + ACCEPT_BACKOFF_MS;
@@ -858,12 +867,12 @@ static void accept_batch(struct worker *w, int lfd)
             if (w->now - w->refused_logged_at >= LOG_INTERVAL_MS) {
                 char addr[BS_NET_ADDRSTRLEN];
                 bs_net_addr_str(&peer, addr, sizeof addr);
-                bs_log_line(2,
-                            "bitstuffd: at --max-conns %u: refused %llu "
-                            "connection(s) since the last report, latest "
-                            "from %s",
-                            s->cfg.opts->max_conns,
-                            (unsigned long long) w->refused, addr);
+                bs_log_put(w->srv->log, BS_LOG_ERR,
+                           "bitstuffd: at --max-conns %u: refused %llu "
+                           "connection(s) since the last report, latest "
+                           "from %s",
+                           s->cfg.opts->max_conns,
+                           (unsigned long long) w->refused, addr);
                 w->refused_logged_at = w->now;
                 w->refused = 0;
             }
@@ -955,10 +964,10 @@ static void run_timers(struct worker *w)
     }
     if (w->stopping && w->now >= w->drain_deadline) {
         if (w->nlive > 0) {
-            bs_log_line(2,
-                        "bitstuffd: drain timeout: closing %zu connection(s) "
-                        "still busy",
-                        w->nlive);
+            bs_log_put(w->srv->log, BS_LOG_ERR,
+                       "bitstuffd: drain timeout: closing %zu connection(s) "
+                       "still busy",
+                       w->nlive);
         }
         while (link_linked(&w->live)) {
             conn_close(CONTAINER(w->live.next, struct conn, live));
@@ -1019,8 +1028,9 @@ static void *worker_main(void *arg)
         }
         n = epoll_wait(w->epfd, evs, MAX_EVENTS, next_timeout(w));
         if (n < 0 && errno != EINTR) {
-            bs_log_line(2, "bitstuffd: epoll_wait: %s; worker stopping",
-                        strerror(errno));
+            bs_log_put(w->srv->log, BS_LOG_ERR,
+                       "bitstuffd: epoll_wait: %s; worker stopping",
+                       strerror(errno));
             break;
         }
         w->now = bs_timer_now_ms();
@@ -1047,8 +1057,8 @@ static void *worker_main(void *arg)
     if (atomic_fetch_sub(&s->running, 1) == 1) {
         uint64_t one = 1;
         if (write(s->done_fd, &one, sizeof one) < 0) {
-            bs_log_line(2, "bitstuffd: cannot signal the end: %s",
-                        strerror(errno));
+            bs_log_put(w->srv->log, BS_LOG_ERR,
+                       "bitstuffd: cannot signal the end: %s", strerror(errno));
         }
     }
     return NULL;
@@ -1140,6 +1150,14 @@ struct bs_server *bs_server_start(const struct bs_server_config *cfg, char *err,
                  s->workers == NULL ? "out of memory" : strerror(errno));
         goto fail;
     }
+    struct bs_log_config lc = {.fd = {STDOUT_FILENO, STDERR_FILENO},
+                               .burst = LOG_BURST,
+                               .interval_ms = LOG_WINDOW_MS,
+                               .flush_ms = LOG_FLUSH_MS};
+    s->log = bs_log_new(&lc, err, errlen);
+    if (s->log == NULL) {
+        goto fail;
+    }
     for (unsigned i = 0; i < cfg->threads; i++) {
         s->workers[i].epfd = -1;
     }
@@ -1186,8 +1204,8 @@ void bs_server_stop(struct bs_server *s)
     uint64_t one = 1;
 
     if (s != NULL && write(s->stop_fd, &one, sizeof one) < 0) {
-        bs_log_line(2, "bitstuffd: cannot wake the workers: %s",
-                    strerror(errno));
+        bs_log_put(s->log, BS_LOG_ERR, "bitstuffd: cannot wake the workers: %s",
+                   strerror(errno));
     }
 }
 
@@ -1211,6 +1229,7 @@ void bs_server_free(struct bs_server *s)
         }
         free(s->workers);
     }
+    bs_log_free(s->log); /* after the workers: nobody logs to it now */
     if (s->stop_fd >= 0) {
         close(s->stop_fd);
     }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "display.h"
+#include "log.h"
 #include "proto.h"
 #include "stuff.h"
 
@@ -38,11 +39,12 @@ struct bs_outbuf {
 struct bs_xchg {
     struct bs_proto_decoder dec;
     struct bs_stream st;
-    const char *peer; /* display prefix; NULL: display nothing */
-    uint8_t open;     /* a message has begun and is not yet answered */
-    uint8_t failed;   /* the stream failed (binary: already answered) */
-    uint8_t fatal;    /* a fatal framing error was answered */
-    uint8_t stalled;  /* feed stopped for lack of room */
+    const char *peer;   /* display prefix; NULL: display nothing */
+    struct bs_log *log; /* display lines go there; NULL: written at once */
+    uint8_t open;       /* a message has begun and is not yet answered */
+    uint8_t failed;     /* the stream failed (binary: already answered) */
+    uint8_t fatal;      /* a fatal framing error was answered */
+    uint8_t stalled;    /* feed stopped for lack of room */
     uint8_t form, op, rule;
     uint8_t chunk_open;   /* binary: an 'R' chunk is being filled at commit */
     uint8_t sent_first;   /* binary: an 'R' chunk with FIRST was sealed */

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# test_logstall.sh - issue 9.3: logging never blocks a worker.  The server
+# runs with stdout and stderr on pipes nobody reads (logstall.py holds
+# them): with the display on, one client's 20,000 requests; with -q, 1,000
+# plaintext connections, one error line each.  Each time a real client
+# must still be answered, the server must stop on SIGTERM, and the lines
+# that did not fit are counted (dropped display lines, rate-limited
+# per-connection lines).  Before the fix both stalled every worker.
+. "$(dirname "$0")/it.sh"
+
+args=(--server "$SERVER" --bench "$BENCH" --certs "$CERTS")
+note "display on, stdout unread"
+timeout 300 python3 "$IT_INTEGRATION/logstall.py" display "${args[@]}" \
+    --requests "$(scaled 20000)" ||
+    fail "a stalled stdout stalled the server"
+note "-q, 1,000 plaintext connections, stderr unread"
+timeout 300 python3 "$IT_INTEGRATION/logstall.py" junk "${args[@]}" \
+    --junk 1000 || fail "a stalled stderr stalled the server"
+echo "PASS"
