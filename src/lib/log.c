@@ -22,7 +22,8 @@
 
 /* Format one line, cut to fit, with its '\n'; returns its length (0 if
  * it could not be formatted). */
-static size_t format_line(char *line, size_t cap, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static size_t
+format_line(char *line, size_t cap, const char *fmt, va_list ap)
 {
     int n = vsnprintf(line, cap - 1, fmt, ap);
     size_t len;
@@ -507,8 +508,8 @@ static void put_locked(struct bs_log *lg, enum bs_log_stream s,
     }
 }
 
-static void vput(struct bs_log *lg, enum bs_log_stream s, const char *fmt,
-                 va_list ap)
+__attribute__((format(printf, 3, 0))) static void
+vput(struct bs_log *lg, enum bs_log_stream s, const char *fmt, va_list ap)
 {
     char line[BS_LOG_LINE_MAX];
     size_t len;
