@@ -1214,6 +1214,11 @@ int bs_server_done_fd(const struct bs_server *s)
     return s->done_fd;
 }
 
+struct bs_log *bs_server_log(const struct bs_server *s)
+{
+    return s->log;
+}
+
 void bs_server_free(struct bs_server *s)
 {
     if (s == NULL) {

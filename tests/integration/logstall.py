@@ -16,6 +16,9 @@ junk:    -q; --junk plaintext connections that each earn one error line,
     then a real client must be answered; then SIGTERM while the pipes are
     still unread: the server must exit anyway.  Then stderr must hold at
     most a burst of the per-connection lines and a line counting the rest.
+stderr-full: -q, stderr a pipe already full at start (a stalled log
+    collector); a real client is answered, plaintext connections are
+    closed, and SIGTERM still stops the server.
 
 Every wait is bounded; exits 0 if the server behaved, 1 if not.
 """
@@ -40,12 +43,12 @@ def die(msg):
     sys.exit(1)
 
 
-def start(a, extra):
+def start(a, extra, stderr=subprocess.PIPE):
     p = subprocess.Popen(
         [a.server, "-l", "127.0.0.1:0", "--threads", "2",
          "--cert", os.path.join(a.certs, "server.crt"),
          "--key", os.path.join(a.certs, "server.key")] + extra,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout=subprocess.PIPE, stderr=stderr)
     line = b""
     deadline = time.monotonic() + 20
     while not line.endswith(b"\n"):  # byte by byte: read nothing more
@@ -225,9 +228,41 @@ def case_junk(a):
     print("ok: " + counted[-1][:200])
 
 
+def case_stderr_full(a):
+    """stderr is a pipe already full when the server starts."""
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    filled = 0
+    try:
+        while True:
+            filled += os.write(w, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    os.set_blocking(w, True)  # the server gets an ordinary, full pipe
+    p, port = start(a, ["-q"], stderr=w)
+    os.close(w)
+    try:
+        res = real_client(a, port)
+        if not res.startswith("answered"):
+            die("a real client with stderr full: " + res)
+        print("ok: stderr full (%d bytes) from the start; a real client: %s"
+              % (filled, res))
+        if junk_one_batch(port, 20):
+            die("plaintext connections not closed with stderr full")
+        rc = stop(p)
+        if rc != 0:
+            die("server exit status %d after SIGTERM" % rc)
+        print("ok: SIGTERM with stderr full: exit 0")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(r)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["display", "junk"])
+    ap.add_argument("case", choices=["display", "junk", "stderr-full"])
     ap.add_argument("--server", required=True)
     ap.add_argument("--bench", required=True)
     ap.add_argument("--certs", required=True)
@@ -237,8 +272,10 @@ def main():
     a = ap.parse_args()
     if a.case == "display":
         case_display(a)
-    else:
+    elif a.case == "junk":
         case_junk(a)
+    else:
+        case_stderr_full(a)
     return 0
 
 

@@ -21,4 +21,7 @@ timeout 300 python3 "$IT_INTEGRATION/logstall.py" display "${args[@]}" \
 note "-q, 1,000 plaintext connections, stderr unread"
 timeout 300 python3 "$IT_INTEGRATION/logstall.py" junk "${args[@]}" \
     --junk 1000 || fail "a stalled stderr stalled the server"
+note "-q, stderr full from the start, then SIGTERM"
+timeout 120 python3 "$IT_INTEGRATION/logstall.py" stderr-full "${args[@]}" ||
+    fail "a full stderr kept the server from stopping"
 echo "PASS"
