@@ -20,7 +20,9 @@ import sys
 import time
 
 
-def handshake(raw, obj, inc, out):
+def handshake(raw, obj, inc, out, hold_last=False):
+    """Handshake; with hold_last, return the client's last flight (its
+    Finished) unsent instead of sending it."""
     while True:
         try:
             obj.do_handshake()
@@ -31,7 +33,10 @@ def handshake(raw, obj, inc, out):
             if not d:
                 raise ConnectionError("closed during the handshake")
             inc.write(d)
+    if hold_last:
+        return out.read()
     raw.sendall(out.read())
+    return b""
 
 
 def one_round(a, ctx):
@@ -39,14 +44,17 @@ def one_round(a, ctx):
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
     try:
-        handshake(raw, obj, inc, out)
+        last = handshake(raw, obj, inc, out, a.in_handshake)
     except (OSError, ssl.SSLError) as e:
         return "handshake failed: %s" % e
-    obj.write(b"0101111110011111001010\n")
-    rec = bytearray(out.read())
-    if len(rec) < 22 or rec[0] != 23:
+    if a.in_handshake:
+        rec = bytearray(last)  # the server is still in its handshake
+    else:
+        obj.write(b"0101111110011111001010\n")
+        rec = bytearray(out.read())
+    if len(rec) < 22 or rec[0] not in (20, 23):
         return "unexpected record from the TLS library: %r" % bytes(rec[:8])
-    rec[-1] ^= 0x55  # the last byte of the AEAD tag
+    rec[-1] ^= 0x55  # the last byte of the last record's AEAD tag
     burst = os.urandom(a.burst)
     send_error = None
     try:
@@ -105,6 +113,9 @@ def main():
     ap.add_argument("cafile")
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--burst", type=int, default=65536)
+    ap.add_argument("--in-handshake", action="store_true",
+                    help="corrupt the client's Finished instead: the "
+                    "server fails in its handshake")
     ap.add_argument("--pause", type=float, default=0.005,
                     help="seconds between the burst's 4 KiB sends")
     a = ap.parse_args()

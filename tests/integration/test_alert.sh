@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_alert.sh - issue 16.1: a fatal alert reaches a client that still
-# has data in flight.  After a record with a bad tag and 64 KiB more, the
+# has data in flight.  After a record with a bad tag (an application
+# record, or the client's Finished) and 64 KiB more, the
 # server must send bad_record_mac and close without a reset (which would
 # destroy the alert), in every round; a client that goes on sending is
 # still cut off (bounded drain), and the server serves on.
@@ -14,6 +15,13 @@ rc_of rc timeout 300 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
     "$PORT" "$CERTS/ca.crt" --rounds 10 --burst 65536 >"$T/alert.out" 2>&1
 cat "$T/alert.out"
 [ "$rc" -eq 0 ] || fail "the bad_record_mac alert was lost"
+
+note "10 rounds: a corrupted Finished (the server fails in its handshake)"
+rc_of rc timeout 300 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
+    "$PORT" "$CERTS/ca.crt" --rounds 10 --burst 65536 --in-handshake \
+    >"$T/alert-hs.out" 2>&1
+cat "$T/alert-hs.out"
+[ "$rc" -eq 0 ] || fail "the bad_record_mac alert of a handshake was lost"
 
 note "a client that sends for longer than the drain lasts is cut off"
 rc_of rc timeout 60 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \

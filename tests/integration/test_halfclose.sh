@@ -13,7 +13,7 @@ limit=5
 start_server server -q --idle-timeout "$idle" --threads 2 \
     --cert "$CERTS/server.crt" --key "$CERTS/server.key"
 
-rounds=40
+rounds=60
 [ -z "${BS_IT_VALGRIND:-}" ] || rounds=8 # memcheck, not the race
 note "$rounds rounds: $(scaled 200000) pipelined requests, then a FIN"
 rc_of rc timeout $((rounds * (limit + 60))) python3 \
