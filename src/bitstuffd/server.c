@@ -204,6 +204,11 @@ static void pool_drain(struct pool *p)
 
 static void log_conn(const struct conn *c, const char *what, const char *why)
 {
+    size_t n = strlen(what);
+
+    if (strncmp(why, what, n) == 0 && why[n] == ':' && why[n + 1] == ' ') {
+        why += n + 2; /* "TLS handshake failed: TLS handshake failed: x" */
+    }
     bs_log_limited(c->w->srv->log, what, "bitstuffd: [%s] %s: %s", c->peer,
                    what, why);
 }
@@ -359,7 +364,7 @@ static int flush(struct conn *c)
         break;
     }
 failed:
-    log_conn(c, "write failed", bs_tls_conn_error(c->tls));
+    log_conn(c, "TLS write failed", bs_tls_conn_error(c->tls));
     conn_close(c);
     return -1;
 }
@@ -449,7 +454,7 @@ static int read_once(struct conn *c)
     case BS_TLS_ERR:
         break;
     }
-    close_alerted(c, "read failed");
+    close_alerted(c, "TLS read failed");
     return -1;
 }
 
