@@ -11,12 +11,14 @@ start_server server -q --threads 2 \
     --cert "$CERTS/server.crt" --key "$CERTS/server.key"
 
 note "10 rounds: a corrupted record, then 64 KiB more"
+rc=0
 rc_of rc timeout 300 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
     "$PORT" "$CERTS/ca.crt" --rounds 10 --burst 65536 >"$T/alert.out" 2>&1
 cat "$T/alert.out"
 [ "$rc" -eq 0 ] || fail "the bad_record_mac alert was lost"
 
 note "10 rounds: a corrupted Finished (the server fails in its handshake)"
+rc=0
 rc_of rc timeout 300 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
     "$PORT" "$CERTS/ca.crt" --rounds 10 --burst 65536 --in-handshake \
     >"$T/alert-hs.out" 2>&1
@@ -24,6 +26,7 @@ cat "$T/alert-hs.out"
 [ "$rc" -eq 0 ] || fail "the bad_record_mac alert of a handshake was lost"
 
 note "a client that sends for longer than the drain lasts is cut off"
+rc=0
 rc_of rc timeout 60 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
     "$PORT" "$CERTS/ca.crt" --rounds 1 --burst $((64 << 20)) --pause 0 \
     >"$T/flood.out" 2>&1

@@ -16,6 +16,7 @@ start_server server -q --idle-timeout "$idle" --threads 2 \
 rounds=60
 [ -z "${BS_IT_VALGRIND:-}" ] || rounds=8 # memcheck, not the race
 note "$rounds rounds: $(scaled 200000) pipelined requests, then a FIN"
+rc=0
 rc_of rc timeout $((rounds * (limit + 60))) python3 \
     "$IT_INTEGRATION/halfclose.py" 127.0.0.1 "$PORT" "$CERTS/ca.crt" \
     --rounds "$rounds" --requests "$(scaled 200000)" --limit "$limit" \
