@@ -12,6 +12,8 @@
  * Backpressure needs no epoll_ctl: while the output buffer is full the
  * connection simply does not read, and the kernel's flow control holds
  * the client back.
+ * A failed handshake or read sends its fatal alert and goes straight to
+ * a shorter, byte-bounded LINGER (close_alerted).
  */
 #include "server.h"
 
