@@ -80,8 +80,9 @@ size_t bs_xchg_outbuf_size(const struct bs_proto_limits *lim);
  * (the decoder may still hold an event, such as a message's end).  After
  * a fatal error (bs_xchg_fatal) the rest is to be dropped.  Moves
  * [head, tail) to the start of the buffer when that makes room (the
- * bytes keep their order).  Writes display lines to stdout unless peer is
- * NULL.  in may be NULL when len is 0.
+ * bytes keep their order).  Writes display lines to stdout (queued on
+ * x->log, or at once when it is NULL) unless peer is NULL.  in may be
+ * NULL when len is 0.
  */
 size_t bs_xchg_feed(struct bs_xchg *x, struct bs_outbuf *o, const uint8_t *in,
                     size_t len);
