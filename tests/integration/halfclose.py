@@ -2,6 +2,7 @@
 """halfclose.py - pipelined requests, then a TCP half-close (issue 9.4).
 
   halfclose.py HOST PORT CAFILE [--rounds R] [--requests N] [--limit S]
+               [--corked N]
 
 Each round opens a TLS connection, writes N text requests while reading
 the replies (so the server is under backpressure part of the time), then
@@ -10,8 +11,10 @@ replies and waits for the server to close the connection.  Every reply
 must be right.  A round passes when the server closes (EOF) within
 --limit seconds of the FIN; the caller sets --limit far below the
 server's --idle-timeout and far above the time the replies take, and
-also checks the server's log for idle timeouts.  Prints one line per
-round; exits 0 if every round passed, 1 if not.
+also checks the server's log for idle timeouts.  With --corked N a round
+is instead N requests and the FIN in one TCP segment (TCP_CORK), which
+makes the lost edge certain rather than a matter of timing.  Prints one
+line per round; exits 0 if every round passed, 1 if not.
 """
 import argparse
 import select
@@ -40,6 +43,8 @@ def one_round(a, ctx):
                 return "closed during the handshake"
             inc.write(d)
     raw.sendall(out.read())
+    if a.corked:
+        return corked_round(a, raw, obj, inc, out)
     raw.setblocking(False)
     # pipeline: all requests, written in 64 KiB slices, read while writing
     want = a.requests
@@ -109,6 +114,46 @@ def one_round(a, ctx):
         time.monotonic() - fin_at, want)
 
 
+def corked_round(a, raw, obj, inc, out):
+    """The requests and the FIN in one TCP segment: TCP_CORK holds the
+    data back and shutdown() sends it with the FIN flag, so the server
+    gets one edge for both; the read that takes the data is short and the
+    end of the stream waits right behind it."""
+    time.sleep(0.05)  # the server has finished its handshake and waits
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    obj.write(LAB * a.corked)
+    raw.sendall(out.read())
+    raw.shutdown(socket.SHUT_WR)
+    fin_at = time.monotonic()
+    raw.settimeout(a.limit)
+    got = bytearray()
+    try:
+        while True:
+            d = raw.recv(65536)
+            if not d:
+                break
+            inc.write(d)
+            while True:
+                try:
+                    chunk = obj.read(65536)
+                except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+                    break
+                if not chunk:
+                    break
+                got += chunk
+    except socket.timeout:
+        return ("the server did not close within %.0f s of the FIN "
+                "(%d of %d replies)" % (a.limit, got.count(b"\n"),
+                                        a.corked))
+    except (OSError, ssl.SSLError) as e:
+        return "error: %s" % e
+    raw.close()
+    if got.count(REPLY) != a.corked:
+        return "%d right replies, want %d" % (got.count(REPLY), a.corked)
+    return "closed %.3f s after the FIN, %d replies right" % (
+        time.monotonic() - fin_at, a.corked)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("host")
@@ -117,6 +162,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--limit", type=float, default=5.0)
+    ap.add_argument("--corked", type=int, default=0, metavar="N",
+                    help="instead: N requests and the FIN in one segment")
     a = ap.parse_args()
     ctx = ssl.create_default_context(cafile=a.cafile)
     bad = 0
