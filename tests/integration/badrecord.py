@@ -55,6 +55,8 @@ def one_round(a, ctx):
     if len(rec) < 22 or rec[0] not in (20, 23):
         return "unexpected record from the TLS library: %r" % bytes(rec[:8])
     rec[-1] ^= 0x55  # the last byte of the last record's AEAD tag
+    if a.trickle:
+        return trickle(raw, bytes(rec), a.trickle)
     burst = os.urandom(a.burst)
     send_error = None
     try:
@@ -106,6 +108,29 @@ def one_round(a, ctx):
         ", ".join(what), len(got))
 
 
+def trickle(raw, rec, limit):
+    """After the bad record, a byte every 100 ms: the server must still
+    close its socket within limit seconds (its drain after the alert is
+    bounded).  Its FIN comes at once; its close shows as a reset that
+    makes a later send fail."""
+    raw.sendall(rec)
+    raw.settimeout(0.1)
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        try:
+            raw.send(b"x")
+        except OSError:  # ECONNRESET, EPIPE: the server has closed
+            return "closed after %.1f s" % (time.monotonic() - start)
+        try:
+            raw.recv(65536)  # the alert, then EOF (the server's FIN)
+        except socket.timeout:
+            pass
+        except OSError:
+            return "closed after %.1f s" % (time.monotonic() - start)
+        time.sleep(0.1)
+    return "still open after %d s of a byte every 100 ms" % limit
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("host")
@@ -116,6 +141,9 @@ def main():
     ap.add_argument("--in-handshake", action="store_true",
                     help="corrupt the client's Finished instead: the "
                     "server fails in its handshake")
+    ap.add_argument("--trickle", type=int, default=0, metavar="S",
+                    help="instead of a burst, a byte every 100 ms: pass "
+                    "if the server closes within S seconds")
     ap.add_argument("--pause", type=float, default=0.005,
                     help="seconds between the burst's 4 KiB sends")
     a = ap.parse_args()
@@ -124,7 +152,7 @@ def main():
     bad = 0
     for i in range(a.rounds):
         res = one_round(a, ctx)
-        ok = res == "alert bad_record_mac"
+        ok = res == "alert bad_record_mac" or res.startswith("closed ")
         bad += 0 if ok else 1
         print("round %d: %s%s" % (i + 1, "" if ok else "FAIL: ", res),
               flush=True)

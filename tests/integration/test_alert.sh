@@ -36,6 +36,13 @@ cat "$T/flood.out"
 grep -q 'send: ' "$T/flood.out" ||
     fail "the server read a 64 MiB flood after its alert to the end"
 
+note "a client that trickles a byte every 100 ms after the alert is cut off"
+rc=0
+rc_of rc timeout 60 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
+    "$PORT" "$CERTS/ca.crt" --rounds 1 --trickle 20 >"$T/trickle.out" 2>&1
+cat "$T/trickle.out"
+[ "$rc" -eq 0 ] || fail "a client trickling after the alert held the server"
+
 note "the server serves on"
 out=$(cli -q 0101111110011111001010)
 expect_eq "client after the bad records" "$out" 010111110100111110001010
