@@ -10,8 +10,8 @@
  *     [127.0.0.1:51234] unstuff hdlc error flag at bit 5
  *
  * and for long messages the first 64 bits then "... (N bits)".
- * Formatting is pure; bs_display_* callers write each line with one
- * write(2) (log.h) so threads never interleave inside a line.
+ * Formatting is pure; bs_display_* callers hand each line whole to the
+ * log (log.h), so threads never interleave inside a line.
  */
 #ifndef BS_DISPLAY_H
 #define BS_DISPLAY_H

@@ -264,7 +264,8 @@ static int wait_loop(struct bs_server *s, int sigfd,
             if (errno == EINTR) {
                 continue;
             }
-            bs_log_line(2, "bitstuffd: poll: %s", strerror(errno));
+            bs_log_put(bs_server_log(s), BS_LOG_ERR, "bitstuffd: poll: %s",
+                       strerror(errno));
             return -1;
         }
         if (p[1].revents & POLLIN) {
@@ -282,15 +283,20 @@ static int wait_loop(struct bs_server *s, int sigfd,
             continue;
         }
         if (stopping) {
-            bs_log_line(2, "bitstuffd: %s again: exiting at once",
-                        strsignal((int) si.ssi_signo));
+            struct pollfd ep = {.fd = STDERR_FILENO, .events = POLLOUT};
+            if (poll(&ep, 1, 0) == 1 && (ep.revents & POLLOUT)) {
+                bs_log_line(2, "bitstuffd: %s again: exiting at once",
+                            strsignal((int) si.ssi_signo));
+            }
             _exit(1);
         }
         stopping = 1;
-        bs_log_line(2,
-                    "bitstuffd: %s: stopping; answering the requests "
-                    "received (send it again to exit at once)",
-                    strsignal((int) si.ssi_signo));
+        /* Through the logger: a stalled stderr must not keep the server
+         * from stopping (issue 9). */
+        bs_log_put(bs_server_log(s), BS_LOG_ERR,
+                   "bitstuffd: %s: stopping; answering the requests "
+                   "received (send it again to exit at once)",
+                   strsignal((int) si.ssi_signo));
         bs_server_stop(s);
     }
 }

@@ -12,6 +12,8 @@
  * Backpressure needs no epoll_ctl: while the output buffer is full the
  * connection simply does not read, and the kernel's flow control holds
  * the client back.
+ * A failed handshake or read sends its fatal alert and goes straight to
+ * a shorter, byte-bounded LINGER (close_alerted).
  */
 #include "server.h"
 
@@ -41,10 +43,17 @@
 #define ACCEPT_BACKOFF_MS 100u
 #define LOG_INTERVAL_MS   1000u
 #define LINGER_MS         2000u
-#define QUIET_MS          1000u /* then TLS record buffers are freed */
+#define ALERT_DRAIN_MS    1000u   /* after a fatal alert: see close_alerted */
+#define ALERT_DRAIN_BYTES 262144u /* the same, in bytes read and dropped */
+#define QUIET_MS          1000u   /* then TLS record buffers are freed */
 #define POOL_KEEP         64
 #define MAX_EVENTS        128
 #define MAX_LISTEN        64
+/* Lines about single connections: each kind (log_conn's what) may log
+ * LOG_BURST lines per LOG_WINDOW_MS, the rest are counted (issue 9). */
+#define LOG_BURST     50u
+#define LOG_WINDOW_MS 10000u
+#define LOG_FLUSH_MS  1000u /* at exit, for lines still queued */
 
 enum src_kind { SRC_CONN, SRC_LISTEN, SRC_STOP };
 
@@ -77,6 +86,8 @@ struct conn {
     uint8_t draining;  /* the server is stopping */
     uint8_t peer_eof;  /* the client closed its side (close_notify or not) */
     uint8_t reads;     /* reads this turn */
+    uint8_t alerted;   /* LINGER after a fatal alert: drain_left bounds it */
+    uint32_t drain_left;
     struct bs_timer timer;
     struct bs_timer quiet; /* frees the TLS buffers when it expires */
     struct link live;      /* the worker's connections */
@@ -105,6 +116,7 @@ struct worker {
     int accepting, stopping;
     uint64_t now, accept_resume, drain_deadline;
     struct bs_timer_list hs_timers, idle_timers, linger_timers, quiet_timers;
+    struct bs_timer_list alert_timers;
     struct link live, ready;
     size_t nlive;
     struct link zombies; /* closed this turn, freed at its end */
@@ -124,6 +136,7 @@ struct bs_server {
     atomic_uint running;
     unsigned nworkers;
     struct worker *workers;
+    struct bs_log *log; /* never blocks a worker; see log.h */
 };
 
 #define CONTAINER(ptr, type, member)                                           \
@@ -195,7 +208,13 @@ static void pool_drain(struct pool *p)
 
 static void log_conn(const struct conn *c, const char *what, const char *why)
 {
-    bs_log_line(2, "bitstuffd: [%s] %s: %s", c->peer, what, why);
+    size_t n = strlen(what);
+
+    if (strncmp(why, what, n) == 0 && why[n] == ':' && why[n + 1] == ' ') {
+        why += n + 2; /* "TLS handshake failed: TLS handshake failed: x" */
+    }
+    bs_log_limited(c->w->srv->log, what, "bitstuffd: [%s] %s: %s", c->peer,
+                   what, why);
 }
 
 static void conn_close(struct conn *c)
@@ -259,6 +278,37 @@ static void start_close(struct conn *c)
     bs_timer_arm(&c->w->linger_timers, &c->timer, c->w->now);
 }
 
+/*
+ * A handshake or a read failed: log it, then close.  When the failure was
+ * the client's bytes (a bad record, a refused certificate), OpenSSL has
+ * written a fatal alert; closing the socket now, with the client's later
+ * bytes unread, would make the kernel answer with a reset that can
+ * destroy the alert before the client reads it (issue 16).  So close the
+ * way close_notify does: send our FIN, then read and drop what still
+ * comes until the client closes, but for at most ALERT_DRAIN_MS and
+ * ALERT_DRAIN_BYTES, so a hostile client cannot hold the slot (it stays
+ * counted against --max-conns meanwhile).  A client that has vanished
+ * (reset, hang-up) is just closed.
+ */
+static void close_alerted(struct conn *c, const char *what)
+{
+    log_conn(c, what, bs_tls_conn_error(c->tls));
+    if (bs_tls_conn_failure(c->tls) == BS_TLS_FAIL_NETWORK) {
+        conn_close(c);
+        return;
+    }
+    if (bs_tls_write_pending(c->tls)) {
+        (void) bs_tls_flush(c->tls); /* the alert, if still gathered */
+    }
+    shutdown(c->src.fd, SHUT_WR);
+    c->state = CS_LINGER;
+    c->alerted = 1;
+    c->drain_left = ALERT_DRAIN_BYTES;
+    c->rd_want = c->wr_want = 0;
+    bs_timer_cancel(&c->quiet);
+    bs_timer_arm(&c->w->alert_timers, &c->timer, c->w->now);
+}
+
 /* Send committed output.  Returns 1 if bytes went out, 0 if there was
  * nothing to send or the socket is not ready, -1 if c was closed. */
 static int flush(struct conn *c)
@@ -318,7 +368,7 @@ static int flush(struct conn *c)
         break;
     }
 failed:
-    log_conn(c, "write failed", bs_tls_conn_error(c->tls));
+    log_conn(c, "TLS write failed", bs_tls_conn_error(c->tls));
     conn_close(c);
     return -1;
 }
@@ -408,8 +458,7 @@ static int read_once(struct conn *c)
     case BS_TLS_ERR:
         break;
     }
-    log_conn(c, "read failed", bs_tls_conn_error(c->tls));
-    conn_close(c);
+    close_alerted(c, "TLS read failed");
     return -1;
 }
 
@@ -529,8 +578,7 @@ static void handshake(struct conn *c)
         return;
     case BS_TLS_EOF:
     case BS_TLS_ERR:
-        log_conn(c, "TLS handshake failed", bs_tls_conn_error(c->tls));
-        conn_close(c);
+        close_alerted(c, "TLS handshake failed");
         return;
     }
     c->state = CS_SERVING;
@@ -544,8 +592,8 @@ static void handshake(struct conn *c)
     {
         char subject[256];
         bs_tls_conn_peer_subject(c->tls, subject, sizeof subject);
-        bs_log_line(1, "[%s] client certificate: %s", c->peer,
-                    subject[0] != '\0' ? subject : "(none)");
+        bs_log_put(c->w->srv->log, BS_LOG_OUT, "[%s] client certificate: %s",
+                   c->peer, subject[0] != '\0' ? subject : "(none)");
     }
 }
 
@@ -593,6 +641,13 @@ static void linger(struct conn *c)
             return;
         }
         n = recv(c->src.fd, c->w->scratch, SCRATCH_SIZE, 0);
+        if (n > 0 && c->alerted) {
+            if ((size_t) n >= c->drain_left) {
+                conn_close(c); /* enough: a reset now is the client's doing */
+                return;
+            }
+            c->drain_left -= (uint32_t) n;
+        }
         if (n > 0) {
             continue;
         }
@@ -638,6 +693,13 @@ static void conn_event(struct conn *c, uint32_t ev)
     if (ev & EPOLLRDHUP) {
         got |= EPOLLIN;
     }
+    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        /* The last edge this socket will give for input: the TLS layer
+         * must not later take a short read for an empty socket and wait
+         * for another (the FIN may come while backpressure holds reading
+         * back, and sit behind the data read after it). */
+        bs_tls_conn_peer_hup(c->tls);
+    }
     if (got & EPOLLIN) {
         /* Edge-triggered: this edge is the only news of input that came
          * after a read found the socket empty, so the next read must go
@@ -661,7 +723,8 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     struct conn *c = calloc(1, sizeof *c);
 
     if (c == NULL) {
-        bs_log_line(2, "bitstuffd: accept: out of memory for a connection");
+        bs_log_put(w->srv->log, BS_LOG_ERR,
+                   "bitstuffd: accept: out of memory for a connection");
         goto fail;
     }
     c->src.kind = SRC_CONN;
@@ -686,6 +749,7 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
     }
     bs_tls_conn_gather_writes(c->tls); /* flush() sends what it gathers */
     bs_xchg_init(&c->x, &s->lim, s->cfg.opts->quiet ? NULL : c->peer);
+    c->x.log = s->log;
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = &c->src;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -716,15 +780,69 @@ fail:
     atomic_fetch_sub(&s->nconns, 1);
 }
 
-static void listeners_watch(struct worker *w, int on)
+/* "127.0.0.1:4433", the address a listening socket is bound to. */
+static void listener_name(int fd, char *buf, size_t len)
 {
-    for (size_t i = 0; i < w->srv->cfg.nlisten; i++) {
+    struct bs_net_addr a;
+
+    a.len = sizeof a.ss;
+    if (getsockname(fd, (struct sockaddr *) &a.ss, &a.len) != 0) {
+        snprintf(buf, len, "descriptor %d", fd);
+        return;
+    }
+    bs_net_addr_str(&a, buf, len);
+}
+
+/* Start (on) or stop watching the listening sockets.  Starting is all or
+ * nothing: a worker that silently missed one socket would never accept
+ * from it, so on a failure the ones added are taken out again, accepting
+ * stays off, and err says which socket and why.  Stopping cannot fail in
+ * a way that matters (the socket is then not in the set).  Returns 0 or
+ * -1. */
+static int listeners_watch(struct worker *w, int on, char *err, size_t errlen)
+{
+    for (size_t i = 0; on && i < w->srv->cfg.nlisten; i++) {
         struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
                                  .data.ptr = &w->lsrc[i]};
-        epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->lsrc[i].fd,
-                  on ? &ev : NULL);
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lsrc[i].fd, &ev) != 0) {
+            char name[BS_NET_ADDRSTRLEN];
+            int e = errno;
+            listener_name(w->lsrc[i].fd, name, sizeof name);
+            snprintf(err, errlen,
+                     "cannot watch the listening socket on %s for new "
+                     "connections (epoll_ctl: %s)",
+                     name, strerror(e));
+            while (i-- > 0) {
+                epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lsrc[i].fd, NULL);
+            }
+            w->accepting = 0;
+            return -1;
+        }
+    }
+    for (size_t i = 0; !on && i < w->srv->cfg.nlisten; i++) {
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lsrc[i].fd, NULL);
     }
     w->accepting = on;
+    return 0;
+}
+
+/* Accepting again after a pause; a failure is logged (at most once per
+ * LOG_INTERVAL_MS) and retried after another pause, never ignored. */
+static void listeners_resume(struct worker *w)
+{
+    char err[256];
+
+    if (listeners_watch(w, 1, err, sizeof err) == 0) {
+        return;
+    }
+    w->accept_resume = w->now + ACCEPT_BACKOFF_MS;
+    if (w->now - w->accept_err_logged_at >= LOG_INTERVAL_MS) {
+        w->accept_err_logged_at = w->now;
+        bs_log_put(w->srv->log, BS_LOG_ERR,
+                   "bitstuffd: %s; this worker accepts nothing until it "
+                   "can, retrying every %u ms",
+                   err, ACCEPT_BACKOFF_MS);
+    }
 }
 
 static void accept_batch(struct worker *w, int lfd)
@@ -745,12 +863,12 @@ static void accept_batch(struct worker *w, int lfd)
              * spinning. */
             if (w->now - w->accept_err_logged_at >= LOG_INTERVAL_MS) {
                 w->accept_err_logged_at = w->now;
-                bs_log_line(2,
-                            "bitstuffd: accept: %s; pausing accepts for "
-                            "%u ms (raise 'ulimit -n' or lower --max-conns)",
-                            strerror(-r), ACCEPT_BACKOFF_MS);
+                bs_log_put(w->srv->log, BS_LOG_ERR,
+                           "bitstuffd: accept: %s; pausing accepts for "
+                           "%u ms (raise 'ulimit -n' or lower --max-conns)",
+                           strerror(-r), ACCEPT_BACKOFF_MS);
             }
-            listeners_watch(w, 0);
+            listeners_watch(w, 0, NULL, 0);
             w->accept_resume = w->now + ACCEPT_BACKOFF_MS;
             return;
         }
@@ -764,12 +882,12 @@ static void accept_batch(struct worker *w, int lfd)
             if (w->now - w->refused_logged_at >= LOG_INTERVAL_MS) {
                 char addr[BS_NET_ADDRSTRLEN];
                 bs_net_addr_str(&peer, addr, sizeof addr);
-                bs_log_line(2,
-                            "bitstuffd: at --max-conns %u: refused %llu "
-                            "connection(s) since the last report, latest "
-                            "from %s",
-                            s->cfg.opts->max_conns,
-                            (unsigned long long) w->refused, addr);
+                bs_log_put(w->srv->log, BS_LOG_ERR,
+                           "bitstuffd: at --max-conns %u: refused %llu "
+                           "connection(s) since the last report, latest "
+                           "from %s",
+                           s->cfg.opts->max_conns,
+                           (unsigned long long) w->refused, addr);
                 w->refused_logged_at = w->now;
                 w->refused = 0;
             }
@@ -786,7 +904,7 @@ static void begin_stop(struct worker *w)
     w->stopping = 1;
     w->drain_deadline = w->now + BS_SERVER_DRAIN_MS;
     if (w->accepting) {
-        listeners_watch(w, 0);
+        listeners_watch(w, 0, NULL, 0);
     }
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->stop_src.fd, NULL);
     for (l = w->live.next; l != &w->live; l = next) {
@@ -850,18 +968,21 @@ static void run_timers(struct worker *w)
     while ((t = bs_timer_list_pop_expired(&w->linger_timers, w->now)) != NULL) {
         conn_close(CONTAINER(t, struct conn, timer));
     }
+    while ((t = bs_timer_list_pop_expired(&w->alert_timers, w->now)) != NULL) {
+        conn_close(CONTAINER(t, struct conn, timer));
+    }
     while ((t = bs_timer_list_pop_expired(&w->quiet_timers, w->now)) != NULL) {
         bs_tls_conn_release_buffers(CONTAINER(t, struct conn, quiet)->tls);
     }
     if (!w->accepting && !w->stopping && w->now >= w->accept_resume) {
-        listeners_watch(w, 1);
+        listeners_resume(w);
     }
     if (w->stopping && w->now >= w->drain_deadline) {
         if (w->nlive > 0) {
-            bs_log_line(2,
-                        "bitstuffd: drain timeout: closing %zu connection(s) "
-                        "still busy",
-                        w->nlive);
+            bs_log_put(w->srv->log, BS_LOG_ERR,
+                       "bitstuffd: drain timeout: closing %zu connection(s) "
+                       "still busy",
+                       w->nlive);
         }
         while (link_linked(&w->live)) {
             conn_close(CONTAINER(w->live.next, struct conn, live));
@@ -884,6 +1005,9 @@ static int next_timeout(const struct worker *w)
         d = t;
     }
     if ((t = bs_timer_list_next(&w->quiet_timers)) < d) {
+        d = t;
+    }
+    if ((t = bs_timer_list_next(&w->alert_timers)) < d) {
         d = t;
     }
     if (!w->accepting && !w->stopping && w->accept_resume < d) {
@@ -940,8 +1064,9 @@ static void *worker_main(void *arg)
         }
         n = epoll_wait(w->epfd, evs, MAX_EVENTS, next_timeout(w));
         if (n < 0 && errno != EINTR) {
-            bs_log_line(2, "bitstuffd: epoll_wait: %s; worker stopping",
-                        strerror(errno));
+            bs_log_put(w->srv->log, BS_LOG_ERR,
+                       "bitstuffd: epoll_wait: %s; worker stopping",
+                       strerror(errno));
             break;
         }
         w->now = bs_timer_now_ms();
@@ -969,8 +1094,8 @@ static void *worker_main(void *arg)
     if (atomic_fetch_sub(&s->running, 1) == 1) {
         uint64_t one = 1;
         if (write(s->done_fd, &one, sizeof one) < 0) {
-            bs_log_line(2, "bitstuffd: cannot signal the end: %s",
-                        strerror(errno));
+            bs_log_put(w->srv->log, BS_LOG_ERR,
+                       "bitstuffd: cannot signal the end: %s", strerror(errno));
         }
     }
     return NULL;
@@ -1005,6 +1130,7 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
     bs_timer_list_init(&w->idle_timers, o->idle_ms);
     bs_timer_list_init(&w->linger_timers, LINGER_MS);
     bs_timer_list_init(&w->quiet_timers, QUIET_MS);
+    bs_timer_list_init(&w->alert_timers, ALERT_DRAIN_MS);
     link_init(&w->live);
     link_init(&w->ready);
     link_init(&w->zombies);
@@ -1024,7 +1150,9 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
                  strerror(errno));
         return -1;
     }
-    listeners_watch(w, 1);
+    if (listeners_watch(w, 1, err, errlen) != 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -1057,6 +1185,14 @@ struct bs_server *bs_server_start(const struct bs_server_config *cfg, char *err,
     if (s->stop_fd < 0 || s->done_fd < 0 || s->workers == NULL) {
         snprintf(err, errlen, "cannot start: %s",
                  s->workers == NULL ? "out of memory" : strerror(errno));
+        goto fail;
+    }
+    struct bs_log_config lc = {.fd = {STDOUT_FILENO, STDERR_FILENO},
+                               .burst = LOG_BURST,
+                               .interval_ms = LOG_WINDOW_MS,
+                               .flush_ms = LOG_FLUSH_MS};
+    s->log = bs_log_new(&lc, err, errlen);
+    if (s->log == NULL) {
         goto fail;
     }
     for (unsigned i = 0; i < cfg->threads; i++) {
@@ -1105,14 +1241,19 @@ void bs_server_stop(struct bs_server *s)
     uint64_t one = 1;
 
     if (s != NULL && write(s->stop_fd, &one, sizeof one) < 0) {
-        bs_log_line(2, "bitstuffd: cannot wake the workers: %s",
-                    strerror(errno));
+        bs_log_put(s->log, BS_LOG_ERR, "bitstuffd: cannot wake the workers: %s",
+                   strerror(errno));
     }
 }
 
 int bs_server_done_fd(const struct bs_server *s)
 {
     return s->done_fd;
+}
+
+struct bs_log *bs_server_log(const struct bs_server *s)
+{
+    return s->log;
 }
 
 void bs_server_free(struct bs_server *s)
@@ -1130,6 +1271,7 @@ void bs_server_free(struct bs_server *s)
         }
         free(s->workers);
     }
+    bs_log_free(s->log); /* after the workers: nobody logs to it now */
     if (s->stop_fd >= 0) {
         close(s->stop_fd);
     }

@@ -45,6 +45,10 @@ void bs_server_stop(struct bs_server *s);
 /* A descriptor that becomes readable when every worker has finished. */
 int bs_server_done_fd(const struct bs_server *s);
 
+/* The server's logger (log.h): lines queued there never block the caller,
+ * whatever stdout and stderr are.  Valid until bs_server_free. */
+struct bs_log *bs_server_log(const struct bs_server *s);
+
 /* Wait for the workers and free everything; NULL ok.  Listening sockets
  * stay open (the caller's). */
 void bs_server_free(struct bs_server *s);

@@ -89,8 +89,8 @@ static void show_bits(const struct bs_xchg *x, const char *what,
         return;
     }
     bs_display_format(d, bits, sizeof bits);
-    bs_log_line(1, "[%s] %s %s %s %s", x->peer, op_name(x->op),
-                rule_name(x->rule), what, bits);
+    bs_log_put(x->log, BS_LOG_OUT, "[%s] %s %s %s %s", x->peer, op_name(x->op),
+               rule_name(x->rule), what, bits);
 }
 
 static void show_error(const struct bs_xchg *x, int in_message, unsigned code,
@@ -105,11 +105,13 @@ static void show_error(const struct bs_xchg *x, int in_message, unsigned code,
         snprintf(at, sizeof at, " at bit %llu", (unsigned long long) offset);
     }
     if (in_message) {
-        bs_log_line(1, "[%s] %s %s error %s%s", x->peer, op_name(x->op),
-                    rule_name(x->rule), bs_proto_code_name(code), at);
+        bs_log_put(x->log, BS_LOG_OUT, "[%s] %s %s error %s%s", x->peer,
+                   op_name(x->op), rule_name(x->rule), bs_proto_code_name(code),
+                   at);
     } else {
-        bs_log_line(1, "[%s] error %s%s: %s", x->peer, bs_proto_code_name(code),
-                    at, message != NULL ? message : bs_proto_code_text(code));
+        bs_log_put(x->log, BS_LOG_OUT, "[%s] error %s%s: %s", x->peer,
+                   bs_proto_code_name(code), at,
+                   message != NULL ? message : bs_proto_code_text(code));
     }
 }
 

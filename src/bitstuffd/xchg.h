@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "display.h"
+#include "log.h"
 #include "proto.h"
 #include "stuff.h"
 
@@ -38,11 +39,12 @@ struct bs_outbuf {
 struct bs_xchg {
     struct bs_proto_decoder dec;
     struct bs_stream st;
-    const char *peer; /* display prefix; NULL: display nothing */
-    uint8_t open;     /* a message has begun and is not yet answered */
-    uint8_t failed;   /* the stream failed (binary: already answered) */
-    uint8_t fatal;    /* a fatal framing error was answered */
-    uint8_t stalled;  /* feed stopped for lack of room */
+    const char *peer;   /* display prefix; NULL: display nothing */
+    struct bs_log *log; /* display lines go there; NULL: written at once */
+    uint8_t open;       /* a message has begun and is not yet answered */
+    uint8_t failed;     /* the stream failed (binary: already answered) */
+    uint8_t fatal;      /* a fatal framing error was answered */
+    uint8_t stalled;    /* feed stopped for lack of room */
     uint8_t form, op, rule;
     uint8_t chunk_open;   /* binary: an 'R' chunk is being filled at commit */
     uint8_t sent_first;   /* binary: an 'R' chunk with FIRST was sealed */
@@ -78,8 +80,9 @@ size_t bs_xchg_outbuf_size(const struct bs_proto_limits *lim);
  * (the decoder may still hold an event, such as a message's end).  After
  * a fatal error (bs_xchg_fatal) the rest is to be dropped.  Moves
  * [head, tail) to the start of the buffer when that makes room (the
- * bytes keep their order).  Writes display lines to stdout unless peer is
- * NULL.  in may be NULL when len is 0.
+ * bytes keep their order).  Writes display lines to stdout (queued on
+ * x->log, or at once when it is NULL) unless peer is NULL.  in may be
+ * NULL when len is 0.
  */
 size_t bs_xchg_feed(struct bs_xchg *x, struct bs_outbuf *o, const uint8_t *in,
                     size_t len);

@@ -1,5 +1,6 @@
 /*
- * log.h - whole lines to a file descriptor, one write(2) each.
+ * log.h - whole lines to a file descriptor, and a logger that never
+ * blocks the threads that log.
  *
  * Worker threads share stdout (the exchange display) and stderr (logs).
  * stdio buffers per FILE and may split a line across writes; here every
@@ -7,19 +8,117 @@
  * lines from different threads never interleave (POSIX makes writes of
  * up to PIPE_BUF bytes to a pipe atomic; terminals and files do not tear
  * short writes in practice).  Lines longer than BS_LOG_LINE_MAX - 1 are
- * cut.  Errors writing are ignored: a log must never stop the server.
+ * cut.
+ *
+ * bs_log_line writes at once and blocks while the descriptor is full: for
+ * start-up, shutdown and programs that have nothing else to do.  A server
+ * uses a struct bs_log instead (issue 9): a worker formats its line into
+ * a bounded in-memory ring per stream under a short lock and goes on; a
+ * writer thread owned by the logger empties the rings into the
+ * descriptors, waiting with poll(2) so that a stalled stdout never holds
+ * back stderr, and writing at most PIPE_BUF bytes to a pipe, which then
+ * never blocks.  When a ring is full the line is dropped and counted, and
+ * once the ring has room again (half empty) the writer logs "N display
+ * lines dropped" or "N log lines dropped" on stderr.  Lines about single
+ * connections go through bs_log_limited: a key (the kind of event) may log
+ * `burst` lines per interval; the rest are counted, and when the
+ * interval ends one line says how many were not logged and shows the
+ * latest ("... (repeated 812 more times in 10 s, not logged; latest: ...)"
+ * in the manner of the kernel's printk_ratelimit).
  */
 #ifndef BS_LOG_H
 #define BS_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define BS_LOG_LINE_MAX 1024
 
-/* Format one line (a '\n' is appended) and write it to fd. */
+/* Format one line (a '\n' is appended) and write it to fd, blocking while
+ * fd is full.  Errors writing are ignored: a log must never stop the
+ * program. */
 void bs_log_line(int fd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void bs_log_vline(int fd, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/* ---- the non-blocking logger -------------------------------------------- */
+
+struct bs_log;
+
+enum bs_log_stream { BS_LOG_OUT, BS_LOG_ERR, BS_LOG_NSTREAMS };
+
+struct bs_log_config {
+    int fd[BS_LOG_NSTREAMS]; /* BS_LOG_OUT: the display, BS_LOG_ERR: logs */
+    size_t ring_bytes;       /* per stream; 0: BS_LOG_RING_DEFAULT */
+    unsigned burst;          /* bs_log_limited: lines per key per interval */
+    unsigned interval_ms;    /* 0: no rate limit */
+    unsigned flush_ms;       /* bs_log_free waits that long for the rest */
+};
+
+#define BS_LOG_RING_DEFAULT (1024u * 1024u)
+#define BS_LOG_KEYS         16 /* kinds of rate-limited lines; more share */
+
+/* Start a logger and its writer thread (which inherits the caller's
+ * signal mask).  The descriptors stay the caller's.  Returns NULL with
+ * err filled on failure. */
+struct bs_log *bs_log_new(const struct bs_log_config *cfg, char *err,
+                          size_t errlen);
+
+/* Write what the rings hold for at most cfg->flush_ms (a stalled
+ * descriptor does not hold the caller longer), stop the writer, free
+ * everything.  NULL ok.  No other thread may log meanwhile. */
+void bs_log_free(struct bs_log *lg);
+
+/* Queue one line for a stream; never blocks for I/O.  With lg NULL the
+ * line is written at once with bs_log_vline (tests, tools). */
+void bs_log_put(struct bs_log *lg, enum bs_log_stream s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Queue a log line (stderr) subject to the rate limit of key: a string
+ * that outlives the logger (a literal), compared by content. */
+void bs_log_limited(struct bs_log *lg, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Lines dropped so far on a stream because its ring was full (tests). */
+uint64_t bs_log_dropped(struct bs_log *lg, enum bs_log_stream s);
+
+/* ---- the pure parts, exposed for unit tests ----------------------------- */
+
+/* A byte ring that takes whole lines or nothing.  The writer may read
+ * the bytes bs_log_ring_peek gives without the lock while others put:
+ * put never touches bytes not yet consumed. */
+struct bs_log_ring {
+    char *buf;
+    size_t cap, head, len;
+    uint64_t dropped; /* lines refused since the last report */
+};
+
+int bs_log_ring_init(struct bs_log_ring *r, size_t cap); /* 0 or -1 */
+void bs_log_ring_free(struct bs_log_ring *r);
+/* Append n bytes, all or nothing.  Returns 1, or 0 (dropped, counted). */
+int bs_log_ring_put(struct bs_log_ring *r, const char *p, size_t n);
+/* The oldest contiguous bytes: returns their count, *p their start. */
+size_t bs_log_ring_peek(const struct bs_log_ring *r, const char **p);
+/* Copy up to max of the oldest bytes (across the wrap) to dst; returns
+ * how many.  Nothing is consumed. */
+size_t bs_log_ring_copy(const struct bs_log_ring *r, char *dst, size_t max);
+void bs_log_ring_consume(struct bs_log_ring *r, size_t n);
+
+/* A rate limit for one key: at most burst lines per interval_ms. */
+struct bs_log_limit {
+    uint64_t start;      /* of the current interval, in ms */
+    unsigned passed;     /* lines let through in it */
+    uint64_t suppressed; /* lines held back in it */
+};
+
+/* A line of this key at now: 1 to log it, 0 to suppress it (counted). */
+int bs_log_limit_pass(struct bs_log_limit *l, uint64_t now, unsigned burst,
+                      unsigned interval_ms);
+/* If the interval has ended with lines suppressed, return their count
+ * (and the interval's length in *span_ms) and begin anew; else 0. */
+uint64_t bs_log_limit_due(struct bs_log_limit *l, uint64_t now,
+                          unsigned interval_ms, uint64_t *span_ms);
 
 #endif /* BS_LOG_H */

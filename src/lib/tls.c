@@ -73,6 +73,7 @@ struct bs_tls_conn {
     enum bs_tls_failure failure;
     int verify_noted;  /* err already holds the verify callback's sentence */
     int drained;       /* the socket was found empty since the last wait */
+    int peer_hup;      /* the peer's FIN was seen: never assume drained */
     int keeps_buffers; /* SSL_MODE_RELEASE_BUFFERS is off */
     int bulk;          /* 1: a bulk read buffer is due, 2: it is in place */
     int may_gather;    /* the caller flushes (bs_tls_conn_gather_writes) */
@@ -300,6 +301,98 @@ static int is_cert_alert(int reason)
     }
 }
 
+/* The peer refused our certificate with an alert (is_cert_alert): say
+ * what the alert means for this side's certificate and what to do.
+ * OpenSSL peers send bad_certificate for a certificate that does not
+ * name the host they asked for, unknown_ca for an untrusted issuer and
+ * certificate_expired for a date outside the validity period. */
+static void describe_peer_alert(struct bs_tls_conn *c, int reason,
+                                unsigned long code)
+{
+    X509 *own = SSL_get_certificate(c->ssl);
+    char names[160], until[40];
+    if (own != NULL) {
+        cert_names(own, names, sizeof names);
+    } else {
+        snprintf(names, sizeof names, "no name");
+    }
+    fmt_time(own != NULL ? X509_get0_notAfter(own) : NULL, until, sizeof until);
+    if (reason == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED) {
+        int past =
+            own != NULL && X509_cmp_current_time(X509_get0_notAfter(own)) < 0;
+        if (c->ctx->is_server) {
+            set_err(c->err, sizeof c->err,
+                    "the client rejected this server's certificate as "
+                    "expired (%s): it is valid until %s%s",
+                    ossl_reason(code), until,
+                    past ? ", which has passed: renew it"
+                         : ": check the client's clock");
+        } else {
+            set_err(c->err, sizeof c->err,
+                    "the server rejected our client certificate as expired "
+                    "(%s): it %s %s: %s",
+                    ossl_reason(code), past ? "expired on" : "is valid until",
+                    until,
+                    past ? "renew it (a new one from the server's CA)"
+                         : "check the server's clock");
+        }
+        return;
+    }
+    if (!c->ctx->is_server) {
+        set_err(c->err, sizeof c->err,
+                "the server rejected our client certificate (%s): %s",
+                ossl_reason(code),
+                reason == SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED
+                    ? "it has been revoked; ask for a new one"
+                    : "use a certificate signed by a CA the server trusts");
+        return;
+    }
+    if (reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA) {
+        set_err(c->err, sizeof c->err,
+                "the client rejected this server's certificate (%s): it does "
+                "not trust the CA that signed it; give the client that CA "
+                "(its --ca-file)",
+                ossl_reason(code));
+        return;
+    }
+    if (reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+        reason == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN)
+    {
+        const char *sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+        if (sni != NULL && own != NULL &&
+            X509_check_host(own, sni, 0, 0, NULL) != 1) {
+            char asked[80] = "";
+            append_printable(asked, sizeof asked, (const unsigned char *) sni,
+                             strlen(sni));
+            set_err(c->err, sizeof c->err,
+                    "the client rejected this server's certificate (%s): a "
+                    "name mismatch: the client asked for %s, the certificate "
+                    "is for %s; add the name (scripts/gen-certs.sh --san) or "
+                    "connect by a name it holds",
+                    ossl_reason(code), asked, names);
+        } else if (sni == NULL) {
+            set_err(c->err, sizeof c->err,
+                    "the client rejected this server's certificate (%s): "
+                    "most likely a name mismatch: the certificate is for %s "
+                    "and the client sent no name (it connects by address?); "
+                    "connect by one of those names or addresses, or add the "
+                    "client's (scripts/gen-certs.sh --san)",
+                    ossl_reason(code), names);
+        } else {
+            set_err(c->err, sizeof c->err,
+                    "the client rejected this server's certificate (%s), "
+                    "though it holds the name the client asked for: check "
+                    "its key usage and purpose (scripts/gen-certs.sh makes "
+                    "them right)",
+                    ossl_reason(code));
+        }
+        return;
+    }
+    set_err(c->err, sizeof c->err,
+            "the client rejected this server's certificate (%s)",
+            ossl_reason(code));
+}
+
 /* Turn the result of a failed SSL_* call into a status, a failure class
  * and a sentence; leaves the OpenSSL error queue empty. */
 static bs_tls_status fail_status(struct bs_tls_conn *c, int ret,
@@ -369,17 +462,7 @@ static bs_tls_status fail_status(struct bs_tls_conn *c, int ret,
                 "--key");
     } else if (ssl_lib && is_cert_alert(reason)) {
         c->failure = BS_TLS_FAIL_VERIFY;
-        if (c->ctx->is_server) {
-            set_err(c->err, sizeof c->err,
-                    "the client rejected this server's certificate (%s): give "
-                    "the client the CA that signed it",
-                    ossl_reason(code));
-        } else {
-            set_err(c->err, sizeof c->err,
-                    "the server rejected our client certificate (%s): use a "
-                    "certificate signed by a CA the server trusts",
-                    ossl_reason(code));
-        }
+        describe_peer_alert(c, reason, code);
     } else if (ssl_lib && (reason == SSL_R_NO_APPLICATION_PROTOCOL ||
                            reason == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL))
     {
@@ -1912,7 +1995,8 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
     int e = errno;
     if (r == 1) {
         uint64_t got = BIO_number_read(rbio) - before;
-        c->drained = was_empty && got > 0 && got < SSL3_RT_MAX_PLAIN_LENGTH;
+        c->drained = was_empty && got > 0 && got < SSL3_RT_MAX_PLAIN_LENGTH &&
+                     !c->peer_hup;
         if (was_empty && got >= SSL3_RT_MAX_PLAIN_LENGTH && c->bulk == 0) {
             /* The peer had a full record's worth queued: it sends in
              * bulk, and a read() per record would cost as much as the
@@ -1935,6 +2019,12 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
 void bs_tls_conn_readable(struct bs_tls_conn *c)
 {
     c->drained = 0;
+}
+
+void bs_tls_conn_peer_hup(struct bs_tls_conn *c)
+{
+    c->drained = 0;
+    c->peer_hup = 1;
 }
 
 /* ---- gathered writes ---------------------------------------------------

@@ -169,6 +169,13 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
 /* A wait reported the socket readable: the next bs_tls_read() reads. */
 void bs_tls_conn_readable(struct bs_tls_conn *c);
 
+/* A wait reported that the peer has shut down its side (EPOLLRDHUP,
+ * EPOLLHUP): no edge will announce anything after it, so from now on
+ * every bs_tls_read() goes to the socket, where the end of the stream
+ * waits behind the data (a short read() is no longer proof of an empty
+ * socket: the FIN may sit right after it). */
+void bs_tls_conn_peer_hup(struct bs_tls_conn *c);
+
 /* Write up to len bytes (partial writes allowed); *nwritten > 0 on OK.
  * After WANT_*, retry with the same or a longer buffer holding the same
  * unwritten bytes (the buffer may move).  On a connection that gathers

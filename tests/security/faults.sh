@@ -183,6 +183,17 @@ tls)
         "a certificate from another CA"
     CERT=$T/old.crt KEY=$T/old.key hostile mtls-refused \
         "an expired certificate"
+    # The real client is told that its certificate expired, and when
+    # (issue 9.10), not to find another CA.
+    rc=0
+    timeout 20 "$CLIENT" -c "127.0.0.1:$PORT" --ca-file "$T/a/ca.crt" \
+        --cert "$T/old.crt" --key "$T/old.key" 0101 >"$T/client.out" 2>&1 ||
+        rc=$?
+    expect_eq "client with an expired certificate: exit status" "$rc" 4
+    grep -Eq 'rejected our client certificate as expired .*: it expired on [0-9]{4}-[0-9]{2}-[0-9]{2} ' \
+        "$T/client.out" ||
+        fail "the client was not told its certificate expired and when: $(cat "$T/client.out")"
+    echo "ok: client, expired certificate: $(cat "$T/client.out")"
     hostile mtls-refused "no certificate"
     CERT=$T/a/client.crt KEY=$T/a/client.key hostile mtls-accepted
     load_stop load
@@ -216,7 +227,25 @@ client)
     client_case "certificate for another name" 4 --ca-file "$T/a/ca.crt" \
         --servername wrong.example
     client_case "certificate from an unknown CA" 4 --ca-file "$T/b/ca.crt"
+    client_case "an address the certificate lacks" 4 --ca-file "$T/a/ca.crt" \
+        --servername 127.0.0.2
     client_case "control: right CA and name" 0 --ca-file "$T/a/ca.crt"
+    # The server's advice for each refusal says what was wrong (9.10).
+    server_says() { # what, ERE
+        grep -Eq -- "$2" "$T/good.log" ||
+            fail "server log, $1: no line matching /$2/"
+        echo "ok: server, $1: $(grep -E -- "$2" "$T/good.log" | head -1 |
+            cut -d' ' -f3-)"
+    }
+    server_says "name refused" \
+        'a name mismatch: the client asked for wrong\.example, the certificate is for localhost'
+    server_says "address refused" \
+        'most likely a name mismatch: the certificate is for localhost, 127\.0\.0\.1, ::1 and the client sent no name'
+    server_says "CA refused" \
+        'rejected this server.s certificate .*unknown ca.*: it does not trust the CA that signed it; give the client that CA'
+    if grep -q 'give the client the CA' "$T/good.log"; then
+        fail "a name mismatch was still blamed on the CA"
+    fi
     finish good
     # --keylog-file: off unless asked (SSLKEYLOGFILE is ignored), 0600, a
     # warning on both sides, and secrets written when asked.
