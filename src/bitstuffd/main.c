@@ -230,21 +230,21 @@ static void reload(struct bs_server *s, const struct bs_tls_server_config *tc,
     bs_tls_ctx_free(*cur); /* the server holds its own reference */
     *cur = ctx;
     serials(ctx, serial, sizeof serial);
-    bs_log_line(2,
-                "bitstuffd: SIGHUP: reloaded certificate %s (serial %s), key "
-                "%s%s%s%s%s; new connections use them",
-                tc->cert_file, serial, tc->key_file,
-                tc->ca_file != NULL ? ", CA " : "",
-                tc->ca_file != NULL ? tc->ca_file : "",
-                tc->crl_file != NULL ? ", CRL " : "",
-                tc->crl_file != NULL ? tc->crl_file : "");
+    bs_log_put(bs_server_log(s), BS_LOG_ERR,
+               "bitstuffd: SIGHUP: reloaded certificate %s (serial %s), key "
+               "%s%s%s%s%s; new connections use them",
+               tc->cert_file, serial, tc->key_file,
+               tc->ca_file != NULL ? ", CA " : "",
+               tc->ca_file != NULL ? tc->ca_file : "",
+               tc->crl_file != NULL ? ", CRL " : "",
+               tc->crl_file != NULL ? tc->crl_file : "");
     return;
 refused:
     bs_tls_ctx_free(ctx);
-    bs_log_line(2,
-                "bitstuffd: SIGHUP: certificate reload refused, still "
-                "serving with the previous certificate: %s",
-                err);
+    bs_log_put(bs_server_log(s), BS_LOG_ERR,
+               "bitstuffd: SIGHUP: certificate reload refused, still "
+               "serving with the previous certificate: %s",
+               err);
 }
 
 /* Wait for the workers, stopping them on the first SIGINT/SIGTERM; a
