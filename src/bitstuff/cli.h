@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "progress.h"
 #include "proto.h"
 #include "stuff.h"
 #include "tls.h"
@@ -31,6 +32,9 @@ enum bs_cli_exit {
     BS_CLI_EXIT_VERIFY = 4,    /* certificate verification failed */
     BS_CLI_EXIT_REJECTED = 5,  /* the server answered with an error */
     BS_CLI_EXIT_LOST = 6,      /* connection lost mid-exchange */
+    /* Stopped by SIGINT or SIGTERM: main re-raises the signal after its
+     * clean-up, so the shell sees 128 + the signal's number. */
+    BS_CLI_EXIT_INTERRUPTED = 130,
 };
 
 struct bs_cli_opts {
@@ -44,6 +48,9 @@ struct bs_cli_opts {
     const char *out_file;    /* file mode: packed output, "-" = stdout */
     uint64_t in_bits;        /* bits of in_file to send, if has_in_bits */
     int has_in_bits;
+    int raw;      /* file mode: bare packed bits, not a container */
+    int has_rule; /* --rule given (else a container's rule is used) */
+    enum bs_progress_mode progress;
     int min_tls; /* 12 or 13 */
     int insecure;
     int quiet;
@@ -99,7 +106,9 @@ const char *bs_cli_label(enum bs_proto_op op, enum bs_rule rule, char *buf,
 
 /*
  * Exit code for a TLS failure.  during_handshake: the failure came from
- * bs_tls_handshake(); network 2, verification 4, anything else 3.
+ * bs_tls_handshake(); verification 4, anything else 3 (a peer that hangs
+ * up during the handshake included: the TCP connection was made, so it
+ * is not a network failure; timeouts are the caller's, exit 2).
  * TLS 1.3 reports a refused client certificate only at the client's first
  * read, after its handshake finished: until something has been received
  * (got_reply 0) a handshake failure still maps to 3 and a certificate
@@ -111,5 +120,15 @@ const char *bs_cli_label(enum bs_proto_op op, enum bs_rule rule, char *buf,
 enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
                                      int during_handshake, int got_reply,
                                      int sent_cert);
+
+/*
+ * Does a reply event answer a request of this op and rule?  A binary
+ * reply ('R' frames) repeats the request's op and rule (PROTOCOL.md 4.2):
+ * one that names others answers some other request, a protocol error.
+ * Text replies carry neither, and error events are judged by their code,
+ * so both always match.
+ */
+int bs_cli_reply_matches(enum bs_proto_op op, enum bs_rule rule,
+                         const struct bs_proto_event *ev);
 
 #endif /* BS_CLI_H */
