@@ -1124,6 +1124,18 @@ static void prompt(struct session *s)
     }
 }
 
+/* Is there a request (or a part of one) that the last write left for
+ * the next?  File mode counts its one message as sent only at its end:
+ * qsent stays 0, so it must not be read as "more to send" (that made a
+ * client waiting for a stalled server spin and never time out). */
+static int more_to_send(const struct session *s)
+{
+    if (s->mode == MODE_FILE) {
+        return !s->in_done;
+    }
+    return s->qsent < s->qlen || s->need_last;
+}
+
 static int finished(const struct session *s)
 {
     if (s->mode == MODE_FILE) {
@@ -1198,9 +1210,7 @@ static enum bs_cli_exit loop(struct session *s)
             in = (int) np;
             p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
         }
-        if (s->more || (s->tls != NULL && s->wr_want == 0 &&
-                        (s->qsent < s->qlen || s->need_last)))
-        {
+        if (s->more || (s->tls != NULL && s->wr_want == 0 && more_to_send(s))) {
             /* data buffered in TLS, or lines taken after the last write:
              * go round again without waiting */
             timeout = 0;
