@@ -155,7 +155,13 @@ void bs_cli_usage(FILE *f, const char *prog)
         "hdlc): \");\n"
         "a rejected message prints \"error: NAME at bit N: MESSAGE\" on stderr "
         "and the\n"
-        "remaining messages are still sent.\n"
+        "remaining messages are still sent.  A message with a character "
+        "other than 0\n"
+        "and 1, as an argument or as a line, is reported (\"error: message "
+        "N: ...\" or\n"
+        "\"error: line N: ...\"), skipped, and the others are sent; "
+        "the exit status\n"
+        "is then 1.  Arguments are all checked before connecting.\n"
         "\n"
         "Exit status (the first failure decides):\n"
         "  0  success\n"
@@ -250,6 +256,35 @@ enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
     return BS_CLI_EXIT_LOST;
 }
 
+/* One character for a message: itself if printable, else \xNN. */
+static void char_repr(char c, char *buf, size_t len)
+{
+    unsigned char u = (unsigned char) c;
+
+    if (u >= 0x20 && u < 0x7f && c != '\'') {
+        snprintf(buf, len, "'%c'", c);
+    } else {
+        snprintf(buf, len, "byte 0x%02x", u);
+    }
+}
+
+int bs_cli_check_message(const char *what, const char *s, size_t len, char *err,
+                         size_t errlen)
+{
+    size_t bad;
+    char c[16];
+
+    if (bs_cli_check_bits(s, len, &bad) == 0) {
+        return 0;
+    }
+    char_repr(s[bad], c, sizeof(c));
+    snprintf(err, errlen,
+             "%s: %s at offset %zu is not a bit; a message is made of the "
+             "characters 0 and 1 only",
+             what, c, bad);
+    return -1;
+}
+
 int bs_cli_reply_matches(enum bs_proto_op op, enum bs_rule rule,
                          const struct bs_proto_event *ev)
 {
@@ -284,18 +319,6 @@ static int parse_timeout(const char *s, int *ms)
     v *= 1000.0;
     *ms = v < 1.0 ? 1 : (int) v;
     return 0;
-}
-
-/* One character for a message: itself if printable, else \xNN. */
-static void char_repr(char c, char *buf, size_t len)
-{
-    unsigned char u = (unsigned char) c;
-
-    if (u >= 0x20 && u < 0x7f && c != '\'') {
-        snprintf(buf, len, "'%c'", c);
-    } else {
-        snprintf(buf, len, "byte 0x%02x", u);
-    }
 }
 
 static void defaults(struct bs_cli_opts *o)
@@ -479,20 +502,9 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
         }
     }
 
+    /* the messages themselves are checked one by one by the session, as
+     * lines of standard input are: a bad one is skipped, not fatal */
     o->bits = argv + optind;
     o->nbits = (size_t) (argc - optind);
-    for (size_t i = 0; i < o->nbits; i++) {
-        size_t bad;
-        char what[16];
-
-        if (bs_cli_check_bits(o->bits[i], strlen(o->bits[i]), &bad) != 0) {
-            char_repr(o->bits[i][bad], what, sizeof(what));
-            snprintf(err, errlen,
-                     "message %zu: %s at offset %zu is not a bit; a message "
-                     "is made of the characters 0 and 1 only",
-                     i + 1, what, bad);
-            return BS_CLI_ERROR;
-        }
-    }
     return check_combination(o, err, errlen);
 }

@@ -71,8 +71,8 @@ enum bs_cli_parse_result {
 
 /*
  * Parse argv into *o (defaults first).  Checks option values and the
- * positional messages (every character '0' or '1', the bad one named by
- * argument number and offset) and the combinations (BITS with --in, ...).
+ * combinations (BITS with --in, ...); the positional messages are checked
+ * later, one by one (bs_cli_check_message).
  * Pointers in *o point into argv.  Uses getopt_long, which keeps state in
  * globals: it resets optind itself, so it may be called more than once.
  * Writes nothing to stdout or stderr.
@@ -89,6 +89,16 @@ void bs_cli_usage(FILE *f, const char *prog);
  * *bad set to the offset of the first other character.
  */
 int bs_cli_check_bits(const char *s, size_t len, size_t *bad);
+
+/*
+ * Check one message of bits, named what ("message 2", "line 7") in the
+ * error.  Returns 0, or -1 with err set to "WHAT: 'x' at offset N is not a
+ * bit; ..." (a byte that is not printable is shown by value).  Arguments
+ * and lines of standard input are checked alike: a bad one is reported
+ * and skipped, the others are sent, and the exit status is 1.
+ */
+int bs_cli_check_message(const char *what, const char *s, size_t len, char *err,
+                         size_t errlen);
 
 /*
  * A line read from standard input, without its trailing LF: strip

@@ -357,8 +357,8 @@ static int window_open(const struct session *s)
 
 static void take_line(struct session *s)
 {
-    size_t start, len, bad;
-    char *text;
+    size_t start, len;
+    char *text, what[32], err[160];
 
     s->lineno++;
     bs_cli_trim(s->line, s->line_len, &start, &len);
@@ -366,20 +366,10 @@ static void take_line(struct session *s)
     if (len == 0) {
         return;
     }
-    if (bs_cli_check_bits(s->line + start, len, &bad) != 0) {
-        unsigned char c = (unsigned char) s->line[start + bad];
-
-        if (c >= 0x20 && c < 0x7f) {
-            fprintf(stderr,
-                    "error: line %zu: '%c' at offset %zu is not a bit; "
-                    "type only 0s and 1s (line skipped)\n",
-                    s->lineno, c, bad);
-        } else {
-            fprintf(stderr,
-                    "error: line %zu: byte 0x%02x at offset %zu is not a "
-                    "bit; type only 0s and 1s (line skipped)\n",
-                    s->lineno, c, bad);
-        }
+    snprintf(what, sizeof(what), "line %zu", s->lineno);
+    if (bs_cli_check_message(what, s->line + start, len, err, sizeof(err)) != 0)
+    {
+        fprintf(stderr, "error: %s (line skipped)\n", err);
         set_rc(s, BS_CLI_EXIT_USAGE);
         return;
     }
@@ -392,6 +382,26 @@ static void take_line(struct session *s)
     memcpy(text, s->line + start, len);
     text[len] = '\0';
     (void) q_push(s, text, len, s->lineno, 1); /* window_open() checked */
+}
+
+/* Queue the BITS arguments, all checked before connecting; a bad one is
+ * reported and skipped, as a bad line of standard input is. */
+static void take_args(struct session *s)
+{
+    char what[32], err[160];
+
+    for (size_t i = 0; i < s->o->nbits; i++) {
+        char *b = s->o->bits[i];
+
+        snprintf(what, sizeof(what), "message %zu", i + 1);
+        if (bs_cli_check_message(what, b, strlen(b), err, sizeof(err)) != 0) {
+            fprintf(stderr, "error: %s (message skipped)\n", err);
+            set_rc(s, BS_CLI_EXIT_USAGE);
+            continue;
+        }
+        (void) q_push(s, b, strlen(b), i + 1, 0); /* qcap is nbits */
+    }
+    s->next_arg = s->o->nbits;
 }
 
 /* Split what was read from stdin into lines, while the window allows. */
@@ -1157,14 +1167,7 @@ static enum bs_cli_exit loop(struct session *s)
         if (stopped(s)) {
             return interrupted(s);
         }
-        if (s->mode == MODE_ARGS) {
-            while (s->next_arg < s->o->nbits) {
-                char *b = s->o->bits[s->next_arg];
-
-                (void) q_push(s, b, strlen(b), s->next_arg + 1, 0);
-                s->next_arg++;
-            }
-        } else if (s->mode == MODE_STDIN) {
+        if (s->mode == MODE_STDIN) {
             split_lines(s);
         }
         if (finished(s)) {
@@ -1319,9 +1322,16 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
         (void) q_push(s, NULL, 0, 1, 0);
     }
 
-    rc = do_connect(s);
-    if (rc == BS_CLI_EXIT_OK) {
-        rc = loop(s);
+    if (s->mode == MODE_ARGS) {
+        take_args(s);
+    }
+    if (s->mode == MODE_ARGS && s->qlen == 0) {
+        rc = BS_CLI_EXIT_OK; /* every argument was bad: nothing to send */
+    } else {
+        rc = do_connect(s);
+        if (rc == BS_CLI_EXIT_OK) {
+            rc = loop(s);
+        }
     }
     /* a rejected file, or one found damaged while it was sent, ends the
      * session early, but not rudely: the server would log the missing
