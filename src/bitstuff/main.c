@@ -20,21 +20,33 @@
 #include "session.h"
 #include "tls.h"
 
-/* Set by SIGINT/SIGTERM: the signal's number.  The handler does nothing
- * else; the session checks it (by pointer) at each turn of its loop. */
+/* Set by SIGINT/SIGTERM: the signal's number.  The handler also writes a
+ * byte to a pipe (the self-pipe trick) whose read end the session polls
+ * with the connection, so that a signal that lands just before poll()
+ * still wakes it; both are written once here and only read elsewhere. */
 static volatile sig_atomic_t stop_signal;
+static int stop_pipe[2] = {-1, -1};
 
 static void on_stop_signal(int sig)
 {
+    int saved = errno;
+
     stop_signal = sig;
+    if (stop_pipe[1] >= 0) {
+        (void) !write(stop_pipe[1], "", 1); /* full pipe: already woken */
+    }
+    errno = saved;
 }
 
-/* No SA_RESTART: a wait or a read in progress returns EINTR, so that the
- * session sees the flag at once. */
+/* No SA_RESTART: a blocking read or write in progress returns EINTR, so
+ * that the session sees the flag at once. */
 static void catch_stop_signals(void)
 {
     struct sigaction sa;
 
+    if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        stop_pipe[0] = stop_pipe[1] = -1; /* the flag alone, then */
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
@@ -367,7 +379,7 @@ int main(int argc, char **argv)
         rc = BS_CLI_EXIT_INTERRUPTED;
     } else {
         rc = bs_session_run(&o, ctx, &t, o.in_file != NULL ? &fl.sf : NULL,
-                            &stop_signal);
+                            &stop_signal, stop_pipe[0]);
     }
     if (o.in_file != NULL) {
         rc = close_files(&o, &fl, rc);

@@ -106,6 +106,7 @@ struct session {
     int64_t waited_ms; /* polls in a row cut short by progress ticks */
 
     volatile sig_atomic_t *stop; /* SIGINT/SIGTERM seen */
+    int stop_fd;                 /* readable once one was (or -1) */
 };
 
 static int64_t now_ms(void)
@@ -195,16 +196,24 @@ static int wait_fd(const struct session *s, int fd, short events,
                    int64_t deadline)
 {
     for (;;) {
-        struct pollfd p = {.fd = fd, .events = events};
+        struct pollfd p[2] = {{.fd = fd, .events = events},
+                              {.fd = s->stop_fd, .events = POLLIN}};
         int64_t left = deadline - now_ms();
         int n;
 
+        if (stopped(s)) {
+            return -2;
+        }
         if (left <= 0) {
             return 0;
         }
-        n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int) left);
-        if (n > 0) {
+        n = poll(p, s->stop_fd >= 0 ? 2 : 1,
+                 left > INT32_MAX ? INT32_MAX : (int) left);
+        if (n > 0 && p[0].revents != 0) {
             return 1;
+        }
+        if (n > 0) {
+            continue; /* the stop pipe: stopped() says so above */
         }
         if (n == 0) {
             return 0;
@@ -1159,7 +1168,7 @@ static enum bs_cli_exit loop(struct session *s)
     enum bs_cli_exit rc;
 
     for (;;) {
-        struct pollfd p[2];
+        struct pollfd p[3];
         nfds_t np = 0;
         int in = -1, timeout, real_timeout, n;
         int64_t t0;
@@ -1225,6 +1234,9 @@ static enum bs_cli_exit loop(struct session *s)
         if (np == 0) {
             continue;
         }
+        if (s->stop_fd >= 0) {
+            p[np++] = (struct pollfd){.fd = s->stop_fd, .events = POLLIN};
+        }
         real_timeout = timeout;
         if (s->prog.f != NULL && (timeout < 0 || timeout > 250)) {
             timeout = 250; /* keep the progress line's rate moving */
@@ -1268,7 +1280,7 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
                                 struct bs_tls_ctx *ctx,
                                 const struct bs_session_target *t,
                                 const struct bs_session_files *f,
-                                volatile sig_atomic_t *stop)
+                                volatile sig_atomic_t *stop, int stop_fd)
 {
     struct session *s = calloc(1, sizeof(*s));
     enum bs_cli_exit rc;
@@ -1282,6 +1294,7 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
     s->t = t;
     s->fd = -1;
     s->stop = stop;
+    s->stop_fd = stop_fd;
     s->in_first = 1;
     s->in_left = o->in_bits;
     bs_cli_label(o->op, o->rule, s->label, sizeof(s->label));

@@ -34,8 +34,10 @@ struct bs_session_files {
  * standard input (fd 0), or file mode (f not NULL).  The output is not
  * made final here: on a non-zero return the caller discards it.  stop,
  * set by the caller's SIGINT/SIGTERM handler, ends the run at the next
- * turn of its loop with BS_CLI_EXIT_INTERRUPTED (the handler must be
- * installed without SA_RESTART, so that waits return EINTR).  Prints
+ * turn of its loop with BS_CLI_EXIT_INTERRUPTED; stop_fd (or -1) is the
+ * read end of a pipe the handler writes to, polled with the connection so
+ * that no wait outlives the signal.  The handler must be installed
+ * without SA_RESTART, so that blocking reads return EINTR.  Prints
  * results on stdout and errors on stderr.  Returns the exit code (enum
  * bs_cli_exit): the first failure decides.
  */
@@ -43,6 +45,6 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
                                 struct bs_tls_ctx *ctx,
                                 const struct bs_session_target *t,
                                 const struct bs_session_files *f,
-                                volatile sig_atomic_t *stop);
+                                volatile sig_atomic_t *stop, int stop_fd);
 
 #endif /* BS_SESSION_H */
