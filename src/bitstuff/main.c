@@ -275,10 +275,14 @@ static enum bs_cli_exit close_files(const struct bs_cli_opts *o,
             rc = BS_CLI_EXIT_USAGE;
         }
     } else if (fl->out.kind == BS_OUTFILE_TEMP) {
+        int existed = fl->out.existed;
+
         (void) bs_outfile_abort(&fl->out);
-        if (!o->quiet) {
+        if (!o->quiet && existed) {
             fprintf(stderr, "%s is left as it was (nothing written)\n",
                     o->out_file);
+        } else if (!o->quiet) {
+            fprintf(stderr, "%s is not created\n", o->out_file);
         }
     } else {
         if (fl->out.kind == BS_OUTFILE_INPLACE && !o->quiet) {
@@ -371,7 +375,8 @@ int main(int argc, char **argv)
     fl.out.fd = -1;
     catch_stop_signals();
     if (o.in_file != NULL && open_files(&o, &fl) != 0) {
-        rc = BS_CLI_EXIT_USAGE;
+        /* a signal while waiting for the input or a FIFO's reader */
+        rc = stop_signal != 0 ? BS_CLI_EXIT_INTERRUPTED : BS_CLI_EXIT_USAGE;
         (void) close_files(&o, &fl, rc);
         goto out;
     }

@@ -179,6 +179,7 @@ int bs_outfile_open(struct bs_outfile *f, const char *path, char *err,
                        path, strerror(errno));
     }
     if (stat(f->final_path, &st) == 0) {
+        f->existed = 1;
         if (S_ISDIR(st.st_mode)) {
             set_err(err, errlen, "%s is a directory", path);
             goto fail;

@@ -35,6 +35,7 @@ struct bs_outfile {
     int fd;           /* write here; -1 when not open */
     char *final_path; /* the target, symbolic links resolved (malloc) */
     char *tmp_path;   /* BS_OUTFILE_TEMP: the file we created (malloc) */
+    int existed;      /* the target existed when opened */
 };
 
 /*

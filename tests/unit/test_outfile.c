@@ -123,6 +123,7 @@ static void test_new_file_commit(void **state)
     path(fx, "new", p, sizeof(p));
     assert_int_equal(bs_outfile_open(&f, p, err, sizeof(err)), 0);
     assert_int_equal(f.kind, BS_OUTFILE_TEMP);
+    assert_int_equal(f.existed, 0);
     /* nothing at the target until the commit */
     assert_int_not_equal(access(p, F_OK), 0);
     assert_int_equal(entries(fx), 1);
@@ -144,6 +145,7 @@ static void test_existing_kept_on_abort(void **state)
     path(fx, "old", p, sizeof(p));
     put(p, "hello\n");
     assert_int_equal(bs_outfile_open(&f, p, err, sizeof(err)), 0);
+    assert_int_equal(f.existed, 1);
     write_text(&f, "partial");
     expect_content(p, "hello\n");
     assert_int_equal(bs_outfile_abort(&f), 1);
