@@ -154,7 +154,7 @@ echo "   server killed mid-transfer: exit 6, target kept"
 
 note "no answer mid-transfer: --timeout (exit 2)"
 fake stall
-stalled_client 2
+stalled_client $((3 * IT_TMUL))
 wait_rc "$CPID"
 expect_eq "timeout: exit" "$rc" 2
 kill "$FPID" 2>/dev/null || true
