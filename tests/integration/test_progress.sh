@@ -9,7 +9,7 @@
 . "$(dirname "$0")/it.sh"
 
 start_server server -q --cert "$CERTS/server.crt" --key "$CERTS/server.key"
-cd "$T"
+cd "$T" || fail "cannot enter $T"
 PAUSE=2.5
 
 run() { # run WHERE ARGS... -> $T/res
