@@ -177,6 +177,9 @@ static int open_container(struct bs_cli_opts *o, struct files *fl,
                 bs_ctr_strerror(st));
         return -1;
     }
+    if (fl->sf.in_size != BS_PROGRESS_UNKNOWN) {
+        fl->sf.in_size -= (uint64_t) n; /* progress counts what is left */
+    }
     rule = bs_ctr_reader_rule(&fl->ctr);
     if (o->has_rule && rule != o->rule) {
         fprintf(stderr,
