@@ -247,11 +247,16 @@ static enum bs_cli_exit handshake_failed(struct session *s, bs_tls_status st)
         why += sizeof(prefix) - 1;
     }
     if (f == BS_TLS_FAIL_NETWORK) {
+        /* "closed the connection ..." would say the same twice; a reset
+         * or another errno adds something */
+        int same = strstr(why, "closed the connection") != NULL;
+
         fprintf(stderr,
                 "error: TLS handshake with %s:%s failed: the server hung up "
-                "before the handshake finished (%s); is %s:%s a bitstuffd TLS "
-                "port?\n",
-                t->host, t->port, why, t->host, t->port);
+                "before the handshake finished%s%s%s; is %s:%s a bitstuffd "
+                "TLS port?\n",
+                t->host, t->port, same ? "" : " (", same ? "" : why,
+                same ? "" : ")", t->host, t->port);
     } else {
         fprintf(stderr, "error: TLS handshake with %s:%s failed: %s\n", t->host,
                 t->port, why);
