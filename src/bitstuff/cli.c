@@ -26,6 +26,9 @@ enum {
     OPT_OUT,
     OPT_IN_BITS,
     OPT_STUFF,
+    OPT_RAW,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +47,9 @@ static const struct option long_opts[] = {
     {"in", required_argument, NULL, OPT_IN},
     {"out", required_argument, NULL, OPT_OUT},
     {"in-bits", required_argument, NULL, OPT_IN_BITS},
+    {"raw", no_argument, NULL, OPT_RAW},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -84,20 +90,39 @@ void bs_cli_usage(FILE *f, const char *prog)
         "      --in FILE          send FILE's bytes as one message, most "
         "significant bit\n"
         "                         first (- = standard input)\n"
-        "      --out FILE         write the result's bits packed into bytes "
-        "(default -,\n"
-        "                         standard output); the last byte is padded "
-        "with 0 bits\n"
-        "      --in-bits N        send only the first N bits of FILE (default: "
-        "all)\n"
-        "  The exact length of the result is printed on stderr as "
-        "\"received N bits\";\n"
-        "  pass it as --in-bits to the next run (stuff, then unstuff with "
-        "--in-bits N,\n"
-        "  gives back the original).  If the server rejects the data, "
-        "--out FILE is\n"
-        "  removed, so an output file exists only after success.\n"
-        "\n"
+        "      --out FILE         where the result goes (default -, standard "
+        "output)\n"
+        "      --in-bits N        stuff only the first N bits of FILE "
+        "(default: all)\n"
+        "      --raw              stuff: write bare packed bits, the last "
+        "byte padded with\n"
+        "                         0s (the exact length is the \"received N "
+        "bits\" line);\n"
+        "                         -u: read bare packed bits (with --in-bits "
+        "N if padded)\n"
+        "      --progress         show the progress line even when stderr is "
+        "not a terminal\n"
+        "      --no-progress      never show it (nor does -q)\n"
+        "  Stuffing writes a container (docs/CONTAINER.md) that records the "
+        "rule, the\n"
+        "  exact bit count and a SHA-256; -u reads it back to the exact "
+        "original bytes\n"
+        "  and refuses a truncated, corrupted or wrong-rule one before "
+        "anything is sent\n"
+        "  when FILE is a regular file.  --out FILE is written to a temporary "
+        "file next\n"
+        "  to it and renamed over it only after success: a failed or "
+        "interrupted run\n"
+        "  leaves an existing FILE as it was.  A device or FIFO is written "
+        "in place; a\n"
+        "  symbolic link is followed.  On a terminal, a transfer longer than "
+        "a second\n"
+        "  shows a progress line on stderr.\n"
+        "\n",
+        prog, prog);
+    /* two strings: one would pass the 4095 characters C17 guarantees */
+    fprintf(
+        f,
         "Connection:\n"
         "  -c, --connect HOST:PORT  server (default %s; IPv6 as "
         "[::1]:55000)\n"
@@ -130,22 +155,34 @@ void bs_cli_usage(FILE *f, const char *prog)
         "hdlc): \");\n"
         "a rejected message prints \"error: NAME at bit N: MESSAGE\" on stderr "
         "and the\n"
-        "remaining messages are still sent.\n"
+        "remaining messages are still sent.  A message with a character "
+        "other than 0\n"
+        "and 1, as an argument or as a line, is reported (\"error: message "
+        "N: ...\" or\n"
+        "\"error: line N: ...\"), skipped, and the others are sent; "
+        "the exit status\n"
+        "is then 1.  Arguments are all checked before connecting.\n"
         "\n"
         "Exit status (the first failure decides):\n"
         "  0  success\n"
         "  1  usage or configuration error (bad option, bad bits, unreadable "
-        "file)\n"
+        "file,\n"
+        "     a damaged or wrong-rule container)\n"
         "  2  network error (cannot resolve, connection refused, timeout)\n"
-        "  3  TLS handshake failed (version, ALPN, or the server requires a\n"
-        "     client certificate and none was given)\n"
+        "  3  TLS handshake failed (version, ALPN, the peer hung up during "
+        "the\n"
+        "     handshake, or the server requires a client certificate and "
+        "none was\n"
+        "     given)\n"
         "  4  certificate verification failed: the server's (unknown CA,\n"
         "     name mismatch, expired) or ours (the server rejected --cert)\n"
         "  5  the server rejected a message (e.g. invalid stuffing on "
         "unstuff)\n"
-        "  6  connection lost mid-exchange\n",
-        prog, prog, BS_CLI_DEFAULT_CONNECT, BS_CLI_DEFAULT_CA,
-        BS_CLI_DEFAULT_TIMEOUT);
+        "  6  connection lost mid-exchange, or a reply that does not "
+        "answer the request\n"
+        "  130, 143  stopped by SIGINT or SIGTERM (an --out FILE is left as "
+        "it was)\n",
+        BS_CLI_DEFAULT_CONNECT, BS_CLI_DEFAULT_CA, BS_CLI_DEFAULT_TIMEOUT);
 }
 
 int bs_cli_check_bits(const char *s, size_t len, size_t *bad)
@@ -198,10 +235,9 @@ enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
 {
     if (during_handshake) {
         switch (f) {
-        case BS_TLS_FAIL_NETWORK:
-            return BS_CLI_EXIT_NETWORK;
         case BS_TLS_FAIL_VERIFY:
             return BS_CLI_EXIT_VERIFY;
+        case BS_TLS_FAIL_NETWORK: /* connected, then hung up on: not TLS */
         case BS_TLS_FAIL_NONE:
         case BS_TLS_FAIL_HANDSHAKE:
         case BS_TLS_FAIL_PROTOCOL:
@@ -220,6 +256,54 @@ enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
     return BS_CLI_EXIT_LOST;
 }
 
+/* One character for a message: itself if printable, else \xNN. */
+static void char_repr(char c, char *buf, size_t len)
+{
+    unsigned char u = (unsigned char) c;
+
+    if (u >= 0x20 && u < 0x7f && c != '\'') {
+        snprintf(buf, len, "'%c'", c);
+    } else {
+        snprintf(buf, len, "byte 0x%02x", u);
+    }
+}
+
+int bs_cli_check_message(const char *what, const char *s, size_t len, char *err,
+                         size_t errlen)
+{
+    size_t bad;
+    char c[16];
+
+    if (bs_cli_check_bits(s, len, &bad) == 0) {
+        return 0;
+    }
+    char_repr(s[bad], c, sizeof(c));
+    snprintf(err, errlen,
+             "%s: %s at offset %zu is not a bit; a message is made of the "
+             "characters 0 and 1 only",
+             what, c, bad);
+    return -1;
+}
+
+int bs_cli_reply_matches(enum bs_proto_op op, enum bs_rule rule,
+                         const struct bs_proto_event *ev)
+{
+    if (ev->form != BS_PROTO_BINARY) {
+        return 1;
+    }
+    switch (ev->type) {
+    case BS_PROTO_EV_BEGIN:
+    case BS_PROTO_EV_DATA:
+    case BS_PROTO_EV_END:
+        return ev->op == op && ev->rule == rule;
+    case BS_PROTO_EV_NONE:
+    case BS_PROTO_EV_ERROR:
+    case BS_PROTO_EV_FATAL:
+        break;
+    }
+    return 1;
+}
+
 static int parse_timeout(const char *s, int *ms)
 {
     char *end = NULL;
@@ -235,18 +319,6 @@ static int parse_timeout(const char *s, int *ms)
     v *= 1000.0;
     *ms = v < 1.0 ? 1 : (int) v;
     return 0;
-}
-
-/* One character for a message: itself if printable, else \xNN. */
-static void char_repr(char c, char *buf, size_t len)
-{
-    unsigned char u = (unsigned char) c;
-
-    if (u >= 0x20 && u < 0x7f && c != '\'') {
-        snprintf(buf, len, "'%c'", c);
-    } else {
-        snprintf(buf, len, "byte 0x%02x", u);
-    }
 }
 
 static void defaults(struct bs_cli_opts *o)
@@ -294,9 +366,22 @@ static enum bs_cli_parse_result check_combination(struct bs_cli_opts *o,
         if (o->has_in_bits) {
             return fail(err, errlen, "--in-bits needs --in FILE (file mode)");
         }
+        if (o->raw) {
+            return fail(err, errlen, "--raw needs --in FILE (file mode)");
+        }
+        if (o->progress == BS_PROGRESS_ON) {
+            return fail(err, errlen, "--progress needs --in FILE (file mode)");
+        }
     } else if (o->nbits > 0) {
         return fail(err, errlen,
                     "give either BITS arguments or --in FILE, not both");
+    } else if (o->op == BS_PROTO_UNSTUFF && o->has_in_bits && !o->raw) {
+        return fail(err, errlen,
+                    "-u --in-bits reads bare packed bits: add --raw (a "
+                    "container from a stuff run carries its own length)");
+    }
+    if (o->quiet && o->progress == BS_PROGRESS_AUTO) {
+        o->progress = BS_PROGRESS_OFF;
     }
     if (o->key_file != NULL && o->cert_file == NULL) {
         return fail(err, errlen, "--key needs --cert FILE (mutual TLS)");
@@ -372,6 +457,16 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
                 return fail(err, errlen, "--rule '%s': give hdlc, usb or can",
                             optarg);
             }
+            o->has_rule = 1;
+            break;
+        case OPT_RAW:
+            o->raw = 1;
+            break;
+        case OPT_PROGRESS:
+            o->progress = BS_PROGRESS_ON;
+            break;
+        case OPT_NO_PROGRESS:
+            o->progress = BS_PROGRESS_OFF;
             break;
         case OPT_IN:
             o->in_file = optarg;
@@ -407,20 +502,9 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
         }
     }
 
+    /* the messages themselves are checked one by one by the session, as
+     * lines of standard input are: a bad one is skipped, not fatal */
     o->bits = argv + optind;
     o->nbits = (size_t) (argc - optind);
-    for (size_t i = 0; i < o->nbits; i++) {
-        size_t bad;
-        char what[16];
-
-        if (bs_cli_check_bits(o->bits[i], strlen(o->bits[i]), &bad) != 0) {
-            char_repr(o->bits[i][bad], what, sizeof(what));
-            snprintf(err, errlen,
-                     "message %zu: %s at offset %zu is not a bit; a message "
-                     "is made of the characters 0 and 1 only",
-                     i + 1, what, bad);
-            return BS_CLI_ERROR;
-        }
-    }
     return check_combination(o, err, errlen);
 }

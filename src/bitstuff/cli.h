@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "progress.h"
 #include "proto.h"
 #include "stuff.h"
 #include "tls.h"
@@ -31,6 +32,9 @@ enum bs_cli_exit {
     BS_CLI_EXIT_VERIFY = 4,    /* certificate verification failed */
     BS_CLI_EXIT_REJECTED = 5,  /* the server answered with an error */
     BS_CLI_EXIT_LOST = 6,      /* connection lost mid-exchange */
+    /* Stopped by SIGINT or SIGTERM: main re-raises the signal after its
+     * clean-up, so the shell sees 128 + the signal's number. */
+    BS_CLI_EXIT_INTERRUPTED = 130,
 };
 
 struct bs_cli_opts {
@@ -44,6 +48,9 @@ struct bs_cli_opts {
     const char *out_file;    /* file mode: packed output, "-" = stdout */
     uint64_t in_bits;        /* bits of in_file to send, if has_in_bits */
     int has_in_bits;
+    int raw;      /* file mode: bare packed bits, not a container */
+    int has_rule; /* --rule given (else a container's rule is used) */
+    enum bs_progress_mode progress;
     int min_tls; /* 12 or 13 */
     int insecure;
     int quiet;
@@ -64,8 +71,8 @@ enum bs_cli_parse_result {
 
 /*
  * Parse argv into *o (defaults first).  Checks option values and the
- * positional messages (every character '0' or '1', the bad one named by
- * argument number and offset) and the combinations (BITS with --in, ...).
+ * combinations (BITS with --in, ...); the positional messages are checked
+ * later, one by one (bs_cli_check_message).
  * Pointers in *o point into argv.  Uses getopt_long, which keeps state in
  * globals: it resets optind itself, so it may be called more than once.
  * Writes nothing to stdout or stderr.
@@ -84,6 +91,16 @@ void bs_cli_usage(FILE *f, const char *prog);
 int bs_cli_check_bits(const char *s, size_t len, size_t *bad);
 
 /*
+ * Check one message of bits, named what ("message 2", "line 7") in the
+ * error.  Returns 0, or -1 with err set to "WHAT: 'x' at offset N is not a
+ * bit; ..." (a byte that is not printable is shown by value).  Arguments
+ * and lines of standard input are checked alike: a bad one is reported
+ * and skipped, the others are sent, and the exit status is 1.
+ */
+int bs_cli_check_message(const char *what, const char *s, size_t len, char *err,
+                         size_t errlen);
+
+/*
  * A line read from standard input, without its trailing LF: strip
  * leading and trailing spaces, tabs and the CR of a CRLF.  Sets *start
  * and *tlen to the part that remains (tlen 0: a blank line, skipped).
@@ -99,7 +116,9 @@ const char *bs_cli_label(enum bs_proto_op op, enum bs_rule rule, char *buf,
 
 /*
  * Exit code for a TLS failure.  during_handshake: the failure came from
- * bs_tls_handshake(); network 2, verification 4, anything else 3.
+ * bs_tls_handshake(); verification 4, anything else 3 (a peer that hangs
+ * up during the handshake included: the TCP connection was made, so it
+ * is not a network failure; timeouts are the caller's, exit 2).
  * TLS 1.3 reports a refused client certificate only at the client's first
  * read, after its handshake finished: until something has been received
  * (got_reply 0) a handshake failure still maps to 3 and a certificate
@@ -111,5 +130,15 @@ const char *bs_cli_label(enum bs_proto_op op, enum bs_rule rule, char *buf,
 enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
                                      int during_handshake, int got_reply,
                                      int sent_cert);
+
+/*
+ * Does a reply event answer a request of this op and rule?  A binary
+ * reply ('R' frames) repeats the request's op and rule (PROTOCOL.md 4.2):
+ * one that names others answers some other request, a protocol error.
+ * Text replies carry neither, and error events are judged by their code,
+ * so both always match.
+ */
+int bs_cli_reply_matches(enum bs_proto_op op, enum bs_rule rule,
+                         const struct bs_proto_event *ev);
 
 #endif /* BS_CLI_H */

@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "bitio.h"
+#include "container.h"
 #include "net.h"
+#include "progress.h"
 #include "proto.h"
 
 #define CHUNK_BYTES  (BS_PROTO_MAX_CHUNK_BITS / 8u)
@@ -90,11 +92,21 @@ struct session {
 
     /* file mode */
     int in_fd, out_fd;
-    const char *out_path;
+    struct bs_ctr_reader *ctr_in; /* -u of a container, else NULL */
+    int ctr_out;                  /* stuff into a container */
+    struct bs_ctr_writer cw;
+    int ctr_started;  /* the container's header is written */
+    uint64_t in_read; /* bytes read from in_fd (progress) */
     uint64_t in_left, sent_bits;
     int in_first, in_done, file_done;
     uint8_t *fout;
+    uint8_t *stage; /* container input, before the reader */
     struct bs_bitio_writer w;
+    struct bs_progress prog;
+    int64_t waited_ms; /* polls in a row cut short by progress ticks */
+
+    volatile sig_atomic_t *stop; /* SIGINT/SIGTERM seen */
+    int stop_fd;                 /* readable once one was (or -1) */
 };
 
 static int64_t now_ms(void)
@@ -110,6 +122,20 @@ static void set_rc(struct session *s, enum bs_cli_exit rc)
     if (s->rc == BS_CLI_EXIT_OK) {
         s->rc = rc;
     }
+}
+
+/* A SIGINT or SIGTERM arrived: say so once, and stop. */
+static int stopped(const struct session *s)
+{
+    return s->stop != NULL && *s->stop != 0;
+}
+
+static enum bs_cli_exit interrupted(struct session *s)
+{
+    bs_progress_end(&s->prog);
+    fprintf(stderr, "bitstuff: interrupted%s\n",
+            s->mode == MODE_FILE ? "; the output is discarded" : "");
+    return BS_CLI_EXIT_INTERRUPTED;
 }
 
 static struct msg *q_at(struct session *s, size_t i)
@@ -164,20 +190,30 @@ static void disconnect(struct session *s)
     s->need_last = 0;
 }
 
-/* Wait for fd within the deadline; returns 1 ready, 0 timeout, -1 error. */
-static int wait_fd(int fd, short events, int64_t deadline)
+/* Wait for fd within the deadline; returns 1 ready, 0 timeout, -1 error,
+ * -2 stopped by a signal. */
+static int wait_fd(const struct session *s, int fd, short events,
+                   int64_t deadline)
 {
     for (;;) {
-        struct pollfd p = {.fd = fd, .events = events};
+        struct pollfd p[2] = {{.fd = fd, .events = events},
+                              {.fd = s->stop_fd, .events = POLLIN}};
         int64_t left = deadline - now_ms();
         int n;
 
+        if (stopped(s)) {
+            return -2;
+        }
         if (left <= 0) {
             return 0;
         }
-        n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int) left);
-        if (n > 0) {
+        n = poll(p, s->stop_fd >= 0 ? 2 : 1,
+                 left > INT32_MAX ? INT32_MAX : (int) left);
+        if (n > 0 && p[0].revents != 0) {
             return 1;
+        }
+        if (n > 0) {
+            continue; /* the stop pipe: stopped() says so above */
         }
         if (n == 0) {
             return 0;
@@ -185,7 +221,47 @@ static int wait_fd(int fd, short events, int64_t deadline)
         if (errno != EINTR) {
             return -1;
         }
+        if (stopped(s)) {
+            return -2;
+        }
     }
+}
+
+/*
+ * Report a failed handshake once, in one sentence, and give its exit
+ * code.  The connection was made, so a peer that hangs up now (EOF or a
+ * reset) did not speak our TLS: a handshake failure (3), not a network
+ * one (2).
+ */
+static enum bs_cli_exit handshake_failed(struct session *s, bs_tls_status st)
+{
+    static const char prefix[] = "TLS handshake failed: ";
+    const struct bs_session_target *t = s->t;
+    enum bs_tls_failure f =
+        st == BS_TLS_EOF ? BS_TLS_FAIL_NETWORK : bs_tls_conn_failure(s->tls);
+    const char *why = st == BS_TLS_EOF ? "the server closed the connection"
+                                       : bs_tls_conn_error(s->tls);
+
+    /* the TLS layer's sentence starts with what failed; we say it too */
+    if (strncmp(why, prefix, sizeof(prefix) - 1) == 0) {
+        why += sizeof(prefix) - 1;
+    }
+    if (f == BS_TLS_FAIL_NETWORK) {
+        /* "closed the connection ..." would say the same twice; a reset
+         * or another errno adds something */
+        int same = strstr(why, "closed the connection") != NULL;
+
+        fprintf(stderr,
+                "error: TLS handshake with %s:%s failed: the server hung up "
+                "before the handshake finished%s%s%s; is %s:%s a bitstuffd "
+                "TLS port?\n",
+                t->host, t->port, same ? "" : " (", same ? "" : why,
+                same ? "" : ")", t->host, t->port);
+    } else {
+        fprintf(stderr, "error: TLS handshake with %s:%s failed: %s\n", t->host,
+                t->port, why);
+    }
+    return bs_cli_exit_for_tls(f, 1, 0, s->o->cert_file != NULL);
 }
 
 static enum bs_cli_exit do_connect(struct session *s)
@@ -226,20 +302,17 @@ static enum bs_cli_exit do_connect(struct session *s)
             break;
         }
         if (st != BS_TLS_WANT_READ && st != BS_TLS_WANT_WRITE) {
-            enum bs_cli_exit code = bs_cli_exit_for_tls(
-                st == BS_TLS_EOF ? BS_TLS_FAIL_NETWORK
-                                 : bs_tls_conn_failure(s->tls),
-                1, 0, s->o->cert_file != NULL);
+            enum bs_cli_exit code = handshake_failed(s, st);
 
-            fprintf(stderr, "error: TLS handshake with %s:%s failed: %s\n",
-                    t->host, t->port,
-                    st == BS_TLS_EOF ? "the server closed the connection"
-                                     : bs_tls_conn_error(s->tls));
             disconnect(s);
             return code;
         }
         ev = st == BS_TLS_WANT_READ ? POLLIN : POLLOUT;
-        w = wait_fd(s->fd, ev, deadline);
+        w = wait_fd(s, s->fd, ev, deadline);
+        if (w == -2) {
+            disconnect(s);
+            return interrupted(s);
+        }
         if (w < 0) {
             fprintf(stderr, "error: TLS handshake with %s:%s: poll: %s\n",
                     t->host, t->port, strerror(errno));
@@ -298,8 +371,8 @@ static int window_open(const struct session *s)
 
 static void take_line(struct session *s)
 {
-    size_t start, len, bad;
-    char *text;
+    size_t start, len;
+    char *text, what[32], err[160];
 
     s->lineno++;
     bs_cli_trim(s->line, s->line_len, &start, &len);
@@ -307,20 +380,10 @@ static void take_line(struct session *s)
     if (len == 0) {
         return;
     }
-    if (bs_cli_check_bits(s->line + start, len, &bad) != 0) {
-        unsigned char c = (unsigned char) s->line[start + bad];
-
-        if (c >= 0x20 && c < 0x7f) {
-            fprintf(stderr,
-                    "error: line %zu: '%c' at offset %zu is not a bit; "
-                    "type only 0s and 1s (line skipped)\n",
-                    s->lineno, c, bad);
-        } else {
-            fprintf(stderr,
-                    "error: line %zu: byte 0x%02x at offset %zu is not a "
-                    "bit; type only 0s and 1s (line skipped)\n",
-                    s->lineno, c, bad);
-        }
+    snprintf(what, sizeof(what), "line %zu", s->lineno);
+    if (bs_cli_check_message(what, s->line + start, len, err, sizeof(err)) != 0)
+    {
+        fprintf(stderr, "error: %s (line skipped)\n", err);
         set_rc(s, BS_CLI_EXIT_USAGE);
         return;
     }
@@ -333,6 +396,26 @@ static void take_line(struct session *s)
     memcpy(text, s->line + start, len);
     text[len] = '\0';
     (void) q_push(s, text, len, s->lineno, 1); /* window_open() checked */
+}
+
+/* Queue the BITS arguments, all checked before connecting; a bad one is
+ * reported and skipped, as a bad line of standard input is. */
+static void take_args(struct session *s)
+{
+    char what[32], err[160];
+
+    for (size_t i = 0; i < s->o->nbits; i++) {
+        char *b = s->o->bits[i];
+
+        snprintf(what, sizeof(what), "message %zu", i + 1);
+        if (bs_cli_check_message(what, b, strlen(b), err, sizeof(err)) != 0) {
+            fprintf(stderr, "error: %s (message skipped)\n", err);
+            set_rc(s, BS_CLI_EXIT_USAGE);
+            continue;
+        }
+        (void) q_push(s, b, strlen(b), i + 1, 0); /* qcap is nbits */
+    }
+    s->next_arg = s->o->nbits;
 }
 
 /* Split what was read from stdin into lines, while the window allows. */
@@ -490,53 +573,143 @@ static void fill_text(struct session *s)
     }
 }
 
+/* Read at most want bytes of the input.  Returns the count (0 at the
+ * end), -1 after an error message, -2 if a signal stopped the run. */
+static ssize_t read_input(struct session *s, uint8_t *buf, size_t want)
+{
+    for (;;) {
+        ssize_t n = read(s->in_fd, buf, want);
+
+        if (n >= 0) {
+            s->in_read += (uint64_t) n;
+            return n;
+        }
+        if (errno != EINTR) {
+            fprintf(stderr, "error: cannot read %s: %s\n", s->o->in_file,
+                    strerror(errno));
+            return -1;
+        }
+        if (stopped(s)) {
+            return -2;
+        }
+    }
+}
+
+static enum bs_cli_exit bad_container(struct session *s, enum bs_ctr_status st)
+{
+    bs_progress_end(&s->prog);
+    fprintf(stderr, "error: --in %s: %s\n", s->o->in_file, bs_ctr_strerror(st));
+    return BS_CLI_EXIT_USAGE;
+}
+
+/* The next chunk of a container's payload, into payload (room for
+ * CHUNK_BYTES): its bit count, and whether it is the last. */
+static enum bs_cli_exit next_ctr_chunk(struct session *s, uint8_t *payload,
+                                       uint64_t *bits, int *last)
+{
+    for (;;) {
+        enum bs_ctr_status st;
+        size_t outn = 0;
+        ssize_t n = read_input(s, s->stage, CHUNK_BYTES);
+
+        if (n == -2) {
+            return interrupted(s);
+        }
+        if (n < 0) {
+            return BS_CLI_EXIT_USAGE;
+        }
+        if (n == 0) {
+            uint8_t tail = 0;
+            size_t nt = 0;
+            uint64_t total = 0;
+
+            st = bs_ctr_reader_finish(s->ctr_in, &tail, &nt, &total);
+            if (st != BS_CTR_OK) {
+                return bad_container(s, st);
+            }
+            if (nt > 0) {
+                payload[0] = tail;
+            }
+            /* the reader checked ceil(total / 8) against the bytes */
+            *bits = total - s->sent_bits;
+            *last = 1;
+            return BS_CLI_EXIT_OK;
+        }
+        st =
+            bs_ctr_reader_feed(s->ctr_in, s->stage, (size_t) n, payload, &outn);
+        if (st != BS_CTR_OK) {
+            return bad_container(s, st);
+        }
+        if (outn > 0) {
+            *bits = (uint64_t) outn * 8u;
+            *last = 0;
+            return BS_CLI_EXIT_OK;
+        }
+    }
+}
+
+/* The next chunk of raw input (--raw, or any stuff input). */
+static enum bs_cli_exit next_raw_chunk(struct session *s, uint8_t *payload,
+                                       uint64_t *bits, int *last)
+{
+    size_t want = CHUNK_BYTES;
+    ssize_t n = 0;
+
+    *last = 0;
+    if (s->o->has_in_bits && s->in_left / 8 < want) {
+        want = (size_t) bs_bytes_for_bits((size_t) s->in_left);
+    }
+    if (want > 0) {
+        n = read_input(s, payload, want);
+        if (n == -2) {
+            return interrupted(s);
+        }
+        if (n < 0) {
+            return BS_CLI_EXIT_USAGE;
+        }
+    }
+    if (n == 0) {
+        if (s->o->has_in_bits && s->in_left > 0) {
+            fprintf(stderr,
+                    "error: %s holds only %llu bits, fewer than "
+                    "--in-bits %llu\n",
+                    s->o->in_file, (unsigned long long) s->sent_bits,
+                    (unsigned long long) s->o->in_bits);
+            return BS_CLI_EXIT_USAGE;
+        }
+        /* the end: an empty chunk carries LAST */
+        *bits = 0;
+        *last = 1;
+        return BS_CLI_EXIT_OK;
+    }
+    *bits = (uint64_t) n * 8u;
+    if (s->o->has_in_bits) {
+        if (*bits > s->in_left) {
+            *bits = s->in_left;
+        }
+        s->in_left -= *bits;
+        *last = s->in_left == 0;
+    }
+    return BS_CLI_EXIT_OK;
+}
+
 static enum bs_cli_exit fill_file(struct session *s)
 {
     while (!s->in_done && out_room(s, BS_PROTO_HDR_LEN + CHUNK_BYTES)) {
         uint8_t *payload = s->out + s->out_len + BS_PROTO_HDR_LEN;
-        size_t want = CHUNK_BYTES;
-        uint64_t bits;
         unsigned flags = s->in_first ? BS_PROTO_FLAG_FIRST : 0;
-        ssize_t n = 0;
+        uint64_t bits = 0;
+        int last = 0;
+        enum bs_cli_exit rc = s->ctr_in != NULL
+                                  ? next_ctr_chunk(s, payload, &bits, &last)
+                                  : next_raw_chunk(s, payload, &bits, &last);
 
-        if (s->o->has_in_bits && s->in_left / 8 < want) {
-            want = (size_t) bs_bytes_for_bits((size_t) s->in_left);
+        if (rc != BS_CLI_EXIT_OK) {
+            return rc;
         }
-        if (want > 0) {
-            n = read(s->in_fd, payload, want);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                fprintf(stderr, "error: cannot read %s: %s\n", s->o->in_file,
-                        strerror(errno));
-                return BS_CLI_EXIT_USAGE;
-            }
-        }
-        if (n == 0) {
-            if (s->o->has_in_bits && s->in_left > 0) {
-                fprintf(stderr,
-                        "error: %s holds only %llu bits, fewer than "
-                        "--in-bits %llu\n",
-                        s->o->in_file, (unsigned long long) s->sent_bits,
-                        (unsigned long long) s->o->in_bits);
-                return BS_CLI_EXIT_USAGE;
-            }
-            /* the end: an empty chunk carries LAST */
-            put_header(s, flags | BS_PROTO_FLAG_LAST, 0);
+        if (last) {
+            flags |= BS_PROTO_FLAG_LAST;
             s->in_done = 1;
-            break;
-        }
-        bits = (uint64_t) n * 8u;
-        if (s->o->has_in_bits) {
-            if (bits > s->in_left) {
-                bits = s->in_left;
-            }
-            s->in_left -= bits;
-            if (s->in_left == 0) {
-                flags |= BS_PROTO_FLAG_LAST;
-                s->in_done = 1;
-            }
         }
         bs_bitio_mask_tail(payload, (size_t) bits);
         put_header(s, flags, (uint32_t) bits);
@@ -556,8 +729,12 @@ static enum bs_cli_exit write_all(struct session *s, const uint8_t *p, size_t n)
 
         if (w < 0) {
             if (errno == EINTR) {
+                if (stopped(s)) {
+                    return interrupted(s);
+                }
                 continue;
             }
+            bs_progress_end(&s->prog);
             fprintf(stderr, "error: cannot write %s: %s\n",
                     s->o->out_file != NULL ? s->o->out_file : "standard output",
                     strerror(errno));
@@ -567,6 +744,30 @@ static enum bs_cli_exit write_all(struct session *s, const uint8_t *p, size_t n)
         n -= (size_t) w;
     }
     return BS_CLI_EXIT_OK;
+}
+
+/* Write result bytes of file mode: into a container (its header first)
+ * or bare. */
+static enum bs_cli_exit emit(struct session *s, const uint8_t *p, size_t n)
+{
+    if (s->ctr_out) {
+        if (!s->ctr_started) {
+            uint8_t hdr[BS_CTR_HDR_LEN];
+            enum bs_cli_exit rc;
+
+            if (bs_ctr_writer_init(&s->cw, s->o->rule, hdr) != 0) {
+                fprintf(stderr, "error: out of memory\n");
+                return BS_CLI_EXIT_USAGE;
+            }
+            s->ctr_started = 1;
+            rc = write_all(s, hdr, sizeof(hdr));
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+        }
+        bs_ctr_writer_update(&s->cw, p, n);
+    }
+    return write_all(s, p, n);
 }
 
 static enum bs_cli_exit protocol_error(struct session *s, const char *what)
@@ -583,7 +784,7 @@ static enum bs_cli_exit on_data(struct session *s, const uint8_t *data,
 {
     if (s->mode == MODE_FILE) {
         if (s->w.cap - s->w.len < bs_bitio_append_room(nbits)) {
-            enum bs_cli_exit rc = write_all(s, s->fout, s->w.len);
+            enum bs_cli_exit rc = emit(s, s->fout, s->w.len);
 
             if (rc != BS_CLI_EXIT_OK) {
                 return rc;
@@ -635,18 +836,33 @@ static enum bs_cli_exit on_end(struct session *s)
         enum bs_cli_exit rc;
 
         if (bs_bitio_finish(&s->w) != 0) {
-            rc = write_all(s, s->fout, s->w.len);
+            rc = emit(s, s->fout, s->w.len);
             if (rc != BS_CLI_EXIT_OK) {
                 return rc;
             }
             bs_bitio_drain(&s->w);
             (void) bs_bitio_finish(&s->w);
         }
-        rc = write_all(s, s->fout, s->w.len);
+        rc = emit(s, s->fout, s->w.len);
         if (rc != BS_CLI_EXIT_OK) {
             return rc;
         }
         bs_bitio_drain(&s->w);
+        if (s->ctr_out) {
+            uint8_t trailer[BS_CTR_TRAILER_LEN];
+
+            /* an empty result still needs its header */
+            rc = emit(s, NULL, 0);
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+            bs_ctr_writer_finish(&s->cw, s->w.total, trailer);
+            rc = write_all(s, trailer, sizeof(trailer));
+            if (rc != BS_CLI_EXIT_OK) {
+                return rc;
+            }
+        }
+        bs_progress_end(&s->prog);
         if (!s->o->quiet) {
             fprintf(stderr, "sent %llu bits\n",
                     (unsigned long long) s->sent_bits);
@@ -723,6 +939,17 @@ static enum bs_cli_exit handle_bytes(struct session *s, const uint8_t *in,
                 return BS_CLI_EXIT_LOST;
             }
             return protocol_error(s, "a reply to no request");
+        }
+        if (!bs_cli_reply_matches(s->o->op, s->o->rule, &ev)) {
+            char what[96];
+            const char *rule = bs_rule_name(ev.rule);
+
+            snprintf(what, sizeof(what), "a reply for %s %s to a %s %s request",
+                     ev.op == BS_PROTO_UNSTUFF ? "unstuff" : "stuff",
+                     rule != NULL ? rule : "?",
+                     s->o->op == BS_PROTO_UNSTUFF ? "unstuff" : "stuff",
+                     bs_rule_name(s->o->rule));
+            return protocol_error(s, what);
         }
         switch (ev.type) {
         case BS_PROTO_EV_BEGIN:
@@ -902,7 +1129,7 @@ static void close_politely(struct session *s)
         if (st != BS_TLS_WANT_READ && st != BS_TLS_WANT_WRITE) {
             break;
         }
-        if (wait_fd(s->fd, st == BS_TLS_WANT_READ ? POLLIN : POLLOUT,
+        if (wait_fd(s, s->fd, st == BS_TLS_WANT_READ ? POLLIN : POLLOUT,
                     deadline) <= 0) {
             break;
         }
@@ -921,6 +1148,18 @@ static void prompt(struct session *s)
     }
 }
 
+/* Is there a request (or a part of one) that the last write left for
+ * the next?  File mode counts its one message as sent only at its end:
+ * qsent stays 0, so it must not be read as "more to send" (that made a
+ * client waiting for a stalled server spin and never time out). */
+static int more_to_send(const struct session *s)
+{
+    if (s->mode == MODE_FILE) {
+        return !s->in_done;
+    }
+    return s->qsent < s->qlen || s->need_last;
+}
+
 static int finished(const struct session *s)
 {
     if (s->mode == MODE_FILE) {
@@ -934,18 +1173,15 @@ static enum bs_cli_exit loop(struct session *s)
     enum bs_cli_exit rc;
 
     for (;;) {
-        struct pollfd p[2];
+        struct pollfd p[3];
         nfds_t np = 0;
-        int in = -1, timeout, n;
+        int in = -1, timeout, real_timeout, n;
+        int64_t t0;
 
-        if (s->mode == MODE_ARGS) {
-            while (s->next_arg < s->o->nbits) {
-                char *b = s->o->bits[s->next_arg];
-
-                (void) q_push(s, b, strlen(b), s->next_arg + 1, 0);
-                s->next_arg++;
-            }
-        } else if (s->mode == MODE_STDIN) {
+        if (stopped(s)) {
+            return interrupted(s);
+        }
+        if (s->mode == MODE_STDIN) {
             split_lines(s);
         }
         if (finished(s)) {
@@ -965,6 +1201,9 @@ static enum bs_cli_exit loop(struct session *s)
             if (rc != BS_CLI_EXIT_OK) {
                 return rc;
             }
+        }
+        if (s->mode == MODE_FILE && !s->file_done) {
+            (void) bs_progress_update(&s->prog, s->in_read, now_ms());
         }
         if (s->mode == MODE_STDIN) {
             split_lines(s);
@@ -988,9 +1227,7 @@ static enum bs_cli_exit loop(struct session *s)
             in = (int) np;
             p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
         }
-        if (s->more || (s->tls != NULL && s->wr_want == 0 &&
-                        (s->qsent < s->qlen || s->need_last)))
-        {
+        if (s->more || (s->tls != NULL && s->wr_want == 0 && more_to_send(s))) {
             /* data buffered in TLS, or lines taken after the last write:
              * go round again without waiting */
             timeout = 0;
@@ -1002,7 +1239,25 @@ static enum bs_cli_exit loop(struct session *s)
         if (np == 0) {
             continue;
         }
+        if (s->stop_fd >= 0) {
+            p[np++] = (struct pollfd){.fd = s->stop_fd, .events = POLLIN};
+        }
+        real_timeout = timeout;
+        if (s->prog.f != NULL && (timeout < 0 || timeout > 250)) {
+            timeout = 250; /* keep the progress line's rate moving */
+        }
+        t0 = now_ms();
         n = poll(p, np, timeout);
+        if (n == 0 && timeout != real_timeout) {
+            /* a progress tick, not (yet) the --timeout */
+            s->waited_ms += now_ms() - t0;
+            if (real_timeout < 0 || s->waited_ms < real_timeout) {
+                continue;
+            }
+            timeout = real_timeout;
+        } else {
+            s->waited_ms = 0;
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -1028,8 +1283,9 @@ static enum bs_cli_exit loop(struct session *s)
 
 enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
                                 struct bs_tls_ctx *ctx,
-                                const struct bs_session_target *t, int in_fd,
-                                int out_fd, const char *out_path)
+                                const struct bs_session_target *t,
+                                const struct bs_session_files *f,
+                                volatile sig_atomic_t *stop, int stop_fd)
 {
     struct session *s = calloc(1, sizeof(*s));
     enum bs_cli_exit rc;
@@ -1042,15 +1298,20 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
     s->ctx = ctx;
     s->t = t;
     s->fd = -1;
-    s->in_fd = in_fd;
-    s->out_fd = out_fd;
-    s->out_path = out_path;
+    s->stop = stop;
+    s->stop_fd = stop_fd;
     s->in_first = 1;
     s->in_left = o->in_bits;
     bs_cli_label(o->op, o->rule, s->label, sizeof(s->label));
-    if (o->in_file != NULL) {
+    if (f != NULL) {
         s->mode = MODE_FILE;
         s->qcap = 1;
+        s->in_fd = f->in_fd;
+        s->out_fd = f->out_fd;
+        s->ctr_in = f->ctr_in;
+        s->ctr_out = f->ctr_out;
+        bs_progress_init(&s->prog, o->progress, stderr, isatty(2), f->in_size,
+                         now_ms());
     } else if (o->nbits > 0) {
         s->mode = MODE_ARGS;
         s->qcap = o->nbits;
@@ -1063,8 +1324,13 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
     if (s->mode == MODE_FILE) {
         s->fout = malloc(FILE_OUT_CAP);
         bs_bitio_writer_init(&s->w, s->fout, FILE_OUT_CAP);
+        if (s->ctr_in != NULL) {
+            s->stage = malloc(CHUNK_BYTES);
+        }
     }
-    if (s->q == NULL || (s->mode == MODE_FILE && s->fout == NULL)) {
+    if (s->q == NULL || (s->mode == MODE_FILE && s->fout == NULL) ||
+        (s->ctr_in != NULL && s->stage == NULL))
+    {
         fprintf(stderr, "error: out of memory\n");
         rc = BS_CLI_EXIT_USAGE;
         goto out;
@@ -1074,13 +1340,23 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
         (void) q_push(s, NULL, 0, 1, 0);
     }
 
-    rc = do_connect(s);
-    if (rc == BS_CLI_EXIT_OK) {
-        rc = loop(s);
+    if (s->mode == MODE_ARGS) {
+        take_args(s);
     }
-    /* a rejected file ends the session early, but not rudely: the server
-     * would log the missing close_notify as a failure */
-    if ((rc == BS_CLI_EXIT_OK || rc == BS_CLI_EXIT_REJECTED) && s->tls != NULL)
+    if (s->mode == MODE_ARGS && s->qlen == 0) {
+        rc = BS_CLI_EXIT_OK; /* every argument was bad: nothing to send */
+    } else {
+        rc = do_connect(s);
+        if (rc == BS_CLI_EXIT_OK) {
+            rc = loop(s);
+        }
+    }
+    /* a rejected file, or one found damaged while it was sent, ends the
+     * session early, but not rudely: the server would log the missing
+     * close_notify as a failure */
+    if ((rc == BS_CLI_EXIT_OK || rc == BS_CLI_EXIT_REJECTED ||
+         rc == BS_CLI_EXIT_USAGE) &&
+        s->tls != NULL)
     {
         close_politely(s);
     }
@@ -1090,17 +1366,11 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
 
 out:
     fflush(stdout);
-    if (s->mode == MODE_FILE && (rc != BS_CLI_EXIT_OK || !s->file_done) &&
-        out_path != NULL)
-    {
-        if (unlink(out_path) == 0) {
-            fprintf(stderr, "removed the incomplete output file %s\n",
-                    out_path);
-        }
-    }
+    bs_progress_end(&s->prog);
     if (rc == BS_CLI_EXIT_OK) {
         rc = s->rc;
     }
+    bs_ctr_writer_free(&s->cw);
     disconnect(s);
     while (s->qlen > 0) {
         s->qsent = s->qlen;
@@ -1108,6 +1378,7 @@ out:
     }
     free(s->q);
     free(s->fout);
+    free(s->stage);
     free(s->line);
     free(s->reply);
     free(s);

@@ -46,9 +46,24 @@ expect_eq "stdin stdout" "$(cat "$T/out")" "0101
 011111"
 expect_grep "stdin error" "$T/err" '^error: flag at bit 6'
 
-note "the client: bad bits are refused before sending (exit 1)"
-rc_of rc cli 01x1 >"$T/out" 2>"$T/err"
-expect_eq "exit status for 01x1" "$rc" 1
+note "the client: a bad message is skipped, the others sent (exit 1)"
+# arguments and lines of standard input behave alike (issue 10 item 5)
+rc_of rc cli -q 0101 01x1 11111 >"$T/out" 2>"$T/err"
+expect_eq "exit status, bad argument" "$rc" 1
+expect_eq "the good arguments answered" "$(cat "$T/out")" "0101
+111110"
+expect_grep "bad argument named" "$T/err" "^error: message 2: 'x' at offset 2 is not a bit.*\\(message skipped\\)$"
+rc_of rc cli -q >"$T/out2" 2>"$T/err2" <<'LINES'
+0101
+01x1
+11111
+LINES
+expect_eq "exit status, bad line" "$rc" 1
+expect_eq "stdin and arguments alike" "$(cat "$T/out2")" "$(cat "$T/out")"
+expect_grep "bad line named" "$T/err2" "^error: line 2: 'x' at offset 2 is not a bit.*\\(line skipped\\)$"
+# nothing good to send: checked before connecting (port 1 would be exit 2)
+rc_of rc "$CLIENT" -c 127.0.0.1:1 01x1 >"$T/out" 2>"$T/err"
+expect_eq "exit status for 01x1 alone" "$rc" 1
 [ -s "$T/err" ] || fail "no message for 01x1"
 
 note "s_client: ERR lines with stable codes, the connection stays usable"

@@ -79,17 +79,27 @@ static void test_bad_message_named(void **state)
     char err[256];
 
     (void) state;
+    /* a bad message does not stop the parse (issue 10 item 5): the
+     * session checks each, as it checks lines of standard input */
     assert_int_equal(parse(&o, err, sizeof(err), "0101", "01x1", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "message 2"));
-    assert_non_null(strstr(err, "'x' at offset 2"));
+                     BS_CLI_RUN);
+    assert_int_equal(o.nbits, 2);
+    assert_int_equal(
+        bs_cli_check_message("message 1", "0101", 4, err, sizeof(err)), 0);
+    assert_int_equal(
+        bs_cli_check_message("message 2", "01x1", 4, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "message 2: 'x' at offset 2 is not a bit"));
 
-    assert_int_equal(parse(&o, err, sizeof(err), "012", NULL), BS_CLI_ERROR);
-    assert_non_null(strstr(err, "'2' at offset 2"));
+    assert_int_equal(bs_cli_check_message("line 7", "012", 3, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "line 7: '2' at offset 2"));
 
     /* a non-printable byte is shown by value */
-    assert_int_equal(parse(&o, err, sizeof(err), "0\t1", NULL), BS_CLI_ERROR);
+    assert_int_equal(
+        bs_cli_check_message("message 1", "0\t1", 3, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "byte 0x09 at offset 1"));
+    assert_int_equal(bs_cli_check_message("message 1", "", 0, err, sizeof(err)),
+                     0);
 }
 
 static void test_all_options(void **state)
@@ -201,6 +211,91 @@ static void test_combinations(void **state)
     assert_true(o.in_bits == UINT64_MAX);
 }
 
+/* Issue 10: --raw, --progress, --no-progress, and what -u --in-bits
+ * means now that a stuffed file carries its own length. */
+static void test_file_options(void **state)
+{
+    struct bs_cli_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", NULL),
+                     BS_CLI_RUN);
+    assert_int_equal(o.raw, 0);
+    assert_int_equal(o.has_rule, 0);
+    assert_int_equal(o.progress, BS_PROGRESS_AUTO);
+    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "--raw",
+                           "--progress", "--rule", "hdlc", NULL),
+                     BS_CLI_RUN);
+    assert_int_equal(o.raw, 1);
+    assert_int_equal(o.has_rule, 1);
+    assert_int_equal(o.progress, BS_PROGRESS_ON);
+    assert_int_equal(
+        parse(&o, err, sizeof(err), "--in", "f", "--no-progress", NULL),
+        BS_CLI_RUN);
+    assert_int_equal(o.progress, BS_PROGRESS_OFF);
+    /* -q silences the automatic line; --progress still forces it */
+    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "-q", NULL),
+                     BS_CLI_RUN);
+    assert_int_equal(o.progress, BS_PROGRESS_OFF);
+    assert_int_equal(
+        parse(&o, err, sizeof(err), "--in", "f", "-q", "--progress", NULL),
+        BS_CLI_RUN);
+    assert_int_equal(o.progress, BS_PROGRESS_ON);
+    /* file-mode options without a file */
+    assert_int_equal(parse(&o, err, sizeof(err), "--raw", NULL), BS_CLI_ERROR);
+    assert_non_null(strstr(err, "--raw needs --in"));
+    assert_int_equal(parse(&o, err, sizeof(err), "--progress", "01", NULL),
+                     BS_CLI_ERROR);
+    /* a container carries its length: --in-bits on -u is for --raw */
+    assert_int_equal(
+        parse(&o, err, sizeof(err), "-u", "--in", "f", "--in-bits", "8", NULL),
+        BS_CLI_ERROR);
+    assert_non_null(strstr(err, "--raw"));
+    assert_int_equal(parse(&o, err, sizeof(err), "-u", "--raw", "--in", "f",
+                           "--in-bits", "8", NULL),
+                     BS_CLI_RUN);
+    /* stuffing may still send part of a file */
+    assert_int_equal(
+        parse(&o, err, sizeof(err), "--in", "f", "--in-bits", "8", NULL),
+        BS_CLI_RUN);
+}
+
+/* Issue 9 item 10: a binary reply must name the request's op and rule. */
+static void test_reply_matches(void **state)
+{
+    struct bs_proto_event ev;
+    static const enum bs_proto_ev reply[] = {BS_PROTO_EV_BEGIN,
+                                             BS_PROTO_EV_DATA, BS_PROTO_EV_END};
+
+    (void) state;
+    memset(&ev, 0, sizeof(ev));
+    ev.form = BS_PROTO_BINARY;
+    ev.op = BS_PROTO_STUFF;
+    ev.rule = BS_RULE_HDLC;
+    for (size_t i = 0; i < sizeof(reply) / sizeof(reply[0]); i++) {
+        ev.type = reply[i];
+        ev.op = BS_PROTO_STUFF;
+        ev.rule = BS_RULE_HDLC;
+        assert_true(bs_cli_reply_matches(BS_PROTO_STUFF, BS_RULE_HDLC, &ev));
+        ev.op = BS_PROTO_UNSTUFF;
+        assert_false(bs_cli_reply_matches(BS_PROTO_STUFF, BS_RULE_HDLC, &ev));
+        ev.op = BS_PROTO_STUFF;
+        ev.rule = BS_RULE_USB;
+        assert_false(bs_cli_reply_matches(BS_PROTO_STUFF, BS_RULE_HDLC, &ev));
+        assert_true(bs_cli_reply_matches(BS_PROTO_STUFF, BS_RULE_USB, &ev));
+    }
+    /* an 'E' frame may carry 0s for a request it could not parse */
+    ev.type = BS_PROTO_EV_ERROR;
+    ev.op = BS_PROTO_STUFF;
+    ev.rule = BS_RULE_HDLC;
+    assert_true(bs_cli_reply_matches(BS_PROTO_UNSTUFF, BS_RULE_CAN, &ev));
+    /* text replies name neither */
+    ev.type = BS_PROTO_EV_BEGIN;
+    ev.form = BS_PROTO_TEXT;
+    assert_true(bs_cli_reply_matches(BS_PROTO_UNSTUFF, BS_RULE_CAN, &ev));
+}
+
 static void test_help_version(void **state)
 {
     struct bs_cli_opts o;
@@ -285,8 +380,10 @@ static void test_exit_mapping(void **state)
 {
     (void) state;
     /* during the handshake */
+    /* connected, then the peer hung up mid-handshake: it does not speak
+     * our TLS, a handshake failure (issue 9), not a network one */
     assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_NETWORK, 1, 0, 1),
-                     BS_CLI_EXIT_NETWORK);
+                     BS_CLI_EXIT_HANDSHAKE);
     assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_HANDSHAKE, 1, 0, 1),
                      BS_CLI_EXIT_HANDSHAKE);
     assert_int_equal(bs_cli_exit_for_tls(BS_TLS_FAIL_VERIFY, 1, 0, 1),
@@ -339,6 +436,8 @@ int main(void)
         cmocka_unit_test(test_trim),
         cmocka_unit_test(test_label),
         cmocka_unit_test(test_exit_mapping),
+        cmocka_unit_test(test_file_options),
+        cmocka_unit_test(test_reply_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
