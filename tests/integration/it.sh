@@ -59,12 +59,17 @@ rc_of() {
 }
 
 # expect_grep WHAT FILE PATTERN: FILE has a line matching the ERE.
+# The server's log lines come from its logger thread, a moment after the
+# event they report: wait for the line, 10 s at most (more under valgrind).
 expect_grep() {
-    grep -Eq -- "$3" "$2" || {
-        echo "--- $2:" >&2
-        head -40 "$2" >&2
-        fail "$1: no line matching /$3/ in $2"
-    }
+    local i
+    for ((i = 0; i < 100 * IT_TMUL; i++)); do
+        grep -Eq -- "$3" "$2" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "--- $2:" >&2
+    head -40 "$2" >&2
+    fail "$1: no line matching /$3/ in $2"
 }
 
 # expect_match WHAT STRING ERE
