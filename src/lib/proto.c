@@ -28,10 +28,56 @@ enum {
 enum { BEFORE_BITS = 0, IN_BITS, AFTER_BITS };
 
 #define MAX_OP_WORD   7u /* "unstuff" */
-#define MAX_RULE_WORD 4u /* "hdlc" */
+#define MAX_RULE_WORD BS_RULE_NAME_MAX
 #define E_HEAD        12u
 
+/* The wire, pinned to docs/PROTOCOL.md: reordering or renumbering an
+ * enum must not change the protocol, so every value is checked here. */
+_Static_assert(BS_PROTO_ALPN_LEN == 10 && sizeof(BS_PROTO_ALPN) == 11,
+               "ALPN id is \"bitstuff/1\" (section 1)");
+_Static_assert(BS_PROTO_MAGIC == 0xB5 && BS_PROTO_HDR_LEN == 8,
+               "frame magic and header length (section 4.1)");
+_Static_assert(BS_PROTO_TYPE_MSG == 0x4D && BS_PROTO_TYPE_REPLY == 0x52 &&
+                   BS_PROTO_TYPE_ERROR == 0x45,
+               "frame types 'M', 'R', 'E' (section 4.1)");
+_Static_assert(BS_PROTO_FLAG_FIRST == 0x01 && BS_PROTO_FLAG_LAST == 0x02,
+               "frame flags (section 4.1)");
+_Static_assert(BS_PROTO_STUFF == 0 && BS_PROTO_UNSTUFF == 1,
+               "op nibble: 0 stuff, 1 unstuff (section 4.1)");
+_Static_assert(BS_RULE_HDLC == 0 && BS_RULE_USB == 1 && BS_RULE_CAN == 2,
+               "rule nibble: 0 hdlc, 1 usb, 2 can (section 4.1)");
+_Static_assert(BS_RULE_COUNT <= 16, "a rule code fits the low nibble");
+_Static_assert(BS_PROTO_MAX_CHUNK_BITS == 524288 &&
+                   BS_PROTO_MAX_ERR_MSG == 1024 && E_HEAD == 12,
+               "chunk and error-message limits (section 6)");
+_Static_assert(BS_PROTO_E_CHAR == 3 && BS_PROTO_E_FLAG == 4 &&
+                   BS_PROTO_E_ABORT == 5 && BS_PROTO_E_STUFF_BIT == 6 &&
+                   BS_PROTO_E_TRUNCATED == 7,
+               "stuffing error codes (section 5)");
+_Static_assert(BS_PROTO_E_BAD_COMMAND == 20 && BS_PROTO_E_BAD_RULE == 21 &&
+                   BS_PROTO_E_LINE_TOO_LONG == 22 &&
+                   BS_PROTO_E_TOO_LONG == 23 && BS_PROTO_E_BAD_PADDING == 24 &&
+                   BS_PROTO_E_SEQUENCE == 25 && BS_PROTO_E_BAD_FRAME == 26 &&
+                   BS_PROTO_E_BUSY == 27,
+               "protocol error codes (section 5)");
+_Static_assert(BS_PROTO_DEFAULT_MAX_LINE == 65536 &&
+                   BS_PROTO_DEFAULT_MAX_MESSAGE_BITS == 8589934592ull,
+               "default limits (section 6)");
+_Static_assert(MAX_OP_WORD <= sizeof(((struct bs_proto_decoder *) 0)->buf) &&
+                   MAX_RULE_WORD <=
+                       sizeof(((struct bs_proto_decoder *) 0)->buf),
+               "a text op or rule word fits the decoder's buffer");
+
 enum step { STEP_NEXT, STEP_MORE, STEP_EVENT };
+
+/* What broke a limit, in the protocol's terms (docs/PROTOCOL.md section
+ * 6); the too-long event's offset is the limit.  Which option sets the
+ * limit is the program's business: bitstuffd adds it (xchg.c). */
+#define MSG_LINE_TOO_LONG                                                      \
+    "the line is longer than the server's max_line limit; send long "          \
+    "messages as binary frames"
+#define MSG_TOO_LONG                                                           \
+    "the message is longer than the server's max_message_bits limit"
 
 static const char *const code_names[] = {
     [BS_PROTO_E_BAD_COMMAND] = "bad-command",
@@ -62,10 +108,39 @@ static const char *const code_texts[] = {
 
 #define N_CODES (sizeof(code_names) / sizeof(code_names[0]))
 
+/* The stuffing errors on the wire; their names and sentences are the
+ * library's (bs_status_name, bs_strerror).  The other statuses are not
+ * data errors and have no code. */
+static const struct {
+    bs_status status;
+    unsigned code;
+} status_codes[] = {
+    {BS_ERR_CHAR, BS_PROTO_E_CHAR},
+    {BS_ERR_FLAG, BS_PROTO_E_FLAG},
+    {BS_ERR_ABORT, BS_PROTO_E_ABORT},
+    {BS_ERR_STUFF_BIT, BS_PROTO_E_STUFF_BIT},
+    {BS_ERR_TRUNCATED, BS_PROTO_E_TRUNCATED},
+};
+
+#define N_STATUS_CODES (sizeof(status_codes) / sizeof(status_codes[0]))
+
+/* The status a stuffing-error code stands for, or BS_OK for other codes. */
+static bs_status code_status(unsigned code)
+{
+    for (size_t i = 0; i < N_STATUS_CODES; i++) {
+        if (status_codes[i].code == code) {
+            return status_codes[i].status;
+        }
+    }
+    return BS_OK;
+}
+
 const char *bs_proto_code_name(unsigned code)
 {
-    if (code >= BS_PROTO_E_CHAR && code <= BS_PROTO_E_TRUNCATED) {
-        return bs_status_name((bs_status) code);
+    bs_status st = code_status(code);
+
+    if (st != BS_OK) {
+        return bs_status_name(st);
     }
     if (code < N_CODES && code_names[code] != NULL) {
         return code_names[code];
@@ -75,8 +150,10 @@ const char *bs_proto_code_name(unsigned code)
 
 const char *bs_proto_code_text(unsigned code)
 {
-    if (code >= BS_PROTO_E_CHAR && code <= BS_PROTO_E_TRUNCATED) {
-        return bs_strerror((bs_status) code);
+    bs_status st = code_status(code);
+
+    if (st != BS_OK) {
+        return bs_strerror(st);
     }
     if (code < N_CODES && code_texts[code] != NULL) {
         return code_texts[code];
@@ -86,11 +163,23 @@ const char *bs_proto_code_text(unsigned code)
 
 unsigned bs_proto_code_from_status(bs_status st)
 {
-    if (st >= BS_ERR_CHAR && st <= BS_ERR_TRUNCATED) {
-        return (unsigned) st;
+    for (size_t i = 0; i < N_STATUS_CODES; i++) {
+        if (status_codes[i].status == st) {
+            return status_codes[i].code;
+        }
     }
     /* Not a data error but a server bug: the client still gets a reply. */
     return BS_PROTO_E_BUSY;
+}
+
+enum bs_dir bs_proto_op_dir(enum bs_proto_op op)
+{
+    return op == BS_PROTO_UNSTUFF ? BS_DIR_UNSTUFF : BS_DIR_STUFF;
+}
+
+enum bs_proto_op bs_proto_dir_op(enum bs_dir dir)
+{
+    return dir == BS_DIR_UNSTUFF ? BS_PROTO_UNSTUFF : BS_PROTO_STUFF;
 }
 
 void bs_proto_decoder_init(struct bs_proto_decoder *d, enum bs_proto_role role,
@@ -258,8 +347,7 @@ static enum step text_bits(struct bs_proto_decoder *d, const uint8_t *in,
     if (left == 0) {
         *pos = p + 1;
         return text_error(d, ev, in[p], BS_PROTO_E_TOO_LONG, d->msg_bits,
-                          "the message is longer than the server's "
-                          "--max-message-bits limit");
+                          MSG_TOO_LONG);
     }
     if (room > len - p) {
         room = len - p;
@@ -303,9 +391,7 @@ static enum step text_step(struct bs_proto_decoder *d, const uint8_t *in,
         if (d->line_len >= d->lim.max_line) {
             p++;
             r = text_error(d, ev, b, BS_PROTO_E_LINE_TOO_LONG,
-                           BS_PROTO_NO_OFFSET,
-                           "the line is longer than the server's --max-line "
-                           "limit; send long messages as binary frames");
+                           BS_PROTO_NO_OFFSET, MSG_LINE_TOO_LONG);
             break;
         }
         if (d->cr && b != '\n') {
@@ -434,7 +520,7 @@ static enum step on_header(struct bs_proto_decoder *d,
     unsigned op = d->hdr[3] >> 4, rule = d->hdr[3] & 0x0Fu;
     uint32_t length = get32(d->hdr + 4);
     int client = d->role == BS_PROTO_ROLE_CLIENT;
-    int nibble_ok = op <= BS_PROTO_UNSTUFF && rule <= BS_RULE_CAN;
+    int nibble_ok = op <= BS_PROTO_UNSTUFF && rule < BS_RULE_COUNT;
 
     if ((flags & ~(BS_PROTO_FLAG_FIRST | BS_PROTO_FLAG_LAST)) != 0) {
         return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
@@ -536,8 +622,7 @@ static enum step on_header(struct bs_proto_decoder *d,
         }
         d->skip = 1;
         return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_TOO_LONG, at,
-                           "the message is longer than the server's "
-                           "--max-message-bits limit");
+                           MSG_TOO_LONG);
     }
     if (flags & BS_PROTO_FLAG_FIRST) {
         d->msg_open = 1;
@@ -727,7 +812,7 @@ size_t bs_proto_put_header(uint8_t *out, size_t cap, unsigned type,
 {
     if (out == NULL || cap < BS_PROTO_HDR_LEN ||
         (flags & ~(BS_PROTO_FLAG_FIRST | BS_PROTO_FLAG_LAST)) != 0 ||
-        (unsigned) op > BS_PROTO_UNSTUFF || (unsigned) rule > BS_RULE_CAN)
+        (unsigned) op > BS_PROTO_UNSTUFF || (unsigned) rule >= BS_RULE_COUNT)
     {
         return 0;
     }
