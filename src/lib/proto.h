@@ -47,6 +47,7 @@
 enum bs_proto_op {
     BS_PROTO_STUFF = 0,
     BS_PROTO_UNSTUFF = 1,
+    BS_PROTO_OP_COUNT /* not an op: the number of ops */
 };
 
 /* The stuffing direction an op asks for, and the op of a direction; an

@@ -1362,6 +1362,38 @@ static void test_limit_messages_are_neutral(void **state)
     assert_int_equal(seen, 3);
 }
 
+/* The sentences that list the rules for a user name every rule in the
+ * table (a new rule fails here until they do), with its nibble in the
+ * binary one. */
+static void test_rule_lists_name_every_rule(void **state)
+{
+    struct bs_proto_decoder d;
+    struct bs_proto_event ev;
+    const char *word_msg, *nibble_msg;
+    uint8_t hdr[BS_PROTO_HDR_LEN] = {0xB5, 0x4D, 0x03, 0x0F, 0, 0, 0, 0};
+    char want[32];
+
+    (void) state;
+    bs_proto_decoder_init(&d, BS_PROTO_ROLE_SERVER, NULL);
+    bs_proto_decode(&d, (const uint8_t *) "stuff x\n", 8, &ev);
+    assert_int_equal(ev.type, BS_PROTO_EV_ERROR);
+    assert_int_equal(ev.code, BS_PROTO_E_BAD_RULE);
+    word_msg = ev.message;
+    bs_proto_decoder_init(&d, BS_PROTO_ROLE_SERVER, NULL);
+    bs_proto_decode(&d, hdr, sizeof(hdr), &ev);
+    assert_int_equal(ev.type, BS_PROTO_EV_ERROR);
+    assert_int_equal(ev.code, BS_PROTO_E_BAD_RULE);
+    nibble_msg = ev.message;
+    for (int i = 0; i < BS_RULE_COUNT; i++) {
+        const char *name = bs_rule_name((enum bs_rule) i);
+
+        assert_non_null(strstr(bs_proto_code_text(BS_PROTO_E_BAD_RULE), name));
+        assert_non_null(strstr(word_msg, name));
+        snprintf(want, sizeof(want), "%d %s", i, name);
+        assert_non_null(strstr(nibble_msg, want));
+    }
+}
+
 /* ---- split invariance over random streams --------------------------- */
 
 /* A random stream made of protocol-shaped pieces, valid and not. */
@@ -1468,6 +1500,7 @@ int main(void)
         cmocka_unit_test(test_code_names),
         cmocka_unit_test(test_wire_values),
         cmocka_unit_test(test_limit_messages_are_neutral),
+        cmocka_unit_test(test_rule_lists_name_every_rule),
         cmocka_unit_test(test_random_splits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
