@@ -3,7 +3,7 @@
  * against the reference bit loop and memcpy, in one run.
  *
  *   bench_stuff [-m MiB] [-r rounds] [-d random|ones|ascii]...
- *               [-R hdlc|usb|can|all]... [-M]
+ *               [-R RULE|all]... [-M]      (RULE: hdlc, usb, ... as in stuff.c)
  *
  * Input is MiB mebibytes of packed bits (packed) or of '0'/'1' characters
  * (text); unstuffing gets the stuffing of that data under each rule.
