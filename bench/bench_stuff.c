@@ -3,7 +3,7 @@
  * against the reference bit loop and memcpy, in one run.
  *
  *   bench_stuff [-m MiB] [-r rounds] [-d random|ones|ascii]...
- *               [-R hdlc|usb|can|all]... [-M]
+ *               [-R RULE|all]... [-M]      (RULE: hdlc, usb, ... as in stuff.c)
  *
  * Input is MiB mebibytes of packed bits (packed) or of '0'/'1' characters
  * (text); unstuffing gets the stuffing of that data under each rule.
@@ -200,7 +200,7 @@ static const char *ratio(char *buf, size_t len, double a, double b, int digits)
     return buf;
 }
 
-#define MAX_RULES 3
+#define MAX_RULES BS_RULE_COUNT
 #define OPS       4
 #define MAX_K     8
 
@@ -386,9 +386,8 @@ static void print_table(const struct rule_run *rr, const struct rule_run *hdlc,
 static int bench_data(const char *kind, size_t bytes, int reps, int md,
                       const enum bs_rule *rules, int nrules)
 {
-    size_t maxbits = bs_max_stuffed_bits(BS_RULE_CAN, bytes * 8);
-    size_t cap =
-        bs_bytes_for_bits(maxbits) + bs_max_stuffed_bits(BS_RULE_CAN, bytes);
+    size_t maxbits = bs_max_stuffed_any(bytes * 8);
+    size_t cap = bs_bytes_for_bits(maxbits) + bs_max_stuffed_any(bytes);
     uint8_t *data = xmalloc(bytes), *out = xmalloc(cap);
     char *text = xmalloc(bytes);
     struct rule_run rr[MAX_RULES];
@@ -442,6 +441,14 @@ static int bench_data(const char *kind, size_t bytes, int reps, int md,
     return rc;
 }
 
+/* " hdlc, usb, can": the rule names, from the library's table. */
+static void print_rules(FILE *f)
+{
+    for (int i = 0; i < BS_RULE_COUNT; i++) {
+        fprintf(f, "%s %s", i > 0 ? "," : "", bs_rule_name((enum bs_rule) i));
+    }
+}
+
 int main(int argc, char **argv)
 {
     size_t mib = 64;
@@ -473,17 +480,15 @@ int main(int argc, char **argv)
             break;
         case 'R':
             if (strcmp(optarg, "all") == 0) {
-                nrules = 0;
-                rules[nrules++] = BS_RULE_HDLC;
-                rules[nrules++] = BS_RULE_USB;
-                rules[nrules++] = BS_RULE_CAN;
+                for (nrules = 0; nrules < BS_RULE_COUNT; nrules++) {
+                    rules[nrules] = (enum bs_rule) nrules;
+                }
                 break;
             }
             if (bs_rule_parse(optarg, strlen(optarg), &rule) != 0) {
-                fprintf(stderr,
-                        "bench_stuff: -R takes hdlc, usb, can or all, "
-                        "not %s\n",
-                        optarg);
+                fprintf(stderr, "bench_stuff: -R takes");
+                print_rules(stderr);
+                fprintf(stderr, " or all, not %s\n", optarg);
                 return 2;
             }
             for (int i = 0; i < nrules; i++) {
@@ -500,8 +505,10 @@ int main(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "usage: bench_stuff [-m MiB] [-r rounds] "
-                            "[-d random|ones|ascii]... "
-                            "[-R hdlc|usb|can|all]... [-M]\n");
+                            "[-d random|ones|ascii]... [-R RULE|all]... "
+                            "[-M]\n  RULE:");
+            print_rules(stderr);
+            fprintf(stderr, "\n");
             return 2;
         }
     }

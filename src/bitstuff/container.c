@@ -157,7 +157,7 @@ static enum bs_ctr_status check_header(struct bs_ctr_reader *r)
     if (r->hdr_len > 8 && r->hdr[8] != BS_CTR_VERSION) {
         return BS_CTR_BAD_VERSION;
     }
-    if (r->hdr_len > 9 && r->hdr[9] > BS_RULE_CAN) {
+    if (r->hdr_len > 9 && r->hdr[9] >= BS_RULE_COUNT) {
         return BS_CTR_BAD_HEADER;
     }
     for (size_t i = 10; i < r->hdr_len; i++) {

@@ -24,12 +24,12 @@ size_t bs_xchg_outbuf_size(const struct bs_proto_limits *lim)
     size_t need;
 
     /* A text reply is held whole until its LF: "OK " plus the stuffing of
-     * up to a line of bits (at most 5 out per 4 in, for CAN), and room for
-     * the input of one more feed step. */
+     * up to a line of bits under any rule, and room for the input of one
+     * more feed step. */
     if (line > (SIZE_MAX - 4096u) / 2u) {
         return SIZE_MAX;
     }
-    need = 3u + line + line / 4u + BS_XCHG_RESERVE + 64u;
+    need = 3u + bs_max_stuffed_any(line) + BS_XCHG_RESERVE + 64u;
     if (need < BS_XCHG_MIN_OUTBUF) {
         need = BS_XCHG_MIN_OUTBUF;
     }
@@ -184,10 +184,7 @@ static void on_begin(struct bs_xchg *x, struct bs_outbuf *o,
     x->sealed_bits = 0;
     bs_display_reset(&x->din);
     bs_display_reset(&x->dout);
-    if (bs_stream_init(&x->st, ev->rule,
-                       ev->op == BS_PROTO_UNSTUFF ? BS_DIR_UNSTUFF
-                                                  : BS_DIR_STUFF) != BS_OK)
-    {
+    if (bs_stream_init(&x->st, ev->rule, bs_proto_op_dir(ev->op)) != BS_OK) {
         /* The decoder only reports valid rules; stay safe anyway. */
         x->failed = 1;
         x->err_code = BS_PROTO_E_BAD_RULE;
@@ -311,9 +308,27 @@ static void on_end(struct bs_xchg *x, struct bs_outbuf *o)
     show_bits(x, "sent", &x->dout);
 }
 
+/* The codec names a broken limit in the protocol's terms; the server
+ * says which of its options sets it. */
+static const char *server_message(const struct bs_proto_event *ev)
+{
+    switch (ev->code) {
+    case BS_PROTO_E_LINE_TOO_LONG:
+        return "the line is longer than the server's --max-line limit; send "
+               "long messages as binary frames";
+    case BS_PROTO_E_TOO_LONG:
+        return "the message is longer than the server's --max-message-bits "
+               "limit";
+    default:
+        return ev->message;
+    }
+}
+
 static void on_error(struct bs_xchg *x, struct bs_outbuf *o,
                      const struct bs_proto_event *ev)
 {
+    const char *message = server_message(ev);
+
     if (x->open) {
         x->open = 0;
         if (x->form == BS_PROTO_BINARY) {
@@ -324,14 +339,13 @@ static void on_error(struct bs_xchg *x, struct bs_outbuf *o,
         } else {
             o->tail = o->commit; /* the held "OK ..." never goes out */
         }
-        put_error(o, x->form, x->op, x->rule, ev->code, ev->offset,
-                  ev->message);
+        put_error(o, x->form, x->op, x->rule, ev->code, ev->offset, message);
         show_bits(x, "received", &x->din);
-        show_error(x, 1, ev->code, ev->offset, ev->message);
+        show_error(x, 1, ev->code, ev->offset, message);
         return;
     }
-    put_error(o, ev->form, ev->op, ev->rule, ev->code, ev->offset, ev->message);
-    show_error(x, 0, ev->code, ev->offset, ev->message);
+    put_error(o, ev->form, ev->op, ev->rule, ev->code, ev->offset, message);
+    show_error(x, 0, ev->code, ev->offset, message);
 }
 
 static void on_fatal(struct bs_xchg *x, struct bs_outbuf *o,
@@ -367,10 +381,10 @@ size_t bs_xchg_feed(struct bs_xchg *x, struct bs_outbuf *o, const uint8_t *in,
             x->stalled = 1;
             break;
         }
-        /* Take only input whose worst-case reply fits: stuffing writes at
-         * most 5 bits per 4 read (CAN), plus a header or an error reply,
-         * which the reserve covers. */
-        n = (room(o) - BS_XCHG_RESERVE) / 5u * 4u;
+        /* Take only input whose worst-case reply fits: its stuffing under
+         * any rule, plus a header or an error reply, which the reserve
+         * covers. */
+        n = bs_max_input_any(room(o) - BS_XCHG_RESERVE);
         if (n > len - done) {
             n = len - done;
         }

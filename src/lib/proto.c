@@ -28,10 +28,61 @@ enum {
 enum { BEFORE_BITS = 0, IN_BITS, AFTER_BITS };
 
 #define MAX_OP_WORD   7u /* "unstuff" */
-#define MAX_RULE_WORD 4u /* "hdlc" */
+#define MAX_RULE_WORD BS_RULE_NAME_MAX
 #define E_HEAD        12u
 
-enum step { STEP_NEXT, STEP_MORE, STEP_EVENT };
+/* The wire, pinned to docs/PROTOCOL.md: reordering or renumbering an
+ * enum must not change the protocol, so every value is checked here. */
+_Static_assert(BS_PROTO_ALPN_LEN == 10 && sizeof(BS_PROTO_ALPN) == 11,
+               "ALPN id is \"bitstuff/1\" (section 1)");
+_Static_assert(BS_PROTO_MAGIC == 0xB5 && BS_PROTO_HDR_LEN == 8,
+               "frame magic and header length (section 4.1)");
+_Static_assert(BS_PROTO_TYPE_MSG == 0x4D && BS_PROTO_TYPE_REPLY == 0x52 &&
+                   BS_PROTO_TYPE_ERROR == 0x45,
+               "frame types 'M', 'R', 'E' (section 4.1)");
+_Static_assert(BS_PROTO_FLAG_FIRST == 0x01 && BS_PROTO_FLAG_LAST == 0x02,
+               "frame flags (section 4.1)");
+_Static_assert(BS_PROTO_STUFF == 0 && BS_PROTO_UNSTUFF == 1 &&
+                   BS_PROTO_OP_COUNT == 2,
+               "op nibble: 0 stuff, 1 unstuff (section 4.1)");
+_Static_assert(BS_RULE_HDLC == 0 && BS_RULE_USB == 1 && BS_RULE_CAN == 2,
+               "rule nibble: 0 hdlc, 1 usb, 2 can (section 4.1)");
+_Static_assert(BS_RULE_COUNT <= 16 && BS_PROTO_OP_COUNT <= 16,
+               "an op and a rule code fit their nibbles");
+_Static_assert(BS_PROTO_MAX_CHUNK_BITS == 524288 &&
+                   BS_PROTO_MAX_ERR_MSG == 1024 && E_HEAD == 12,
+               "chunk and error-message limits (section 6)");
+_Static_assert(BS_PROTO_E_CHAR == 3 && BS_PROTO_E_FLAG == 4 &&
+                   BS_PROTO_E_ABORT == 5 && BS_PROTO_E_STUFF_BIT == 6 &&
+                   BS_PROTO_E_TRUNCATED == 7,
+               "stuffing error codes (section 5)");
+_Static_assert(BS_PROTO_E_BAD_COMMAND == 20 && BS_PROTO_E_BAD_RULE == 21 &&
+                   BS_PROTO_E_LINE_TOO_LONG == 22 &&
+                   BS_PROTO_E_TOO_LONG == 23 && BS_PROTO_E_BAD_PADDING == 24 &&
+                   BS_PROTO_E_SEQUENCE == 25 && BS_PROTO_E_BAD_FRAME == 26 &&
+                   BS_PROTO_E_BUSY == 27,
+               "protocol error codes (section 5)");
+_Static_assert(BS_PROTO_DEFAULT_MAX_LINE == 65536 &&
+                   BS_PROTO_DEFAULT_MAX_MESSAGE_BITS == 8589934592ull,
+               "default limits (section 6)");
+_Static_assert(MAX_OP_WORD <= sizeof(((struct bs_proto_decoder *) 0)->buf) &&
+                   MAX_RULE_WORD <=
+                       sizeof(((struct bs_proto_decoder *) 0)->buf),
+               "a text op or rule word fits the decoder's buffer");
+
+/* What a step of the decoder did: moved on (call the next state), needs
+ * more input, or has an event.  STEP_GO_ON only passes between on_header
+ * and its helpers: nothing decided yet. */
+enum step { STEP_NEXT, STEP_MORE, STEP_EVENT, STEP_GO_ON };
+
+/* What broke a limit, in the protocol's terms (docs/PROTOCOL.md section
+ * 6); the too-long event's offset is the limit.  Which option sets the
+ * limit is the program's business: bitstuffd adds it (xchg.c). */
+#define MSG_LINE_TOO_LONG                                                      \
+    "the line is longer than the server's max_line limit; send long "          \
+    "messages as binary frames"
+#define MSG_TOO_LONG                                                           \
+    "the message is longer than the server's max_message_bits limit"
 
 static const char *const code_names[] = {
     [BS_PROTO_E_BAD_COMMAND] = "bad-command",
@@ -62,10 +113,39 @@ static const char *const code_texts[] = {
 
 #define N_CODES (sizeof(code_names) / sizeof(code_names[0]))
 
+/* The stuffing errors on the wire; their names and sentences are the
+ * library's (bs_status_name, bs_strerror).  The other statuses are not
+ * data errors and have no code. */
+static const struct {
+    bs_status status;
+    unsigned code;
+} status_codes[] = {
+    {BS_ERR_CHAR, BS_PROTO_E_CHAR},
+    {BS_ERR_FLAG, BS_PROTO_E_FLAG},
+    {BS_ERR_ABORT, BS_PROTO_E_ABORT},
+    {BS_ERR_STUFF_BIT, BS_PROTO_E_STUFF_BIT},
+    {BS_ERR_TRUNCATED, BS_PROTO_E_TRUNCATED},
+};
+
+#define N_STATUS_CODES (sizeof(status_codes) / sizeof(status_codes[0]))
+
+/* The status a stuffing-error code stands for, or BS_OK for other codes. */
+static bs_status code_status(unsigned code)
+{
+    for (size_t i = 0; i < N_STATUS_CODES; i++) {
+        if (status_codes[i].code == code) {
+            return status_codes[i].status;
+        }
+    }
+    return BS_OK;
+}
+
 const char *bs_proto_code_name(unsigned code)
 {
-    if (code >= BS_PROTO_E_CHAR && code <= BS_PROTO_E_TRUNCATED) {
-        return bs_status_name((bs_status) code);
+    bs_status st = code_status(code);
+
+    if (st != BS_OK) {
+        return bs_status_name(st);
     }
     if (code < N_CODES && code_names[code] != NULL) {
         return code_names[code];
@@ -75,8 +155,10 @@ const char *bs_proto_code_name(unsigned code)
 
 const char *bs_proto_code_text(unsigned code)
 {
-    if (code >= BS_PROTO_E_CHAR && code <= BS_PROTO_E_TRUNCATED) {
-        return bs_strerror((bs_status) code);
+    bs_status st = code_status(code);
+
+    if (st != BS_OK) {
+        return bs_strerror(st);
     }
     if (code < N_CODES && code_texts[code] != NULL) {
         return code_texts[code];
@@ -86,11 +168,23 @@ const char *bs_proto_code_text(unsigned code)
 
 unsigned bs_proto_code_from_status(bs_status st)
 {
-    if (st >= BS_ERR_CHAR && st <= BS_ERR_TRUNCATED) {
-        return (unsigned) st;
+    for (size_t i = 0; i < N_STATUS_CODES; i++) {
+        if (status_codes[i].status == st) {
+            return status_codes[i].code;
+        }
     }
     /* Not a data error but a server bug: the client still gets a reply. */
     return BS_PROTO_E_BUSY;
+}
+
+enum bs_dir bs_proto_op_dir(enum bs_proto_op op)
+{
+    return op == BS_PROTO_UNSTUFF ? BS_DIR_UNSTUFF : BS_DIR_STUFF;
+}
+
+enum bs_proto_op bs_proto_dir_op(enum bs_dir dir)
+{
+    return dir == BS_DIR_UNSTUFF ? BS_PROTO_UNSTUFF : BS_PROTO_STUFF;
 }
 
 void bs_proto_decoder_init(struct bs_proto_decoder *d, enum bs_proto_role role,
@@ -258,8 +352,7 @@ static enum step text_bits(struct bs_proto_decoder *d, const uint8_t *in,
     if (left == 0) {
         *pos = p + 1;
         return text_error(d, ev, in[p], BS_PROTO_E_TOO_LONG, d->msg_bits,
-                          "the message is longer than the server's "
-                          "--max-message-bits limit");
+                          MSG_TOO_LONG);
     }
     if (room > len - p) {
         room = len - p;
@@ -280,266 +373,367 @@ static enum step text_bits(struct bs_proto_decoder *d, const uint8_t *in,
     return STEP_EVENT;
 }
 
+/* The op words of a text line. */
+static const struct {
+    const char *word;
+    enum bs_proto_op op;
+} op_words[] = {
+    {"stuff", BS_PROTO_STUFF},
+    {"unstuff", BS_PROTO_UNSTUFF},
+};
+
+/* A text state's handler: acts on the byte at in[*pos], which is not a
+ * CR and not past the line limit, and returns as text_step does. */
+typedef enum step text_fn(struct bs_proto_decoder *d, const uint8_t *in,
+                          size_t len, size_t *pos, struct bs_proto_event *ev);
+
+/* T_SKIP: discard up to and including the LF. */
+static enum step text_skip(struct bs_proto_decoder *d, const uint8_t *in,
+                           size_t len, size_t *pos)
+{
+    const uint8_t *lf = memchr(in + *pos, '\n', len - *pos);
+
+    if (lf == NULL) {
+        *pos = len;
+        return STEP_MORE;
+    }
+    *pos = (size_t) (lf - in) + 1;
+    d->state = S_IDLE;
+    return STEP_NEXT;
+}
+
+static enum step text_start(struct bs_proto_decoder *d, const uint8_t *in,
+                            size_t len, size_t *pos, struct bs_proto_event *ev)
+{
+    uint8_t b = in[*pos];
+
+    (void) len;
+    if (b == '\n') {
+        /* a line of whitespace: nothing to answer */
+        (*pos)++;
+        d->state = S_IDLE;
+        return STEP_NEXT;
+    }
+    if (is_wsp(b)) {
+        (*pos)++;
+        d->line_len++;
+    } else if (is_bit(b)) {
+        return text_begin(d, ev);
+    } else {
+        d->state = T_WORD1;
+        d->word_len = 0;
+    }
+    return STEP_MORE;
+}
+
+/* The op (T_WORD1) or rule (T_WORD2) word is complete: set it, or 0 if
+ * it names none. */
+static int text_word_known(struct bs_proto_decoder *d)
+{
+    enum bs_rule rule;
+
+    if (d->state == T_WORD2) {
+        if (bs_rule_parse((const char *) d->buf, d->word_len, &rule) != 0) {
+            return 0;
+        }
+        d->msg_rule = (uint8_t) rule;
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(op_words) / sizeof(op_words[0]); i++) {
+        if (word_is(d->buf, d->word_len, op_words[i].word)) {
+            d->msg_op = (uint8_t) op_words[i].op;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* T_WORD1, T_WORD2: gather the word up to whitespace or the LF. */
+static enum step text_word(struct bs_proto_decoder *d, const uint8_t *in,
+                           size_t len, size_t *pos, struct bs_proto_event *ev)
+{
+    uint8_t b = in[*pos];
+    int first = d->state == T_WORD1;
+
+    (void) len;
+    if (!is_wsp(b) && b != '\n') {
+        if (d->word_len == (first ? MAX_OP_WORD : MAX_RULE_WORD)) {
+            (*pos)++;
+            return text_bad_byte(d, ev, b, 0);
+        }
+        d->buf[d->word_len++] = b;
+        d->line_len++;
+        (*pos)++;
+        return STEP_MORE;
+    }
+    if (!text_word_known(d)) {
+        (*pos)++;
+        return text_bad_byte(d, ev, b, 0);
+    }
+    if (b == '\n') {
+        return text_begin(d, ev); /* the LF ends it next call */
+    }
+    (*pos)++;
+    d->line_len++;
+    if (first) {
+        d->state = T_AFTER_OP;
+        return STEP_MORE;
+    }
+    return text_begin(d, ev);
+}
+
+static enum step text_after_op(struct bs_proto_decoder *d, const uint8_t *in,
+                               size_t len, size_t *pos,
+                               struct bs_proto_event *ev)
+{
+    uint8_t b = in[*pos];
+
+    (void) len;
+    if (is_wsp(b)) {
+        (*pos)++;
+        d->line_len++;
+    } else if (b == '\n' || is_bit(b)) {
+        return text_begin(d, ev);
+    } else {
+        d->state = T_WORD2;
+        d->word_len = 0;
+    }
+    return STEP_MORE;
+}
+
+/* T_BITS: a message is open; its bits, then trailing whitespace. */
+static enum step text_in_bits(struct bs_proto_decoder *d, const uint8_t *in,
+                              size_t len, size_t *pos,
+                              struct bs_proto_event *ev)
+{
+    uint8_t b = in[*pos];
+
+    if (b == '\n') {
+        (*pos)++;
+        d->state = S_IDLE;
+        d->msg_open = 0;
+        set_event(d, ev, BS_PROTO_EV_END, BS_PROTO_TEXT);
+        return STEP_EVENT;
+    }
+    if (is_wsp(b)) {
+        (*pos)++;
+        d->line_len++;
+        if (d->sub != BEFORE_BITS) {
+            d->sub = AFTER_BITS;
+            d->trail++;
+        }
+        return STEP_MORE;
+    }
+    if (is_bit(b) && d->sub != AFTER_BITS) {
+        return text_bits(d, in, len, pos, ev);
+    }
+    (*pos)++;
+    return text_bad_byte(d, ev, b, 0);
+}
+
+static text_fn *const text_states[] = {
+    [T_START - T_START] = text_start,       [T_WORD1 - T_START] = text_word,
+    [T_AFTER_OP - T_START] = text_after_op, [T_WORD2 - T_START] = text_word,
+    [T_BITS - T_START] = text_in_bits,
+};
+
+/* One byte of a line in any state but T_SKIP: what every state checks
+ * first (the line limit, a CR), then the state's handler. */
+static enum step text_byte(struct bs_proto_decoder *d, const uint8_t *in,
+                           size_t len, size_t *pos, struct bs_proto_event *ev)
+{
+    uint8_t b = in[*pos];
+
+    if (d->line_len >= d->lim.max_line) {
+        (*pos)++;
+        return text_error(d, ev, b, BS_PROTO_E_LINE_TOO_LONG,
+                          BS_PROTO_NO_OFFSET, MSG_LINE_TOO_LONG);
+    }
+    if (d->cr && b != '\n') {
+        (*pos)++;
+        return text_bad_byte(d, ev, b, 1);
+    }
+    if (b == '\r') {
+        d->cr = 1;
+        d->line_len++;
+        (*pos)++;
+        if (d->state == T_BITS && d->sub != BEFORE_BITS) {
+            d->sub = AFTER_BITS;
+            d->trail++;
+        }
+        return STEP_MORE;
+    }
+    d->cr = 0;
+    return text_states[d->state - T_START](d, in, len, pos, ev);
+}
+
+/* Walk a text line from in[*pos] until an event, the line's end or the
+ * end of the input. */
 static enum step text_step(struct bs_proto_decoder *d, const uint8_t *in,
                            size_t len, size_t *pos, struct bs_proto_event *ev)
 {
-    size_t p = *pos;
     enum step r = STEP_MORE;
 
-    while (p < len && r == STEP_MORE) {
-        uint8_t b = in[p];
-
-        if (d->state == T_SKIP) {
-            const uint8_t *lf = memchr(in + p, '\n', len - p);
-            if (lf == NULL) {
-                p = len;
-                break;
-            }
-            p = (size_t) (lf - in) + 1;
-            d->state = S_IDLE;
-            r = STEP_NEXT;
-            break;
-        }
-        if (d->line_len >= d->lim.max_line) {
-            p++;
-            r = text_error(d, ev, b, BS_PROTO_E_LINE_TOO_LONG,
-                           BS_PROTO_NO_OFFSET,
-                           "the line is longer than the server's --max-line "
-                           "limit; send long messages as binary frames");
-            break;
-        }
-        if (d->cr && b != '\n') {
-            p++;
-            r = text_bad_byte(d, ev, b, 1);
-            break;
-        }
-        if (b == '\r') {
-            d->cr = 1;
-            d->line_len++;
-            p++;
-            if (d->state == T_BITS && d->sub != BEFORE_BITS) {
-                d->sub = AFTER_BITS;
-                d->trail++;
-            }
-            continue;
-        }
-        d->cr = 0;
-
-        switch (d->state) {
-        case T_START:
-            if (b == '\n') {
-                /* a line of whitespace: nothing to answer */
-                p++;
-                d->state = S_IDLE;
-                r = STEP_NEXT;
-            } else if (is_wsp(b)) {
-                p++;
-                d->line_len++;
-            } else if (is_bit(b)) {
-                r = text_begin(d, ev);
-            } else {
-                d->state = T_WORD1;
-                d->word_len = 0;
-            }
-            break;
-        case T_WORD1:
-        case T_WORD2: {
-            int first = d->state == T_WORD1;
-            enum bs_rule rule;
-
-            if (!is_wsp(b) && b != '\n') {
-                if (d->word_len == (first ? MAX_OP_WORD : MAX_RULE_WORD)) {
-                    p++;
-                    r = text_bad_byte(d, ev, b, 0);
-                    break;
-                }
-                d->buf[d->word_len++] = b;
-                d->line_len++;
-                p++;
-                break;
-            }
-            if (first && word_is(d->buf, d->word_len, "stuff")) {
-                d->msg_op = BS_PROTO_STUFF;
-            } else if (first && word_is(d->buf, d->word_len, "unstuff")) {
-                d->msg_op = BS_PROTO_UNSTUFF;
-            } else if (!first && bs_rule_parse((const char *) d->buf,
-                                               d->word_len, &rule) == 0)
-            {
-                d->msg_rule = (uint8_t) rule;
-            } else {
-                p++;
-                r = text_bad_byte(d, ev, b, 0);
-                break;
-            }
-            if (b == '\n') {
-                r = text_begin(d, ev); /* the LF ends it next call */
-            } else {
-                p++;
-                d->line_len++;
-                if (first) {
-                    d->state = T_AFTER_OP;
-                } else {
-                    r = text_begin(d, ev);
-                }
-            }
-            break;
-        }
-        case T_AFTER_OP:
-            if (is_wsp(b)) {
-                p++;
-                d->line_len++;
-            } else if (b == '\n' || is_bit(b)) {
-                r = text_begin(d, ev);
-            } else {
-                d->state = T_WORD2;
-                d->word_len = 0;
-            }
-            break;
-        case T_BITS:
-            if (b == '\n') {
-                p++;
-                d->state = S_IDLE;
-                d->msg_open = 0;
-                set_event(d, ev, BS_PROTO_EV_END, BS_PROTO_TEXT);
-                r = STEP_EVENT;
-            } else if (is_wsp(b)) {
-                p++;
-                d->line_len++;
-                if (d->sub != BEFORE_BITS) {
-                    d->sub = AFTER_BITS;
-                    d->trail++;
-                }
-            } else if (is_bit(b) && d->sub != AFTER_BITS) {
-                r = text_bits(d, in, len, &p, ev);
-            } else {
-                p++;
-                r = text_bad_byte(d, ev, b, 0);
-            }
-            break;
-        default:
-            break;
-        }
+    while (*pos < len && r == STEP_MORE) {
+        r = d->state == T_SKIP ? text_skip(d, in, len, pos)
+                               : text_byte(d, in, len, pos, ev);
     }
-    *pos = p;
     return r;
 }
 
 /* ---- binary frames ------------------------------------------------- */
 
+/* A frame header, taken apart. */
+struct header {
+    unsigned type, flags, op, rule;
+    uint32_t length;
+    int nibble_ok; /* op and rule name ones this decoder knows */
+};
+
+/* A chunk that breaks the rules of a message.  Client role: the server
+ * broke the protocol, FATAL.  Server: answer the request with code (at
+ * offset at) and skip the rest of the message. */
+static enum step refuse(struct bs_proto_decoder *d, struct bs_proto_event *ev,
+                        unsigned code, uint64_t at, const char *client_msg,
+                        const char *server_msg)
+{
+    if (d->role == BS_PROTO_ROLE_CLIENT) {
+        return fatal_event(d, ev, code, client_msg);
+    }
+    d->skip = 1;
+    return error_event(d, ev, BS_PROTO_BINARY, code, at, server_msg);
+}
+
+/* Client: an 'E' frame's header; its payload comes next. */
+static enum step eframe_header(struct bs_proto_decoder *d,
+                               struct bs_proto_event *ev,
+                               const struct header *h)
+{
+    if ((h->flags & BS_PROTO_FLAG_LAST) == 0) {
+        return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                           "an 'E' frame without the LAST flag");
+    }
+    if (h->length < E_HEAD || h->length - E_HEAD > BS_PROTO_MAX_ERR_MSG) {
+        return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
+                           "an 'E' frame length outside 12..1036 bytes");
+    }
+    /* an 'E' frame names the failed request's op and rule */
+    d->msg_op = (uint8_t) (h->nibble_ok ? h->op : 0);
+    d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
+    d->e_total = (uint16_t) h->length;
+    d->e_len = 0;
+    d->state = S_EFRAME;
+    return STEP_NEXT;
+}
+
+/* A FIRST chunk: a new message, unless one is open or the op or rule is
+ * unknown.  STEP_GO_ON when it may start. */
+static enum step first_chunk(struct bs_proto_decoder *d,
+                             struct bs_proto_event *ev, const struct header *h)
+{
+    if (d->msg_open) {
+        if (d->role == BS_PROTO_ROLE_CLIENT) {
+            return fatal_event(d, ev, BS_PROTO_E_SEQUENCE,
+                               "a reply began before the last one "
+                               "ended");
+        }
+        /* answer the open message, then read this header again */
+        d->state = S_HDR_READY;
+        return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_SEQUENCE,
+                           BS_PROTO_NO_OFFSET,
+                           "a new message (FIRST) began before the "
+                           "open one ended (LAST)");
+    }
+    d->skip = 0;
+    d->msg_bits = 0;
+    d->msg_op = (uint8_t) (h->nibble_ok ? h->op : 0);
+    d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
+    if (!h->nibble_ok) {
+        return refuse(d, ev, BS_PROTO_E_BAD_RULE, BS_PROTO_NO_OFFSET,
+                      "a reply names an unknown op or rule",
+                      "unknown op or rule in a frame header (op 0 "
+                      "or 1; rule 0 hdlc, 1 usb, 2 can)");
+    }
+    return STEP_GO_ON;
+}
+
+/* A later chunk: it must continue the open message with its op and rule
+ * (or belong to one being skipped).  STEP_GO_ON when it does. */
+static enum step next_chunk(struct bs_proto_decoder *d,
+                            struct bs_proto_event *ev, const struct header *h)
+{
+    if (d->skip) {
+        return STEP_NEXT;
+    }
+    if (!d->msg_open) {
+        if (d->role == BS_PROTO_ROLE_SERVER) {
+            d->msg_op = (uint8_t) (h->nibble_ok ? h->op : 0);
+            d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
+        }
+        return refuse(d, ev, BS_PROTO_E_SEQUENCE, BS_PROTO_NO_OFFSET,
+                      "a reply chunk without FIRST and no reply "
+                      "open",
+                      "a chunk without FIRST while no message is open");
+    }
+    if (h->op != d->msg_op || h->rule != d->msg_rule) {
+        return refuse(d, ev, BS_PROTO_E_SEQUENCE, BS_PROTO_NO_OFFSET,
+                      "a reply chunk changes op or rule",
+                      "a chunk's op or rule differs from its "
+                      "message's FIRST chunk");
+    }
+    return STEP_GO_ON;
+}
+
 /* Act on a whole header: start, continue or refuse a chunk. */
 static enum step on_header(struct bs_proto_decoder *d,
                            struct bs_proto_event *ev)
 {
-    unsigned type = d->hdr[1], flags = d->hdr[2];
-    unsigned op = d->hdr[3] >> 4, rule = d->hdr[3] & 0x0Fu;
-    uint32_t length = get32(d->hdr + 4);
     int client = d->role == BS_PROTO_ROLE_CLIENT;
-    int nibble_ok = op <= BS_PROTO_UNSTUFF && rule <= BS_RULE_CAN;
+    struct header h = {
+        .type = d->hdr[1],
+        .flags = d->hdr[2],
+        .op = d->hdr[3] >> 4,
+        .rule = d->hdr[3] & 0x0Fu,
+        .length = get32(d->hdr + 4),
+    };
+    enum step r;
 
-    if ((flags & ~(BS_PROTO_FLAG_FIRST | BS_PROTO_FLAG_LAST)) != 0) {
+    h.nibble_ok = h.op < BS_PROTO_OP_COUNT && h.rule < BS_RULE_COUNT;
+    if ((h.flags & ~(BS_PROTO_FLAG_FIRST | BS_PROTO_FLAG_LAST)) != 0) {
         return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
                            "reserved flag bits are set in a frame header");
     }
-    if (client && type == BS_PROTO_TYPE_ERROR) {
-        if ((flags & BS_PROTO_FLAG_LAST) == 0) {
-            return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
-                               "an 'E' frame without the LAST flag");
-        }
-        if (length < E_HEAD || length - E_HEAD > BS_PROTO_MAX_ERR_MSG) {
-            return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
-                               "an 'E' frame length outside 12..1036 bytes");
-        }
-        /* an 'E' frame names the failed request's op and rule */
-        d->msg_op = (uint8_t) (nibble_ok ? op : 0);
-        d->msg_rule = (uint8_t) (nibble_ok ? rule : 0);
-        d->e_total = (uint16_t) length;
-        d->e_len = 0;
-        d->state = S_EFRAME;
-        return STEP_NEXT;
+    if (client && h.type == BS_PROTO_TYPE_ERROR) {
+        return eframe_header(d, ev, &h);
     }
-    if (type != (client ? BS_PROTO_TYPE_REPLY : BS_PROTO_TYPE_MSG)) {
+    if (h.type != (client ? BS_PROTO_TYPE_REPLY : BS_PROTO_TYPE_MSG)) {
         return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
                            client ? "the server sent a frame type other "
                                     "than 'R' or 'E'"
                                   : "a client may send only 'M' frames "
                                     "(type 0x4D)");
     }
-    if (length > BS_PROTO_MAX_CHUNK_BITS) {
+    if (h.length > BS_PROTO_MAX_CHUNK_BITS) {
         return fatal_event(d, ev, BS_PROTO_E_BAD_FRAME,
                            "a chunk declares more than 524288 bits");
     }
-    d->chunk_bits_left = length;
-    d->chunk_flags = (uint8_t) flags;
+    d->chunk_bits_left = h.length;
+    d->chunk_flags = (uint8_t) h.flags;
     d->state = S_PAYLOAD;
 
-    if (flags & BS_PROTO_FLAG_FIRST) {
-        if (d->msg_open) {
-            if (client) {
-                return fatal_event(d, ev, BS_PROTO_E_SEQUENCE,
-                                   "a reply began before the last one "
-                                   "ended");
-            }
-            /* answer the open message, then read this header again */
-            d->state = S_HDR_READY;
-            return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_SEQUENCE,
-                               BS_PROTO_NO_OFFSET,
-                               "a new message (FIRST) began before the "
-                               "open one ended (LAST)");
-        }
-        d->skip = 0;
-        d->msg_bits = 0;
-        d->msg_op = (uint8_t) (nibble_ok ? op : 0);
-        d->msg_rule = (uint8_t) (nibble_ok ? rule : 0);
-        if (!nibble_ok) {
-            if (client) {
-                return fatal_event(d, ev, BS_PROTO_E_BAD_RULE,
-                                   "a reply names an unknown op or rule");
-            }
-            d->skip = 1;
-            return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_BAD_RULE,
-                               BS_PROTO_NO_OFFSET,
-                               "unknown op or rule in a frame header (op 0 "
-                               "or 1; rule 0 hdlc, 1 usb, 2 can)");
-        }
-    } else if (d->skip) {
-        return STEP_NEXT;
-    } else if (!d->msg_open) {
-        if (client) {
-            return fatal_event(d, ev, BS_PROTO_E_SEQUENCE,
-                               "a reply chunk without FIRST and no reply "
-                               "open");
-        }
-        d->skip = 1;
-        d->msg_op = (uint8_t) (nibble_ok ? op : 0);
-        d->msg_rule = (uint8_t) (nibble_ok ? rule : 0);
-        return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_SEQUENCE,
-                           BS_PROTO_NO_OFFSET,
-                           "a chunk without FIRST while no message is open");
-    } else if (op != d->msg_op || rule != d->msg_rule) {
-        if (client) {
-            return fatal_event(d, ev, BS_PROTO_E_SEQUENCE,
-                               "a reply chunk changes op or rule");
-        }
-        d->skip = 1;
-        return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_SEQUENCE,
-                           BS_PROTO_NO_OFFSET,
-                           "a chunk's op or rule differs from its "
-                           "message's FIRST chunk");
+    r = h.flags & BS_PROTO_FLAG_FIRST ? first_chunk(d, ev, &h)
+                                      : next_chunk(d, ev, &h);
+    if (r != STEP_GO_ON) {
+        return r;
     }
     /* msg_bits <= max_message_bits always holds, so this cannot wrap */
-    if (length > d->lim.max_message_bits - d->msg_bits) {
-        uint64_t at = d->lim.max_message_bits;
-        if (client) {
-            return fatal_event(d, ev, BS_PROTO_E_TOO_LONG,
-                               "the reply is longer than the client's "
-                               "limit");
-        }
-        d->skip = 1;
-        return error_event(d, ev, BS_PROTO_BINARY, BS_PROTO_E_TOO_LONG, at,
-                           "the message is longer than the server's "
-                           "--max-message-bits limit");
+    if (h.length > d->lim.max_message_bits - d->msg_bits) {
+        return refuse(d, ev, BS_PROTO_E_TOO_LONG, d->lim.max_message_bits,
+                      "the reply is longer than the client's "
+                      "limit",
+                      MSG_TOO_LONG);
     }
-    if (flags & BS_PROTO_FLAG_FIRST) {
+    if (h.flags & BS_PROTO_FLAG_FIRST) {
         d->msg_open = 1;
         set_event(d, ev, BS_PROTO_EV_BEGIN, BS_PROTO_BINARY);
         return STEP_EVENT;
@@ -727,7 +921,7 @@ size_t bs_proto_put_header(uint8_t *out, size_t cap, unsigned type,
 {
     if (out == NULL || cap < BS_PROTO_HDR_LEN ||
         (flags & ~(BS_PROTO_FLAG_FIRST | BS_PROTO_FLAG_LAST)) != 0 ||
-        (unsigned) op > BS_PROTO_UNSTUFF || (unsigned) rule > BS_RULE_CAN)
+        (unsigned) op >= BS_PROTO_OP_COUNT || (unsigned) rule >= BS_RULE_COUNT)
     {
         return 0;
     }

@@ -18,7 +18,11 @@
 
 #include "stuff.h"
 
+/* Every value below is on the wire: proto.c pins each one to its number
+ * in docs/PROTOCOL.md with a _Static_assert, and test_proto checks them
+ * again through the encoders. */
 #define BS_PROTO_ALPN           "bitstuff/1"
+#define BS_PROTO_ALPN_LEN       (sizeof(BS_PROTO_ALPN) - 1u) /* 10 */
 #define BS_PROTO_MAGIC          0xB5u
 #define BS_PROTO_HDR_LEN        8u
 #define BS_PROTO_TYPE_MSG       0x4Du /* 'M' */
@@ -43,14 +47,22 @@
 enum bs_proto_op {
     BS_PROTO_STUFF = 0,
     BS_PROTO_UNSTUFF = 1,
+    BS_PROTO_OP_COUNT /* not an op: the number of ops */
 };
+
+/* The stuffing direction an op asks for, and the op of a direction; an
+ * explicit map, so the order of neither enum is part of the protocol. */
+enum bs_dir bs_proto_op_dir(enum bs_proto_op op);
+enum bs_proto_op bs_proto_dir_op(enum bs_dir dir);
 
 enum bs_proto_form {
     BS_PROTO_TEXT = 0,
     BS_PROTO_BINARY = 1,
 };
 
-/* Stable error codes on the wire (3-7 are the bs_status values). */
+/* Stable error codes on the wire.  3-7 name the stuffing errors; they
+ * are mapped to and from bs_status by a table in proto.c, never by
+ * value. */
 enum bs_proto_code {
     BS_PROTO_E_CHAR = 3,
     BS_PROTO_E_FLAG = 4,
@@ -71,7 +83,8 @@ enum bs_proto_code {
 const char *bs_proto_code_name(unsigned code);
 /* A default sentence for the code, for replies and logs. */
 const char *bs_proto_code_text(unsigned code);
-/* The wire code for a stuffing error (BS_ERR_CHAR .. BS_ERR_TRUNCATED). */
+/* The wire code for a stuffing error (BS_ERR_CHAR .. BS_ERR_TRUNCATED);
+ * BS_PROTO_E_BUSY for any other status (a server bug, still answered). */
 unsigned bs_proto_code_from_status(bs_status st);
 
 enum bs_proto_role {

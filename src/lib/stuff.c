@@ -21,15 +21,41 @@
 
 enum { FORM_NONE = 0, FORM_PACKED = 1, FORM_TEXT = 2 };
 
-/* Length of the run that triggers a stuffed bit. */
-static unsigned rule_run(enum bs_rule rule)
-{
-    return rule == BS_RULE_USB ? 6 : 5;
-}
+/*
+ * The rules (stuff_kernel.h says what each field means).  Every property
+ * of a rule, its name, validity, run, growth and kernels included, is
+ * read from here; the tests check each entry against the rule's
+ * definition bit by bit.
+ */
+static const struct bs_rule_info rules[] = {
+    [BS_RULE_HDLC] = {.name = "hdlc",
+                      .run = 5,
+                      .flag = 1,
+                      .word = BS_WORD_ONES},
+    [BS_RULE_USB] = {.name = "usb", .run = 6, .word = BS_WORD_ONES},
+    [BS_RULE_CAN] = {.name = "can",
+                     .run = 5,
+                     .compl = 1,
+                     .word = BS_WORD_COMPL},
+};
+
+_Static_assert(sizeof(rules) / sizeof(rules[0]) == BS_RULE_COUNT,
+               "one entry in rules[] for every enum bs_rule value");
 
 static int rule_valid(unsigned rule)
 {
-    return rule == BS_RULE_HDLC || rule == BS_RULE_USB || rule == BS_RULE_CAN;
+    return rule < BS_RULE_COUNT && rules[rule].name != NULL;
+}
+
+const struct bs_rule_info *bs_rule_info(unsigned rule)
+{
+    return rule_valid(rule) ? &rules[rule] : NULL;
+}
+
+/* Length of the run that triggers a stuffed bit. */
+static unsigned rule_run(unsigned rule)
+{
+    return rules[rule].run;
 }
 
 static const char *const status_names[BS_STATUS_COUNT] = {
@@ -78,28 +104,18 @@ const char *bs_strerror(bs_status st)
 
 const char *bs_rule_name(enum bs_rule rule)
 {
-    switch (rule) {
-    case BS_RULE_HDLC:
-        return "hdlc";
-    case BS_RULE_USB:
-        return "usb";
-    case BS_RULE_CAN:
-        return "can";
-    }
-    return NULL;
+    return rule_valid(rule) ? rules[rule].name : NULL;
 }
 
 int bs_rule_parse(const char *name, size_t len, enum bs_rule *rule)
 {
-    static const enum bs_rule all[] = {BS_RULE_HDLC, BS_RULE_USB, BS_RULE_CAN};
-
     if (name == NULL) {
         return -1;
     }
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-        const char *n = bs_rule_name(all[i]);
-        if (len == strlen(n) && strncasecmp(name, n, len) == 0) {
-            *rule = all[i];
+    for (unsigned i = 0; i < BS_RULE_COUNT; i++) {
+        const char *n = rules[i].name;
+        if (n != NULL && len == strlen(n) && strncasecmp(name, n, len) == 0) {
+            *rule = (enum bs_rule) i;
             return 0;
         }
     }
@@ -110,28 +126,73 @@ int bs_rule_parse(const char *name, size_t len, enum bs_rule *rule)
  * current run is already run long; saturates at SIZE_MAX. */
 static size_t max_out_bits(unsigned rule, unsigned dir, unsigned run, size_t n)
 {
+    unsigned r = rule_run(rule);
     size_t extra;
 
     if (dir == BS_DIR_UNSTUFF || n == 0) {
         return n;
     }
-    if (rule == BS_RULE_CAN) {
-        /* first insertion after 5 - run bits, then one every 4 */
+    if (rules[rule].compl ) {
+        /* first insertion after r - run bits, then one every r - 1 */
+        unsigned k = r - 1;
         if (run == 0) {
-            extra = (n - 1) / 4;
+            extra = (n - 1) / k;
         } else {
-            extra = n / 4 + (n % 4 + run - 1) / 4;
+            extra = n / k + (n % k + run - 1) / k;
         }
     } else {
-        unsigned r = rule_run(rule);
         extra = n / r + (n % r + run) / r;
     }
     return n > SIZE_MAX - extra ? SIZE_MAX : n + extra;
 }
 
+/* A rule's worst-case growth as out/in = *num / *den. */
+static void rule_growth(unsigned rule, size_t *num, size_t *den)
+{
+    unsigned r = rule_run(rule);
+
+    *num = rules[rule].compl ? r : r + 1u;
+    *den = rules[rule].compl ? r - 1u : r;
+}
+
+/* The largest growth of any rule. */
+static void max_growth(size_t *num, size_t *den)
+{
+    *num = 1;
+    *den = 1;
+    for (unsigned i = 0; i < BS_RULE_COUNT; i++) {
+        size_t p, q;
+        rule_growth(i, &p, &q);
+        if (p * *den > *num * q) {
+            *num = p;
+            *den = q;
+        }
+    }
+}
+
+size_t bs_max_stuffed_any(size_t n)
+{
+    size_t p, q, whole;
+
+    max_growth(&p, &q);
+    whole = n / q;
+    if (whole > (SIZE_MAX - p) / p) {
+        return SIZE_MAX;
+    }
+    return whole * p + n % q * p / q;
+}
+
+size_t bs_max_input_any(size_t room)
+{
+    size_t p, q;
+
+    max_growth(&p, &q);
+    return room / p * q;
+}
+
 size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n)
 {
-    if (!rule_valid(rule)) {
+    if (!rule_valid((unsigned) rule)) {
         return SIZE_MAX;
     }
     return max_out_bits(rule, BS_DIR_STUFF, 0, n);
@@ -258,7 +319,7 @@ size_t bs_kernel_best(void)
 bs_status bs_stream_init_kernel(struct bs_stream *st, enum bs_rule rule,
                                 enum bs_dir dir, size_t kernel)
 {
-    if (st == NULL || !rule_valid(rule) ||
+    if (st == NULL || !rule_valid((unsigned) rule) ||
         (dir != BS_DIR_STUFF && dir != BS_DIR_UNSTUFF) ||
         !bs_kernel_supported(kernel))
     {
@@ -305,17 +366,18 @@ static bs_status fail(struct bs_stream *st, bs_status err, uint64_t offset)
  */
 static inline int step(struct bs_stream *st, unsigned b, unsigned *bits)
 {
+    const struct bs_rule_info *r = &rules[st->rule];
     uint64_t off = st->in_bits;
 
     if (st->dir == BS_DIR_STUFF) {
-        if (st->rule == BS_RULE_CAN) {
+        if (r->compl ) {
             if (st->run > 0 && b == st->last) {
                 st->run++;
             } else {
                 st->last = (uint8_t) b;
                 st->run = 1;
             }
-            if (st->run == 5) {
+            if (st->run == r->run) {
                 st->last = (uint8_t) !b;
                 st->run = 1;
                 *bits = b << 1 | !b;
@@ -325,7 +387,7 @@ static inline int step(struct bs_stream *st, unsigned b, unsigned *bits)
             return 1;
         }
         st->run = b ? (uint8_t) (st->run + 1) : 0;
-        if (st->run == rule_run(st->rule)) {
+        if (st->run == r->run) {
             st->run = 0;
             *bits = b << 1; /* b, then the stuffed 0 */
             return 2;
@@ -340,8 +402,8 @@ static inline int step(struct bs_stream *st, unsigned b, unsigned *bits)
         fail(st, b ? BS_ERR_ABORT : BS_ERR_FLAG, st->err_offset);
         return -1;
     }
-    if (st->rule == BS_RULE_CAN) {
-        if (st->run == 5) {
+    if (r->compl ) {
+        if (st->run == r->run) {
             if (b == st->last) {
                 fail(st, BS_ERR_STUFF_BIT, off);
                 return -1;
@@ -359,12 +421,12 @@ static inline int step(struct bs_stream *st, unsigned b, unsigned *bits)
         *bits = b;
         return 1;
     }
-    if (st->run == rule_run(st->rule)) {
+    if (st->run == r->run) {
         if (b == 0) {
             st->run = 0;
             return 0; /* drop the stuffed 0 */
         }
-        if (st->rule == BS_RULE_HDLC) {
+        if (r->flag) {
             /* flag or abort: decided by the next bit */
             st->pending = 1;
             st->err_offset = off;
@@ -454,15 +516,14 @@ static bs_status ref_update_text(struct bs_stream *st, const char *in,
     return BS_OK;
 }
 
-/* Whether a word engine may take the next word: it knows every rule,
- * named here so that a new rule starts on the reference loop, and leaves
- * a pending flag-or-abort to the reference loop. */
+/* Whether a word engine may take the next word: only for a rule whose
+ * table entry names a word shape (a rule without one stays on the
+ * reference loop), and never with a pending flag-or-abort, which the
+ * reference loop settles. */
 static int word_ready(const struct bs_stream *st)
 {
-    int known = st->rule == BS_RULE_HDLC || st->rule == BS_RULE_USB ||
-                st->rule == BS_RULE_CAN;
-
-    return st->kernel != BS_KERNEL_REFERENCE && known && !st->pending;
+    return st->kernel != BS_KERNEL_REFERENCE &&
+           rules[st->rule].word != BS_WORD_NONE && !st->pending;
 }
 
 /*

@@ -7,7 +7,9 @@
  *
  *     0101111110011111001010  stuffs to  010111110100111110001010
  *
- * Three rules are supported, chosen by a parameter:
+ * Three rules are supported, chosen by a parameter; each is one entry of
+ * the rule table in stuff.c, from which every property below (name,
+ * run, inserted bit, worst-case growth, word kernels) is derived:
  *
  *   BS_RULE_HDLC  after five 1s insert a 0 (the default; RFC 1662 sec. 5)
  *   BS_RULE_USB   after six 1s insert a 0 (USB 2.0 sec. 7.1.9)
@@ -36,11 +38,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A rule's value is also its code on the wire (docs/PROTOCOL.md) and in
+ * the container header (docs/CONTAINER.md): never renumber one. */
 enum bs_rule {
     BS_RULE_HDLC = 0,
     BS_RULE_USB = 1,
     BS_RULE_CAN = 2,
+    BS_RULE_COUNT /* not a rule: the number of rules */
 };
+
+/* Longest rule name, in characters ("hdlc"). */
+#define BS_RULE_NAME_MAX 4u
 
 enum bs_dir {
     BS_DIR_STUFF = 0,
@@ -66,10 +74,11 @@ typedef enum bs_status {
     BS_ERR_STUFF_BIT,
     /* Unstuff: the input ends where a stuffed bit is still due. */
     BS_ERR_TRUNCATED,
+    /* Not a status: the number of them; codes are 0 .. BS_STATUS_COUNT - 1.
+     * The protocol's wire codes map to these by a table in proto.c, not
+     * by value. */
+    BS_STATUS_COUNT
 } bs_status;
-
-/* Number of bs_status values; codes are 0 .. BS_STATUS_COUNT - 1. */
-#define BS_STATUS_COUNT 8
 
 /* A short, stable, lower-case name ("flag", "truncated", ...). */
 const char *bs_status_name(bs_status st);
@@ -91,6 +100,18 @@ int bs_rule_parse(const char *name, size_t len, enum bs_rule *rule);
  * SIZE_MAX, which no buffer can hold.  For a bad rule it returns SIZE_MAX.
  */
 size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n);
+
+/*
+ * For sizing before the rule is known (a server that has not decoded the
+ * request yet): floor(n * P / Q), where P/Q is the largest growth of any
+ * rule (5/4, CAN's: one bit in per four after the first five), so
+ * bs_max_stuffed_bits(rule, n) <= bs_max_stuffed_any(n) for every rule.
+ * Saturates at SIZE_MAX.  bs_max_input_any(room) is the inverse,
+ * floor(room / P) * Q: the most input whose bs_max_stuffed_any fits in
+ * room.  Both work in any unit (bits, characters, bytes).
+ */
+size_t bs_max_stuffed_any(size_t n);
+size_t bs_max_input_any(size_t room);
 
 /* Bytes that hold n bits: ceil(n / 8), without overflow. */
 static inline size_t bs_bytes_for_bits(size_t n)

@@ -20,6 +20,41 @@
 
 #include "stuff.h"
 
+/*
+ * The rule table.  Everything the engines know about a rule is here; a
+ * new rule is one entry in stuff.c (and its enum value in stuff.h).
+ *
+ * run:    length of the run that triggers an inserted bit.
+ * compl:  0: runs of 1s, the inserted bit is 0 and ends the run;
+ *         1: runs of identical bits, the inserted bit is their complement
+ *            and starts the next run (so later insertions come every
+ *            run - 1 bits while the data repeats).
+ * flag:   unstuffing: a 1 where the inserted 0 is due is an HDLC flag or
+ *         abort, told apart by the next bit (BS_ERR_FLAG, BS_ERR_ABORT);
+ *         otherwise it is BS_ERR_STUFF_BIT.
+ * word:   the word-engine shape that runs the rule (stuff_word.c);
+ *         BS_WORD_NONE, or a shape the word engines do not specialise for
+ *         this run, keeps the rule on the reference loop.
+ * Worst-case growth follows from run and compl: (run + 1) / run for runs
+ * of 1s, run / (run - 1) with the complement.
+ */
+enum bs_word_shape {
+    BS_WORD_NONE = 0, /* reference loop only */
+    BS_WORD_ONES = 1, /* run of 1s, insert 0: specialised for runs 5, 6 */
+    BS_WORD_COMPL = 2 /* run of equal bits, insert complement: run 5 */
+};
+
+struct bs_rule_info {
+    const char *name;
+    uint8_t run;
+    uint8_t compl ;
+    uint8_t flag;
+    uint8_t word; /* enum bs_word_shape */
+};
+
+/* The entry of a valid rule, or NULL. */
+const struct bs_rule_info *bs_rule_info(unsigned rule);
+
 /* The kernels, in order of preference when supported. */
 enum bs_kernel {
     BS_KERNEL_REFERENCE = 0, /* bit at a time, the specification */

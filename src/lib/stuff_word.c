@@ -1,5 +1,5 @@
 /*
- * stuff_word.c - the word engines: HDLC and USB stuffing 64 bits at a time.
+ * stuff_word.c - the word engines: stuffing 64 bits at a time.
  *
  * A word x holds 64 input bits, the first in bit 63.  For a run rule of
  * R 1s, e = x & x>>1 & ... & x>>(R-1) (with the run carried in from the
@@ -572,16 +572,15 @@ static BS_INLINE struct span insert_bits(enum impl im, uint64_t x, uint64_t s,
     return compl ? insert_compl_portable(x, s) : insert_portable(x, s);
 }
 
-/* Stuff one word under rule (a constant after inlining), updating the
- * carried run and last bit. */
-static BS_INLINE struct span stuff_word(enum impl im, enum bs_rule rule,
+/* Stuff one word under the rule of shape compl and run r (constants
+ * after inlining), updating the carried run and last bit. */
+static BS_INLINE struct span stuff_word(enum impl im, int compl, unsigned r,
                                         uint64_t x, unsigned *run,
                                         unsigned *last)
 {
-    unsigned r = rule == BS_RULE_USB ? 6 : 5;
     struct span v;
 
-    if (rule == BS_RULE_CAN) {
+    if (compl ) {
         uint64_t s = can_stuff_marks(x, run, last);
         return insert_bits(im, x, s, 1);
     }
@@ -592,13 +591,12 @@ static BS_INLINE struct span stuff_word(enum impl im, enum bs_rule rule,
 
 /* The bits of x that unstuffing drops, updating the carried run and last
  * bit; 0 in *ok if one of them has the wrong value. */
-static BS_INLINE uint64_t unstuff_marks(enum bs_rule rule, uint64_t x,
+static BS_INLINE uint64_t unstuff_marks(int compl, unsigned r, uint64_t x,
                                         unsigned *run, unsigned *last, int *ok)
 {
-    unsigned r = rule == BS_RULE_USB ? 6 : 5;
     uint64_t d;
 
-    if (rule == BS_RULE_CAN) {
+    if (compl ) {
         return can_unstuff_marks(x, run, last, ok);
     }
     d = run_ends(x, *run, r) >> 1 | (uint64_t) (*run == r) << 63;
@@ -675,9 +673,10 @@ static BS_INLINE void flush_word(struct bitw *b)
     b->nb %= 8;
 }
 
-/* The word loop for packed input; dir and r are constants after inlining. */
+/* The word loop for packed input; dir, compl and r are constants after
+ * inlining. */
 static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
-                                     enum bs_dir dir, enum bs_rule rule,
+                                     enum bs_dir dir, int compl, unsigned r,
                                      const uint8_t *in, size_t in_bits,
                                      uint8_t *out, size_t cap, size_t *out_len)
 {
@@ -701,11 +700,11 @@ static BS_INLINE size_t packed_words(struct bs_stream *st, enum impl im,
             uint64_t x = load_be64(in + 8 * i);
 
             if (dir == BS_DIR_STUFF) {
-                put_span(&b, stuff_word(im, rule, x, &run, &last));
+                put_span(&b, stuff_word(im, compl, r, x, &run, &last));
             } else {
                 unsigned w, run2 = run, last2 = last;
                 int ok;
-                uint64_t d = unstuff_marks(rule, x, &run2, &last2, &ok), v;
+                uint64_t d = unstuff_marks(compl, r, x, &run2, &last2, &ok), v;
 
                 if (!ok) {
                     goto stop; /* left to the reference loop */
@@ -724,8 +723,8 @@ stop:
     st->in_bits += 64 * i;
     st->out_bits += 8 * (uint64_t) (b.p - out) + b.nb - st->acc_bits;
     st->run = (uint8_t) run;
-    if (rule == BS_RULE_CAN) {
-        st->last = (uint8_t) last; /* the other rules do not use it */
+    if (compl ) {
+        st->last = (uint8_t) last; /* runs of 1s do not use it */
     }
     st->acc = b.nb > 0 ? (uint32_t) (b.acc >> (64 - b.nb)) : 0;
     st->acc_bits = (uint8_t) b.nb;
@@ -772,7 +771,7 @@ static BS_INLINE void store_text(enum impl im, char *p, uint64_t v,
 
 /* The word loop for text: one character per bit, no pending bits. */
 static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
-                                   enum bs_dir dir, enum bs_rule rule,
+                                   enum bs_dir dir, int compl, unsigned r,
                                    const char *in, size_t in_len, char *out,
                                    size_t cap, size_t *out_len)
 {
@@ -785,7 +784,7 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
         unsigned w1;
 
         if (dir == BS_DIR_STUFF) {
-            struct span v = stuff_word(im, rule, x, &run, &last);
+            struct span v = stuff_word(im, compl, r, x, &run, &last);
 
             store_text(im, out + o, v.hi, 64);
             store_text(im, out + o + 64, v.lo, 16);
@@ -793,7 +792,7 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
         } else {
             unsigned run2 = run, last2 = last;
             int ok;
-            uint64_t d = unstuff_marks(rule, x, &run2, &last2, &ok);
+            uint64_t d = unstuff_marks(compl, r, x, &run2, &last2, &ok);
 
             if (!ok) {
                 break;
@@ -808,47 +807,66 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
     st->in_bits += i;
     st->out_bits += o;
     st->run = (uint8_t) run;
-    if (rule == BS_RULE_CAN) {
+    if (compl ) {
         st->last = (uint8_t) last;
     }
     *out_len = o;
     return i;
 }
 
-/* One function per kernel and form, specialised for direction and rule;
- * every rule is named, and anything else does no words at all. */
+/*
+ * One function per kernel and form, specialised for direction and for
+ * each word shape and run the engines implement.  The shape comes from
+ * the rule table; a rule whose shape and run are not listed here does no
+ * words at all, so it runs on the reference loop (never on another
+ * rule's specialisation).
+ */
+#define SHAPE(word, run) ((unsigned) (word) << 8 | (unsigned) (run))
 #define BS_SPECIALISE_DIR(call, dir)                                           \
-    (st->rule == BS_RULE_HDLC  ? call(dir, BS_RULE_HDLC)                       \
-     : st->rule == BS_RULE_USB ? call(dir, BS_RULE_USB)                        \
-     : st->rule == BS_RULE_CAN ? call(dir, BS_RULE_CAN)                        \
-                               : (*out_len = 0, (size_t) 0))
+    (shape == SHAPE(BS_WORD_ONES, 5)    ? call(dir, 0, 5)                      \
+     : shape == SHAPE(BS_WORD_ONES, 6)  ? call(dir, 0, 6)                      \
+     : shape == SHAPE(BS_WORD_COMPL, 5) ? call(dir, 1, 5)                      \
+                                        : (*out_len = 0, (size_t) 0))
 #define BS_SPECIALISE(call)                                                    \
     (st->dir == BS_DIR_STUFF ? BS_SPECIALISE_DIR(call, BS_DIR_STUFF)           \
                              : BS_SPECIALISE_DIR(call, BS_DIR_UNSTUFF))
 
-#define PACKED_PORTABLE(dir, rule)                                             \
-    packed_words(st, IMPL_PORTABLE, dir, rule, in, in_bits, out, cap, out_len)
-#define PACKED_BMI2(dir, rule)                                                 \
-    packed_words(st, IMPL_BMI2, dir, rule, in, in_bits, out, cap, out_len)
-#define TEXT_PORTABLE(dir, rule)                                               \
-    text_words(st, IMPL_PORTABLE, dir, rule, in, in_len, out, cap, out_len)
-#define TEXT_BMI2(dir, rule)                                                   \
-    text_words(st, IMPL_BMI2, dir, rule, in, in_len, out, cap, out_len)
-#define TEXT_AVX512(dir, rule)                                                 \
-    text_words(st, IMPL_AVX512, dir, rule, in, in_len, out, cap, out_len)
-#define TEXT_AVX2(dir, rule)                                                   \
-    text_words(st, IMPL_AVX2, dir, rule, in, in_len, out, cap, out_len)
+/* The stream's rule as SHAPE(word shape, run), from the rule table. */
+static unsigned shape_of(const struct bs_stream *st)
+{
+    const struct bs_rule_info *r = bs_rule_info(st->rule);
+
+    return r == NULL ? 0 : SHAPE(r->word, r->run);
+}
+
+#define PACKED_PORTABLE(dir, compl, r)                                         \
+    packed_words(st, IMPL_PORTABLE, dir, compl, r, in, in_bits, out, cap,      \
+                 out_len)
+#define PACKED_BMI2(dir, compl, r)                                             \
+    packed_words(st, IMPL_BMI2, dir, compl, r, in, in_bits, out, cap, out_len)
+#define TEXT_PORTABLE(dir, compl, r)                                           \
+    text_words(st, IMPL_PORTABLE, dir, compl, r, in, in_len, out, cap, out_len)
+#define TEXT_BMI2(dir, compl, r)                                               \
+    text_words(st, IMPL_BMI2, dir, compl, r, in, in_len, out, cap, out_len)
+#define TEXT_AVX512(dir, compl, r)                                             \
+    text_words(st, IMPL_AVX512, dir, compl, r, in, in_len, out, cap, out_len)
+#define TEXT_AVX2(dir, compl, r)                                               \
+    text_words(st, IMPL_AVX2, dir, compl, r, in, in_len, out, cap, out_len)
 
 static size_t packed_portable(struct bs_stream *st, const uint8_t *in,
                               size_t in_bits, uint8_t *out, size_t cap,
                               size_t *out_len)
 {
+    unsigned shape = shape_of(st);
+
     return BS_SPECIALISE(PACKED_PORTABLE);
 }
 
 static size_t text_portable(struct bs_stream *st, const char *in, size_t in_len,
                             char *out, size_t cap, size_t *out_len)
 {
+    unsigned shape = shape_of(st);
+
     return BS_SPECIALISE(TEXT_PORTABLE);
 }
 
@@ -858,6 +876,8 @@ static BS_TARGET_BMI2 size_t packed_bmi2(struct bs_stream *st,
                                          uint8_t *out, size_t cap,
                                          size_t *out_len)
 {
+    unsigned shape = shape_of(st);
+
     return BS_SPECIALISE(PACKED_BMI2);
 }
 
@@ -865,6 +885,8 @@ static BS_TARGET_BMI2 size_t text_bmi2(struct bs_stream *st, const char *in,
                                        size_t in_len, char *out, size_t cap,
                                        size_t *out_len)
 {
+    unsigned shape = shape_of(st);
+
     return BS_SPECIALISE(TEXT_BMI2);
 }
 
@@ -872,6 +894,8 @@ static BS_TARGET_AVX512 size_t text_avx512(struct bs_stream *st, const char *in,
                                            size_t in_len, char *out, size_t cap,
                                            size_t *out_len)
 {
+    unsigned shape = shape_of(st);
+
     return BS_SPECIALISE(TEXT_AVX512);
 }
 
@@ -879,6 +903,8 @@ static BS_TARGET_AVX2 size_t text_avx2(struct bs_stream *st, const char *in,
                                        size_t in_len, char *out, size_t cap,
                                        size_t *out_len)
 {
+    unsigned shape = shape_of(st);
+
     return BS_SPECIALISE(TEXT_AVX2);
 }
 #endif

@@ -27,8 +27,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define ALPN_ID     "bitstuff/1"
-#define ALPN_ID_LEN 10
+#include "proto.h"
+
+#define ALPN_ID     BS_PROTO_ALPN
+#define ALPN_ID_LEN BS_PROTO_ALPN_LEN
 #define ERR_LEN     320
 /* The read-ahead buffer of a connection that receives in bulk: one read()
  * takes up to four full records instead of one. */
@@ -52,6 +54,8 @@ static const char tls12_ciphers[] =
 
 /* ALPN wire format: a length byte, then the name. */
 static const unsigned char alpn_wire[] = "\x0a" ALPN_ID;
+_Static_assert(sizeof(alpn_wire) == 1 + ALPN_ID_LEN + 1 && ALPN_ID_LEN == 0x0a,
+               "the ALPN length byte matches the ALPN id");
 
 struct bs_tls_ctx {
     SSL_CTX *ssl;

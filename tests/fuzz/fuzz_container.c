@@ -153,12 +153,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (bits % 8 != 0) {
             p[size - 1] &= (uint8_t) (0xffu << (8 - bits % 8));
         }
-        wrapped =
-            write_container((enum bs_rule)(seed % 3u), p, size, bits, &len);
+        wrapped = write_container((enum bs_rule)(seed % BS_RULE_COUNT), p, size,
+                                  bits, &len);
         read_container(wrapped, len, seed, 0, &a);
         if (a.st != BS_CTR_OK || a.bits != bits || a.plen != size ||
             memcmp(a.payload, p, size) != 0 ||
-            a.rule != (enum bs_rule)(seed % 3u))
+            a.rule != (enum bs_rule)(seed % BS_RULE_COUNT))
         {
             abort();
         }

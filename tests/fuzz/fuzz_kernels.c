@@ -138,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2 || size > 4096) {
         return 0;
     }
-    rule = (enum bs_rule)(data[0] % 3);
+    rule = (enum bs_rule)(data[0] % BS_RULE_COUNT);
     seed = data[1];
     data += 2;
     size -= 2;

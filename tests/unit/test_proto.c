@@ -1204,6 +1204,196 @@ static void test_code_names(void **state)
                      BS_PROTO_E_BUSY);
 }
 
+/*
+ * Every wire value against its number in docs/PROTOCOL.md, read back
+ * from what the encoders write (so a renumbered enum shows up here as
+ * well as in proto.c's _Static_asserts).
+ */
+static void test_wire_values(void **state)
+{
+    static const struct {
+        unsigned code;
+        const char *name;
+        bs_status status; /* BS_OK: not a stuffing error */
+    } codes[] = {
+        {3, "char", BS_ERR_CHAR},
+        {4, "flag", BS_ERR_FLAG},
+        {5, "abort", BS_ERR_ABORT},
+        {6, "stuff-bit", BS_ERR_STUFF_BIT},
+        {7, "truncated", BS_ERR_TRUNCATED},
+        {20, "bad-command", BS_OK},
+        {21, "bad-rule", BS_OK},
+        {22, "line-too-long", BS_OK},
+        {23, "too-long", BS_OK},
+        {24, "bad-padding", BS_OK},
+        {25, "sequence", BS_OK},
+        {26, "bad-frame", BS_OK},
+        {27, "busy", BS_OK},
+    };
+    static const struct {
+        enum bs_proto_op op;
+        enum bs_rule rule;
+        uint8_t byte; /* header byte 3: op nibble, rule nibble */
+    } nibbles[] = {
+        {BS_PROTO_STUFF, BS_RULE_HDLC, 0x00},
+        {BS_PROTO_STUFF, BS_RULE_USB, 0x01},
+        {BS_PROTO_STUFF, BS_RULE_CAN, 0x02},
+        {BS_PROTO_UNSTUFF, BS_RULE_HDLC, 0x10},
+        {BS_PROTO_UNSTUFF, BS_RULE_USB, 0x11},
+        {BS_PROTO_UNSTUFF, BS_RULE_CAN, 0x12},
+    };
+    static const uint8_t types[] = {0x4D, 0x52, 0x45};
+    uint8_t out[BS_PROTO_ERROR_MAX + 8];
+    char want[64];
+
+    (void) state;
+    assert_string_equal(BS_PROTO_ALPN, "bitstuff/1");
+    assert_int_equal(BS_PROTO_ALPN_LEN, 10);
+    assert_int_equal(strlen(BS_PROTO_ALPN), BS_PROTO_ALPN_LEN);
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        size_t n;
+
+        assert_string_equal(bs_proto_code_name(codes[i].code), codes[i].name);
+        if (codes[i].status != BS_OK) {
+            assert_int_equal(bs_proto_code_from_status(codes[i].status),
+                             codes[i].code);
+        }
+        /* text: "ERR <code> <name> - " */
+        n = bs_proto_put_error(out, sizeof(out), BS_PROTO_TEXT, BS_PROTO_STUFF,
+                               BS_RULE_HDLC, codes[i].code, BS_PROTO_NO_OFFSET,
+                               "m");
+        snprintf(want, sizeof(want), "ERR %u %s - m\n", codes[i].code,
+                 codes[i].name);
+        assert_int_equal(n, strlen(want));
+        assert_memory_equal(out, want, n);
+        /* binary: the code big-endian in the 'E' payload */
+        n = bs_proto_put_error(out, sizeof(out), BS_PROTO_BINARY,
+                               BS_PROTO_STUFF, BS_RULE_HDLC, codes[i].code,
+                               BS_PROTO_NO_OFFSET, "m");
+        assert_int_equal(n, 8 + 12 + 1);
+        assert_int_equal(out[8] << 8 | out[9], codes[i].code);
+    }
+    assert_int_equal(bs_proto_code_from_status(BS_OK), 27);
+    assert_int_equal(bs_proto_code_from_status(BS_ERR_ARG), 27);
+    assert_int_equal(bs_proto_code_from_status(BS_ERR_NOSPACE), 27);
+    for (size_t i = 0; i < sizeof(nibbles) / sizeof(nibbles[0]); i++) {
+        for (size_t t = 0; t < sizeof(types); t++) {
+            uint32_t len = types[t] == 0x45 ? 12 : 3;
+
+            assert_int_equal(bs_proto_put_header(out, 8, types[t], 0x03,
+                                                 nibbles[i].op, nibbles[i].rule,
+                                                 len),
+                             8);
+            assert_int_equal(out[0], 0xB5);
+            assert_int_equal(out[1], types[t]);
+            assert_int_equal(out[2], 0x03); /* FIRST 0x01 | LAST 0x02 */
+            assert_int_equal(out[3], nibbles[i].byte);
+            assert_int_equal(out[7], len);
+        }
+    }
+    assert_int_equal(bs_proto_put_header(out, 8, 0x4D, 0x04, BS_PROTO_STUFF,
+                                         BS_RULE_HDLC, 0),
+                     0); /* bits 2-7 reserved */
+    assert_int_equal(bs_proto_put_header(out, 8, 0x4D, 0x01, BS_PROTO_STUFF,
+                                         BS_RULE_COUNT, 0),
+                     0);
+    assert_int_equal(bs_proto_op_dir(BS_PROTO_STUFF), BS_DIR_STUFF);
+    assert_int_equal(bs_proto_op_dir(BS_PROTO_UNSTUFF), BS_DIR_UNSTUFF);
+    assert_int_equal(bs_proto_dir_op(BS_DIR_STUFF), BS_PROTO_STUFF);
+    assert_int_equal(bs_proto_dir_op(BS_DIR_UNSTUFF), BS_PROTO_UNSTUFF);
+    assert_int_equal(BS_PROTO_MAX_CHUNK_BITS, 524288);
+    assert_int_equal(BS_PROTO_MAX_ERR_MSG, 1024);
+    assert_int_equal(BS_PROTO_DEFAULT_MAX_LINE, 65536);
+    assert_true(BS_PROTO_DEFAULT_MAX_MESSAGE_BITS == 8589934592ull);
+}
+
+/* The codec says which limit broke in the protocol's words (max_line,
+ * max_message_bits, docs/PROTOCOL.md section 6), never a program's
+ * command-line option: those are for the program to add. */
+static void test_limit_messages_are_neutral(void **state)
+{
+    const struct bs_proto_limits lim = {16, 8};
+    static const char *const inputs[] = {
+        "stuff                    0\n", /* over max_line */
+        "000000000\n",                  /* over max_message_bits */
+    };
+    struct bs_proto_decoder d;
+    struct bs_proto_event ev;
+    int seen = 0;
+
+    (void) state;
+    for (size_t i = 0; i < 2; i++) {
+        const uint8_t *p = (const uint8_t *) inputs[i];
+        size_t left = strlen(inputs[i]), n;
+
+        bs_proto_decoder_init(&d, BS_PROTO_ROLE_SERVER, &lim);
+        while ((n = bs_proto_decode(&d, p, left, &ev)),
+               ev.type != BS_PROTO_EV_NONE) {
+            p += n;
+            left -= n;
+            if (ev.type == BS_PROTO_EV_ERROR) {
+                assert_int_equal(ev.code, i == 0 ? BS_PROTO_E_LINE_TOO_LONG
+                                                 : BS_PROTO_E_TOO_LONG);
+                assert_null(strstr(ev.message, "--"));
+                assert_non_null(
+                    strstr(ev.message, ev.code == BS_PROTO_E_TOO_LONG
+                                           ? "max_message_bits"
+                                           : "max_line"));
+                seen++;
+            }
+        }
+    }
+    /* and a binary message over the limit, refused at its header */
+    {
+        uint8_t frame[BS_PROTO_FRAME_MAX];
+        uint8_t bits[2] = {0, 0};
+        size_t len =
+            bs_proto_put_frame(frame, sizeof(frame), BS_PROTO_TYPE_MSG, 0x03,
+                               BS_PROTO_STUFF, BS_RULE_HDLC, bits, 9);
+
+        bs_proto_decoder_init(&d, BS_PROTO_ROLE_SERVER, &lim);
+        bs_proto_decode(&d, frame, len, &ev);
+        assert_int_equal(ev.type, BS_PROTO_EV_ERROR);
+        assert_int_equal(ev.code, BS_PROTO_E_TOO_LONG);
+        assert_int_equal(ev.offset, 8);
+        assert_null(strstr(ev.message, "--"));
+        seen++;
+    }
+    assert_int_equal(seen, 3);
+}
+
+/* The sentences that list the rules for a user name every rule in the
+ * table (a new rule fails here until they do), with its nibble in the
+ * binary one. */
+static void test_rule_lists_name_every_rule(void **state)
+{
+    struct bs_proto_decoder d;
+    struct bs_proto_event ev;
+    const char *word_msg, *nibble_msg;
+    uint8_t hdr[BS_PROTO_HDR_LEN] = {0xB5, 0x4D, 0x03, 0x0F, 0, 0, 0, 0};
+    char want[32];
+
+    (void) state;
+    bs_proto_decoder_init(&d, BS_PROTO_ROLE_SERVER, NULL);
+    bs_proto_decode(&d, (const uint8_t *) "stuff x\n", 8, &ev);
+    assert_int_equal(ev.type, BS_PROTO_EV_ERROR);
+    assert_int_equal(ev.code, BS_PROTO_E_BAD_RULE);
+    word_msg = ev.message;
+    bs_proto_decoder_init(&d, BS_PROTO_ROLE_SERVER, NULL);
+    bs_proto_decode(&d, hdr, sizeof(hdr), &ev);
+    assert_int_equal(ev.type, BS_PROTO_EV_ERROR);
+    assert_int_equal(ev.code, BS_PROTO_E_BAD_RULE);
+    nibble_msg = ev.message;
+    for (int i = 0; i < BS_RULE_COUNT; i++) {
+        const char *name = bs_rule_name((enum bs_rule) i);
+
+        assert_non_null(strstr(bs_proto_code_text(BS_PROTO_E_BAD_RULE), name));
+        assert_non_null(strstr(word_msg, name));
+        snprintf(want, sizeof(want), "%d %s", i, name);
+        assert_non_null(strstr(nibble_msg, want));
+    }
+}
+
 /* ---- split invariance over random streams --------------------------- */
 
 /* A random stream made of protocol-shaped pieces, valid and not. */
@@ -1308,6 +1498,9 @@ int main(void)
         cmocka_unit_test(test_put_header_and_frame),
         cmocka_unit_test(test_put_ok_line),
         cmocka_unit_test(test_code_names),
+        cmocka_unit_test(test_wire_values),
+        cmocka_unit_test(test_limit_messages_are_neutral),
+        cmocka_unit_test(test_rule_lists_name_every_rule),
         cmocka_unit_test(test_random_splits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -351,9 +351,9 @@ static void test_arguments(void **state)
     assert_int_equal(
         bs_stuff(BS_RULE_HDLC, out, 3, out, sizeof(out), NULL, NULL),
         BS_ERR_ARG);
-    assert_int_equal(
-        bs_stuff((enum bs_rule) 3, out, 3, out, sizeof(out), &on, NULL),
-        BS_ERR_ARG);
+    assert_int_equal(bs_stuff((enum bs_rule) BS_RULE_COUNT, out, 3, out,
+                              sizeof(out), &on, NULL),
+                     BS_ERR_ARG);
     /* empty input needs no buffer at all */
     assert_int_equal(bs_stuff(BS_RULE_HDLC, NULL, 0, NULL, 0, &on, NULL),
                      BS_OK);
@@ -449,6 +449,93 @@ static void test_names(void **state)
     assert_null(bs_rule_name((enum bs_rule) 5));
 }
 
+/* The rule table as the public API shows it: every rule named, parsed
+ * back, and its codes pinned (they are on the wire and in files). */
+static void test_rule_table(void **state)
+{
+    enum bs_rule r;
+    char upper[16];
+
+    (void) state;
+    assert_int_equal(BS_RULE_COUNT, 3);
+    assert_string_equal(bs_rule_name(BS_RULE_HDLC), "hdlc");
+    assert_string_equal(bs_rule_name(BS_RULE_USB), "usb");
+    assert_string_equal(bs_rule_name(BS_RULE_CAN), "can");
+    assert_int_equal(BS_RULE_HDLC, 0);
+    assert_int_equal(BS_RULE_USB, 1);
+    assert_int_equal(BS_RULE_CAN, 2);
+    for (int i = 0; i < BS_RULE_COUNT; i++) {
+        const char *name = bs_rule_name((enum bs_rule) i);
+        size_t len;
+
+        assert_non_null(name);
+        len = strlen(name);
+        assert_true(len >= 1 && len <= BS_RULE_NAME_MAX);
+        for (size_t k = 0; k <= len; k++) {
+            upper[k] =
+                (char) (name[k] >= 'a' && name[k] <= 'z' ? name[k] - 'a' + 'A'
+                                                         : name[k]);
+        }
+        r = (enum bs_rule) - 1;
+        assert_int_equal(bs_rule_parse(name, len, &r), 0);
+        assert_int_equal(r, i);
+        r = (enum bs_rule) - 1;
+        assert_int_equal(bs_rule_parse(upper, len, &r), 0);
+        assert_int_equal(r, i);
+    }
+    assert_null(bs_rule_name(BS_RULE_COUNT));
+    assert_int_equal(bs_rule_parse("", 0, &r), -1);
+}
+
+/* The worst case derived from the table is exact: for every rule and
+ * every input of up to 12 bits, the longest stuffing is exactly
+ * bs_max_stuffed_bits, and no rule exceeds bs_max_stuffed_any. */
+static void test_worst_case_exhaustive(void **state)
+{
+    (void) state;
+    for (int rule = 0; rule < BS_RULE_COUNT; rule++) {
+        for (size_t n = 0; n <= 12; n++) {
+            size_t longest = 0;
+
+            for (uint32_t v = 0; v < (1u << n); v++) {
+                uint32_t w = v << (16 - n); /* first bit at the top */
+                uint8_t in[2] = {(uint8_t) (w >> 8), (uint8_t) w};
+                uint8_t out[4];
+                size_t on = 0;
+
+                assert_int_equal(bs_stuff((enum bs_rule) rule, in, n, out,
+                                          sizeof(out), &on, NULL),
+                                 BS_OK);
+                longest = on > longest ? on : longest;
+            }
+            assert_int_equal(longest,
+                             bs_max_stuffed_bits((enum bs_rule) rule, n));
+            assert_true(longest <= bs_max_stuffed_any(n));
+        }
+    }
+}
+
+/* Sizing for any rule: today the widest rule is CAN, 5 out per 4 in, and
+ * the server's buffers were sized with exactly that; pin it so the table
+ * cannot change them unnoticed, and check the two functions agree. */
+static void test_max_any(void **state)
+{
+    (void) state;
+    for (size_t n = 0; n < 20000; n++) {
+        assert_int_equal(bs_max_stuffed_any(n), n + n / 4);
+        assert_int_equal(bs_max_input_any(n), n / 5 * 4);
+        assert_true(bs_max_stuffed_any(bs_max_input_any(n)) <= n);
+        for (int rule = 0; rule < BS_RULE_COUNT; rule++) {
+            assert_true(bs_max_stuffed_bits((enum bs_rule) rule, n) <=
+                        bs_max_stuffed_any(n));
+        }
+    }
+    assert_true(bs_max_stuffed_any(16384) == 20480);
+    assert_true(bs_max_stuffed_any(SIZE_MAX) == SIZE_MAX);
+    assert_true(bs_max_stuffed_any(SIZE_MAX / 5 * 4) == SIZE_MAX / 5 * 5);
+    assert_true(bs_max_input_any(SIZE_MAX) == SIZE_MAX / 5 * 4);
+}
+
 /* A random bit string: uniform, or biased to 1s so runs are common. */
 static void random_bits(uint64_t *s, char *buf, size_t n)
 {
@@ -484,7 +571,7 @@ static void test_random_properties(void **state)
 
     (void) state;
     for (int iter = 0; iter < 3000; iter++) {
-        enum bs_rule rule = (enum bs_rule)(iter % 3);
+        enum bs_rule rule = (enum bs_rule)(iter % BS_RULE_COUNT);
         size_t n = rng_below(&seed, iter < 300 ? 40 : MAXN);
         uint64_t off;
 
@@ -519,7 +606,7 @@ static void test_random_strict_unstuff(void **state)
 
     (void) state;
     for (int iter = 0; iter < 4000; iter++) {
-        enum bs_rule rule = (enum bs_rule)(iter % 3);
+        enum bs_rule rule = (enum bs_rule)(iter % BS_RULE_COUNT);
         size_t n = rng_below(&seed, iter < 2000 ? 24 : 400);
         uint64_t off = 0;
         bs_status rc;
@@ -617,8 +704,8 @@ static void test_random_streaming(void **state)
 
     (void) state;
     for (int iter = 0; iter < 2000; iter++) {
-        enum bs_rule rule = (enum bs_rule)(iter % 3);
-        enum bs_dir dir = (enum bs_dir)(iter / 3 % 2);
+        enum bs_rule rule = (enum bs_rule)(iter % BS_RULE_COUNT);
+        enum bs_dir dir = (enum bs_dir)(iter / BS_RULE_COUNT % 2);
         size_t n = rng_below(&seed, iter < 500 ? 30 : 1200);
         uint64_t off1 = 0, off2 = 0, off3 = 0;
         bs_status rc1, rc2, rc3;
@@ -687,6 +774,9 @@ int main(void)
         cmocka_unit_test(test_nospace),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_rule_table),
+        cmocka_unit_test(test_worst_case_exhaustive),
+        cmocka_unit_test(test_max_any),
         cmocka_unit_test(test_random_properties),
         cmocka_unit_test(test_random_strict_unstuff),
         cmocka_unit_test(test_random_streaming),

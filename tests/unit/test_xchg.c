@@ -189,6 +189,29 @@ static void test_text_line_too_long(void **state)
     fx_free(f);
 }
 
+/* The codec names the broken limit in protocol terms; bitstuffd's
+ * replies keep naming the option that sets it, word for word as before
+ * the codec was made neutral. */
+static void test_limit_replies_name_the_server_option(void **state)
+{
+    struct bs_proto_limits lim = {.max_line = 100, .max_message_bits = 8};
+    struct fixture *f = fx_new(&lim);
+    char line[301];
+
+    (void) state;
+    memset(line, ' ', 300); /* no bits: only the line limit is crossed */
+    memcpy(line, "stuff", 5);
+    line[300] = '\n';
+    fx_feed(f, line, sizeof line);
+    fx_expect(f, "ERR 22 line-too-long - the line is longer than the "
+                 "server's --max-line limit; send long messages as binary "
+                 "frames\n");
+    fx_feed(f, "000000000\n", 10);
+    fx_expect(f, "ERR 23 too-long 8 the message is longer than the server's "
+                 "--max-message-bits limit\n");
+    fx_free(f);
+}
+
 static size_t frame(uint8_t *out, unsigned flags, unsigned op, unsigned rule,
                     const uint8_t *bits, uint32_t nbits)
 {
@@ -455,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_text_empty_and_blank),
         cmocka_unit_test(test_text_bad_requests_get_codes),
         cmocka_unit_test(test_text_line_too_long),
+        cmocka_unit_test(test_limit_replies_name_the_server_option),
         cmocka_unit_test(test_binary_lab_example_is_answered_at_once),
         cmocka_unit_test(test_binary_big_message_in_chunks),
         cmocka_unit_test(test_binary_unstuff_error_gets_one_reply),
