@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench_msg.h"
+#include "cli.h"
 #include "net.h"
 #include "proto.h"
 #include "tls.h"
@@ -1238,6 +1239,8 @@ static int setup_shared(struct shared *sh, const struct bs_bench_opts *o,
         .min_version = o->min_tls,
         .insecure = o->insecure,
         .keylog_file = NULL,
+        /* the bench takes the client's TLS options: its advice fits */
+        .advice = bs_cli_tls_advice,
     };
     int rc;
 

@@ -132,6 +132,13 @@ enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
                                      int sent_cert);
 
 /*
+ * The client's words for the TLS module's reasons (tls.h): its options
+ * and scripts/gen-certs.sh.  Give it as the advice of the client's TLS
+ * configuration; NULL where the TLS module's own words serve.
+ */
+const char *bs_cli_tls_advice(enum bs_tls_reason why);
+
+/*
  * Does a reply event answer a request of this op and rule?  A binary
  * reply ('R' frames) repeats the request's op and rule (PROTOCOL.md 4.2):
  * one that names others answers some other request, a protocol error.

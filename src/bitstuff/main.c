@@ -356,6 +356,7 @@ int main(int argc, char **argv)
     cfg.min_version = o.min_tls;
     cfg.insecure = o.insecure;
     cfg.keylog_file = o.keylog_file;
+    cfg.advice = bs_cli_tls_advice;
     if (o.insecure) {
         fprintf(stderr, "warning: --insecure: the server's certificate is NOT "
                         "verified; anyone on the path can read and change the "

@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "advice.h"
+#include "cli.h"
 #include "tls.h"
 
 #ifndef BS_GEN_CERTS
@@ -179,7 +181,8 @@ static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
                                      .key_file = key,
                                      .ca_file = ca,
                                      .verify_client = v,
-                                     .min_version = min_version};
+                                     .min_version = min_version,
+                                     .advice = bs_server_tls_advice};
     char err[256] = "";
     struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
     if (ctx == NULL) {
@@ -192,7 +195,8 @@ static struct bs_tls_ctx *client_ctx_full(const char *ca, const char *crt,
                                           const char *key, int insecure,
                                           const char *keylog)
 {
-    struct bs_tls_client_config c = {ca, crt, key, 13, insecure, keylog};
+    struct bs_tls_client_config c = {
+        ca, crt, key, 13, insecure, keylog, bs_cli_tls_advice};
     char err[256] = "";
     struct bs_tls_ctx *ctx = bs_tls_ctx_new_client(&c, err, sizeof err);
     if (ctx == NULL) {
@@ -758,20 +762,21 @@ static void test_ctx_errors(void **state)
                             "certificate", "");
 
     char err[256] = "";
-    struct bs_tls_client_config cc = {"garbage.pem", NULL, NULL, 13, 0, NULL};
+    struct bs_tls_client_config cc = {"garbage.pem", NULL, NULL, 13, 0,
+                                      NULL,          NULL};
     assert_null(bs_tls_ctx_new_client(&cc, err, sizeof err));
     assert_contains(err, "CA file garbage.pem");
     struct bs_tls_client_config mismatch = {
-        "a/ca.crt", "a/client.crt", "b/client.key", 13, 0, NULL};
+        "a/ca.crt", "a/client.crt", "b/client.key", 13, 0, NULL, NULL};
     assert_null(bs_tls_ctx_new_client(&mismatch, err, sizeof err));
     assert_contains(err,
                     "b/client.key does not match certificate a/client.crt");
-    struct bs_tls_client_config keyonly = {"a/ca.crt", NULL, "a/client.key",
-                                           13,         0,    NULL};
+    struct bs_tls_client_config keyonly = {
+        "a/ca.crt", NULL, "a/client.key", 13, 0, NULL, NULL};
     assert_null(bs_tls_ctx_new_client(&keyonly, err, sizeof err));
     assert_contains(err, "without its certificate");
     struct bs_tls_client_config badlog = {
-        "a/ca.crt", NULL, NULL, 13, 0, "no-such-dir/keys.log"};
+        "a/ca.crt", NULL, NULL, 13, 0, "no-such-dir/keys.log", NULL};
     assert_null(bs_tls_ctx_new_client(&badlog, err, sizeof err));
     assert_contains(err, "no-such-dir/keys.log");
 
@@ -816,7 +821,7 @@ static void test_keylog(void **state)
 static struct bs_tls_ctx *keylog_client(const char *path, char *err,
                                         size_t errlen)
 {
-    struct bs_tls_client_config c = {"a/ca.crt", NULL, NULL, 13, 0, path};
+    struct bs_tls_client_config c = {"a/ca.crt", NULL, NULL, 13, 0, path, NULL};
     err[0] = '\0';
     return bs_tls_ctx_new_client(&c, err, errlen);
 }
@@ -1543,6 +1548,212 @@ static void test_renewal_rules(void **state)
     bs_tls_ctx_free(old);
 }
 
+/* ---- issue 11 item 5: the library's sentences name no option --------- */
+
+/* A sentence of the TLS module with no program's advice: it may say what
+ * to do, but never in a program's terms (an option "--x", the script). */
+static void assert_neutral(const char *msg)
+{
+    if (strstr(msg, "gen-certs") != NULL) {
+        fail_msg("\"%s\" names the certificate script", msg);
+    }
+    for (const char *d = strstr(msg, "--"); d != NULL; d = strstr(d, "--")) {
+        while (*d == '-') {
+            d++;
+        }
+        /* "-----BEGIN X509 CRL-----" is a fact; "--ca-file" is advice */
+        if (*d >= 'a' && *d <= 'z') {
+            fail_msg("\"%s\" names an option", msg);
+        }
+    }
+}
+
+/* The connection's sentence is neutral and about reason why. */
+static void assert_neutral_conn(const struct bs_tls_conn *c,
+                                enum bs_tls_reason why)
+{
+    assert_int_equal(bs_tls_conn_reason(c), why);
+    assert_true(bs_tls_conn_error(c)[0] != '\0');
+    assert_neutral(bs_tls_conn_error(c));
+}
+
+static struct bs_tls_ctx *neutral_server(const char *crt, const char *key,
+                                         const char *ca, enum bs_tls_verify v)
+{
+    struct bs_tls_server_config c = {
+        .cert_file = crt, .key_file = key, .ca_file = ca, .verify_client = v};
+    char err[256] = "";
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("server ctx: %s", err);
+    }
+    return ctx;
+}
+
+static struct bs_tls_ctx *neutral_client(const char *ca, const char *crt,
+                                         const char *key)
+{
+    struct bs_tls_client_config c = {
+        .ca_file = ca, .cert_file = crt, .key_file = key};
+    char err[256] = "";
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_client(&c, err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("client ctx: %s", err);
+    }
+    return ctx;
+}
+
+/* A certificate check that fails on both sides: each side's sentence is
+ * neutral and names its reason. */
+static void expect_neutral_pair(struct bs_tls_ctx *sctx,
+                                struct bs_tls_ctx *cctx, const char *name,
+                                enum bs_tls_reason cwhy,
+                                enum bs_tls_reason swhy)
+{
+    struct pair p;
+    pair_open(&p, sctx, cctx, NULL, name);
+    handshake(&p);
+    assert_int_equal(p.c.st, BS_TLS_ERR);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_neutral_conn(p.c.bs, cwhy);
+    assert_neutral_conn(p.s.bs, swhy);
+    pair_close(&p);
+}
+
+static void test_messages_neutral_conn(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = neutral_server("a/server.crt", "a/server.key",
+                                             NULL, BS_TLS_VERIFY_NONE);
+    struct bs_tls_ctx *ca_a = neutral_client("a/ca.crt", NULL, NULL);
+    struct bs_tls_ctx *ca_b = neutral_client("b/ca.crt", NULL, NULL);
+
+    expect_neutral_pair(sctx, ca_b, "localhost", BS_TLS_R_PEER_UNTRUSTED,
+                        BS_TLS_R_OWN_CA_UNKNOWN);
+    expect_neutral_pair(sctx, ca_a, "example.org", BS_TLS_R_NAME_MISMATCH,
+                        BS_TLS_R_OWN_NAME_WRONG);
+    expect_neutral_pair(sctx, ca_a, "10.1.2.3", BS_TLS_R_NAME_MISMATCH,
+                        BS_TLS_R_OWN_NAME_NO_SNI);
+    struct bs_tls_ctx *expired =
+        neutral_server("expired.crt", "expired.key", NULL, BS_TLS_VERIFY_NONE);
+    expect_neutral_pair(expired, ca_a, "localhost", BS_TLS_R_CERT_EXPIRED,
+                        BS_TLS_R_NONE);
+    bs_tls_ctx_free(expired);
+
+    /* mutual TLS without a client certificate */
+    struct bs_tls_ctx *mtls = neutral_server("a/server.crt", "a/server.key",
+                                             "a/ca.crt", BS_TLS_VERIFY_REQUIRE);
+    struct pair p;
+    char buf[64];
+    size_t n;
+    pair_open(&p, mtls, ca_a, NULL, "localhost");
+    handshake(&p);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_neutral_conn(p.s.bs, BS_TLS_R_NO_CLIENT_CERT);
+    assert_int_equal(read_wait(p.c.bs, p.fd[1], buf, sizeof buf, &n),
+                     BS_TLS_ERR);
+    assert_neutral_conn(p.c.bs, BS_TLS_R_CERT_REQUIRED);
+    pair_close(&p);
+    bs_tls_ctx_free(mtls);
+
+    /* a client on no allow-list */
+    static const char *const only[] = {"someone-else"};
+    struct bs_tls_server_config pc = {.cert_file = "a/server.crt",
+                                      .key_file = "a/server.key",
+                                      .ca_file = "a/ca.crt",
+                                      .verify_client = BS_TLS_VERIFY_REQUIRE,
+                                      .allow_cn = only,
+                                      .nallow_cn = 1};
+    char err[512] = "";
+    struct bs_tls_ctx *policy = bs_tls_ctx_new_server(&pc, err, sizeof err);
+    assert_non_null(policy);
+    struct bs_tls_ctx *client =
+        neutral_client("a/ca.crt", "a/client.crt", "a/client.key");
+    pair_open(&p, policy, client, NULL, "localhost");
+    handshake(&p);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_neutral_conn(p.s.bs, BS_TLS_R_NOT_ALLOWED);
+    pair_close(&p);
+    bs_tls_ctx_free(client);
+    bs_tls_ctx_free(policy);
+
+    bs_tls_ctx_free(ca_a);
+    bs_tls_ctx_free(ca_b);
+    bs_tls_ctx_free(sctx);
+}
+
+/* The program's advice, where it has some, ends the same sentence. */
+static void test_messages_program_advice(void **state)
+{
+    (void) state;
+    for (int r = BS_TLS_R_NONE + 1; r < BS_TLS_R_COUNT; r++) {
+        const char *srv = bs_server_tls_advice((enum bs_tls_reason) r);
+        const char *cli = bs_cli_tls_advice((enum bs_tls_reason) r);
+        /* every reason is some program's to advise on */
+        assert_true(srv != NULL || cli != NULL);
+    }
+    assert_null(bs_server_tls_advice(BS_TLS_R_COUNT));
+    assert_null(bs_cli_tls_advice(BS_TLS_R_COUNT));
+}
+
+static void test_messages_neutral_ctx(void **state)
+{
+    (void) state;
+    char err[512];
+
+    struct bs_tls_client_config keyonly = {.ca_file = "a/ca.crt",
+                                           .key_file = "a/client.key"};
+    assert_null(bs_tls_ctx_new_client(&keyonly, err, sizeof err));
+    assert_neutral(err);
+    keyonly.advice = bs_cli_tls_advice;
+    assert_null(bs_tls_ctx_new_client(&keyonly, err, sizeof err));
+    assert_contains(err, "without its certificate: pass --cert too");
+
+    static const char *const only[] = {"someone"};
+    struct bs_tls_server_config sc = {.cert_file = "a/server.crt",
+                                      .key_file = "a/server.key",
+                                      .allow_cn = only,
+                                      .nallow_cn = 1};
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_neutral(err);
+    sc.allow_cn = NULL;
+    sc.nallow_cn = 0;
+    sc.ca_file = "a/ca.crt";
+    sc.verify_client = BS_TLS_VERIFY_REQUIRE;
+    sc.crl_file = "garbage.pem";
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_contains(err, "holds no PEM CRL");
+    assert_neutral(err);
+    sc.crl_file = NULL;
+    sc.groups = "X25519:nope";
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_contains(err, "'nope' is not a group");
+    assert_neutral(err);
+    sc.advice = bs_server_tls_advice;
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_contains(err, "key-exchange groups (--groups) 'X25519:nope'");
+
+    /* a reload's refusals */
+    sc.groups = NULL;
+    sc.advice = NULL;
+    struct bs_tls_ctx *old = bs_tls_ctx_new_server(&sc, err, sizeof err);
+    assert_non_null(old);
+    static const char *const next[][2] = {{"expired.crt", "expired.key"},
+                                          {"b/server.crt", "b/server.key"},
+                                          {"noipv6.crt", "noipv6.key"}};
+    make_server_cert("noipv6.crt", "noipv6.key", -60, 86400L);
+    for (size_t i = 0; i < sizeof next / sizeof next[0]; i++) {
+        struct bs_tls_ctx *nw = neutral_server(next[i][0], next[i][1],
+                                               "a/ca.crt", BS_TLS_VERIFY_NONE);
+        err[0] = '\0';
+        assert_int_equal(bs_tls_ctx_check_renewal(old, nw, err, sizeof err),
+                         -1);
+        assert_neutral(err);
+        bs_tls_ctx_free(nw);
+    }
+    bs_tls_ctx_free(old);
+}
+
 int main(void)
 {
     /* Writing to a closed socketpair must give EPIPE, not kill us. */
@@ -1569,6 +1780,9 @@ int main(void)
         cmocka_unit_test(test_early_data_declined_and_skipped),
         cmocka_unit_test(test_session_cache_bounded),
         cmocka_unit_test(test_renewal_rules),
+        cmocka_unit_test(test_messages_neutral_conn),
+        cmocka_unit_test(test_messages_neutral_ctx),
+        cmocka_unit_test(test_messages_program_advice),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
