@@ -350,25 +350,7 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
     return 0;
 }
 
-/* An alert from the peer about our certificate. */
-static int is_cert_alert(int reason)
-{
-    switch (reason) {
-    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* The peer refused our certificate with an alert (is_cert_alert): say
+/* The peer refused our certificate with an alert (SSL_KIND_CERT_ALERT): say
  * what the alert means for this side's certificate and what to do.
  * OpenSSL peers send bad_certificate for a certificate that does not
  * name the host they asked for, unknown_ca for an untrusted issuer and
@@ -458,6 +440,147 @@ static void describe_peer_alert(struct bs_tls_conn *c, int reason,
             ossl_reason(code));
 }
 
+/* What an error of OpenSSL's SSL library means for the sentence. */
+enum ssl_kind {
+    SSL_KIND_OTHER = 0,     /* "WHAT failed: REASON" */
+    SSL_KIND_EOF,           /* the peer left without close_notify */
+    SSL_KIND_VERIFY,        /* our check of the peer's certificate failed */
+    SSL_KIND_NO_CERT,       /* server: the client sent no certificate */
+    SSL_KIND_CERT_REQUIRED, /* client: the server requires one */
+    SSL_KIND_CERT_ALERT,    /* the peer refused our certificate */
+    SSL_KIND_ALPN,          /* no application protocol in common */
+    SSL_KIND_VERSION,       /* no TLS version in common */
+    SSL_KIND_NOT_TLS,       /* the peer speaks something else */
+};
+
+static const struct {
+    int reason; /* SSL_R_... */
+    enum ssl_kind kind;
+} ssl_kinds[] = {
+    {SSL_R_UNEXPECTED_EOF_WHILE_READING, SSL_KIND_EOF},
+    {SSL_R_CERTIFICATE_VERIFY_FAILED, SSL_KIND_VERIFY},
+    {SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE, SSL_KIND_NO_CERT},
+    {SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED, SSL_KIND_CERT_REQUIRED},
+    {SSL_R_TLSV1_ALERT_UNKNOWN_CA, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_BAD_CERTIFICATE, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN, SSL_KIND_CERT_ALERT},
+    {SSL_R_TLSV1_ALERT_ACCESS_DENIED, SSL_KIND_CERT_ALERT},
+    {SSL_R_NO_APPLICATION_PROTOCOL, SSL_KIND_ALPN},
+    {SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL, SSL_KIND_ALPN},
+    {SSL_R_UNSUPPORTED_PROTOCOL, SSL_KIND_VERSION},
+    {SSL_R_TLSV1_ALERT_PROTOCOL_VERSION, SSL_KIND_VERSION},
+    {SSL_R_NO_PROTOCOLS_AVAILABLE, SSL_KIND_VERSION},
+    {SSL_R_WRONG_VERSION_NUMBER, SSL_KIND_NOT_TLS},
+    {SSL_R_HTTP_REQUEST, SSL_KIND_NOT_TLS},
+};
+
+static enum ssl_kind ssl_kind_of(unsigned long code)
+{
+    if (ERR_GET_LIB(code) != ERR_LIB_SSL) {
+        return SSL_KIND_OTHER;
+    }
+    for (size_t i = 0; i < sizeof ssl_kinds / sizeof ssl_kinds[0]; i++) {
+        if (ssl_kinds[i].reason == ERR_GET_REASON(code)) {
+            return ssl_kinds[i].kind;
+        }
+    }
+    return SSL_KIND_OTHER;
+}
+
+/* The socket failed, or the peer left without close_notify. */
+static void describe_network(struct bs_tls_conn *c, int e, int saved_errno,
+                             const char *what)
+{
+    c->failure = BS_TLS_FAIL_NETWORK;
+    if (e == SSL_ERROR_SYSCALL && saved_errno != 0) {
+        set_err(c->err, sizeof c->err, "%s failed: %s", what,
+                strerror(saved_errno));
+    } else {
+        set_err(c->err, sizeof c->err,
+                "%s failed: the %s closed the connection without "
+                "close_notify",
+                what, c->ctx->is_server ? "client" : "server");
+    }
+}
+
+static enum bs_tls_failure ssl_failure_class(enum ssl_kind kind,
+                                             int in_handshake)
+{
+    switch (kind) {
+    case SSL_KIND_VERIFY:
+    case SSL_KIND_NO_CERT:
+    case SSL_KIND_CERT_REQUIRED:
+    case SSL_KIND_CERT_ALERT:
+        return BS_TLS_FAIL_VERIFY;
+    case SSL_KIND_ALPN:
+    case SSL_KIND_VERSION:
+    case SSL_KIND_NOT_TLS:
+        return BS_TLS_FAIL_HANDSHAKE;
+    case SSL_KIND_EOF:
+        return BS_TLS_FAIL_NETWORK;
+    case SSL_KIND_OTHER:
+        break;
+    }
+    return in_handshake ? BS_TLS_FAIL_HANDSHAKE : BS_TLS_FAIL_PROTOCOL;
+}
+
+/* A TLS-level failure (SSL_ERROR_SSL) of the given kind. */
+static void describe_ssl(struct bs_tls_conn *c, enum ssl_kind kind,
+                         unsigned long code, int in_handshake, const char *what)
+{
+    const char *peer = c->ctx->is_server ? "client" : "server";
+
+    c->failure = ssl_failure_class(kind, in_handshake);
+    switch (kind) {
+    case SSL_KIND_VERIFY:
+        if (!c->verify_noted) {
+            X509 *cert = SSL_get0_peer_certificate(c->ssl);
+            describe_verify(c, SSL_get_verify_result(c->ssl), cert, 0);
+        }
+        return;
+    case SSL_KIND_NO_CERT:
+        set_err(c->err, sizeof c->err,
+                "the client sent no certificate, and this server requires "
+                "one");
+        conn_advise(c, BS_TLS_R_NO_CLIENT_CERT);
+        return;
+    case SSL_KIND_CERT_REQUIRED:
+        set_err(c->err, sizeof c->err,
+                "the server requires a client certificate");
+        conn_advise(c, BS_TLS_R_CERT_REQUIRED);
+        return;
+    case SSL_KIND_CERT_ALERT:
+        describe_peer_alert(c, ERR_GET_REASON(code), code);
+        return;
+    case SSL_KIND_ALPN:
+        set_err(c->err, sizeof c->err,
+                "no application protocol in common: this program speaks "
+                "ALPN \"" ALPN_ID "\" only");
+        return;
+    case SSL_KIND_VERSION:
+        set_err(c->err, sizeof c->err,
+                "no TLS version in common with the %s (%s): this side "
+                "accepts TLS %s",
+                peer, ossl_reason(code),
+                SSL_CTX_get_min_proto_version(c->ctx->ssl) == TLS1_3_VERSION
+                    ? "1.3 only"
+                    : "1.2 and 1.3");
+        return;
+    case SSL_KIND_NOT_TLS:
+        set_err(c->err, sizeof c->err,
+                "the %s does not speak TLS (%s): check the host and port", peer,
+                ossl_reason(code));
+        return;
+    case SSL_KIND_EOF: /* fail_status's, as a network failure */
+    case SSL_KIND_OTHER:
+        break;
+    }
+    set_err(c->err, sizeof c->err, "%s failed: %s", what, ossl_reason(code));
+}
+
 /* Turn the result of a failed SSL_* call into a status, a failure class
  * and a sentence; leaves the OpenSSL error queue empty. */
 static bs_tls_status fail_status(struct bs_tls_conn *c, int ret,
@@ -487,79 +610,16 @@ static bs_tls_status fail_status(struct bs_tls_conn *c, int ret,
     }
 
     unsigned long code = ERR_peek_error();
-    int reason = ERR_GET_REASON(code);
-    int ssl_lib = ERR_GET_LIB(code) == ERR_LIB_SSL;
-    const char *peer = c->ctx->is_server ? "client" : "server";
-
-    if (e == SSL_ERROR_SYSCALL ||
-        (ssl_lib && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING))
-    {
-        c->failure = BS_TLS_FAIL_NETWORK;
-        if (e == SSL_ERROR_SYSCALL && saved_errno != 0) {
-            set_err(c->err, sizeof c->err, "%s failed: %s", what,
-                    strerror(saved_errno));
-        } else {
-            set_err(c->err, sizeof c->err,
-                    "%s failed: the %s closed the connection without "
-                    "close_notify",
-                    what, peer);
-        }
+    enum ssl_kind kind = ssl_kind_of(code);
+    if (e == SSL_ERROR_SYSCALL || kind == SSL_KIND_EOF) {
+        describe_network(c, e, saved_errno, what);
     } else if (e != SSL_ERROR_SSL) {
         c->failure =
             in_handshake ? BS_TLS_FAIL_HANDSHAKE : BS_TLS_FAIL_PROTOCOL;
         set_err(c->err, sizeof c->err, "%s failed: unexpected state %d", what,
                 e);
-    } else if (ssl_lib && reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-        if (!c->verify_noted) {
-            X509 *cert = SSL_get0_peer_certificate(c->ssl);
-            describe_verify(c, SSL_get_verify_result(c->ssl), cert, 0);
-        }
-        c->failure = BS_TLS_FAIL_VERIFY;
-    } else if (ssl_lib && reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
-        c->failure = BS_TLS_FAIL_VERIFY;
-        set_err(c->err, sizeof c->err,
-                "the client sent no certificate, and this server requires "
-                "one");
-        conn_advise(c, BS_TLS_R_NO_CLIENT_CERT);
-    } else if (ssl_lib && reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
-        c->failure = BS_TLS_FAIL_VERIFY;
-        set_err(c->err, sizeof c->err,
-                "the server requires a client certificate");
-        conn_advise(c, BS_TLS_R_CERT_REQUIRED);
-    } else if (ssl_lib && is_cert_alert(reason)) {
-        c->failure = BS_TLS_FAIL_VERIFY;
-        describe_peer_alert(c, reason, code);
-    } else if (ssl_lib && (reason == SSL_R_NO_APPLICATION_PROTOCOL ||
-                           reason == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL))
-    {
-        c->failure = BS_TLS_FAIL_HANDSHAKE;
-        set_err(c->err, sizeof c->err,
-                "no application protocol in common: this program speaks "
-                "ALPN \"" ALPN_ID "\" only");
-    } else if (ssl_lib && (reason == SSL_R_UNSUPPORTED_PROTOCOL ||
-                           reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
-                           reason == SSL_R_NO_PROTOCOLS_AVAILABLE))
-    {
-        c->failure = BS_TLS_FAIL_HANDSHAKE;
-        set_err(c->err, sizeof c->err,
-                "no TLS version in common with the %s (%s): this side "
-                "accepts TLS %s",
-                peer, ossl_reason(code),
-                SSL_CTX_get_min_proto_version(c->ctx->ssl) == TLS1_3_VERSION
-                    ? "1.3 only"
-                    : "1.2 and 1.3");
-    } else if (ssl_lib && (reason == SSL_R_WRONG_VERSION_NUMBER ||
-                           reason == SSL_R_HTTP_REQUEST))
-    {
-        c->failure = BS_TLS_FAIL_HANDSHAKE;
-        set_err(c->err, sizeof c->err,
-                "the %s does not speak TLS (%s): check the host and port", peer,
-                ossl_reason(code));
     } else {
-        c->failure =
-            in_handshake ? BS_TLS_FAIL_HANDSHAKE : BS_TLS_FAIL_PROTOCOL;
-        set_err(c->err, sizeof c->err, "%s failed: %s", what,
-                ossl_reason(code));
+        describe_ssl(c, kind, code, in_handshake, what);
     }
     ERR_clear_error();
     return BS_TLS_ERR;
