@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "num.h"
+#include "tls.h"
 
 enum opt_id {
     O_CONNECT,
@@ -177,7 +178,6 @@ static int apply(struct bs_bench_opts *o, enum opt_id id, const char *name,
                  const char *v, char *err, size_t errlen)
 {
     uint64_t u;
-    unsigned tls;
 
     switch (id) {
     case O_CONNECT:
@@ -199,14 +199,10 @@ static int apply(struct bs_bench_opts *o, enum opt_id id, const char *name,
         o->insecure = 1;
         break;
     case O_MIN_TLS:
-        if (strcmp(v, "1.2") == 0) {
-            tls = 12;
-        } else if (strcmp(v, "1.3") == 0) {
-            tls = 13;
-        } else {
+        o->min_tls = bs_tls_parse_version(v);
+        if (o->min_tls == 0) {
             BAD("%s: '%s' is not a TLS version; use 1.2 or 1.3", name, v);
         }
-        o->min_tls = (int) tls;
         break;
     case O_CONNS:
         if (parse_uint(v, 1, 1000000, &o->connections) != 0) {

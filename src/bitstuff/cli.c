@@ -439,11 +439,8 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
             o->servername = optarg;
             break;
         case OPT_MIN_TLS:
-            if (strcmp(optarg, "1.2") == 0) {
-                o->min_tls = 12;
-            } else if (strcmp(optarg, "1.3") == 0) {
-                o->min_tls = 13;
-            } else {
+            o->min_tls = bs_tls_parse_version(optarg);
+            if (o->min_tls == 0) {
                 return fail(err, errlen, "--min-tls '%s': give 1.2 or 1.3",
                             optarg);
             }

@@ -1576,6 +1576,11 @@ static int set_groups(SSL_CTX *ssl, const char *groups, bs_tls_advice_fn *hook,
     return -1;
 }
 
+int bs_tls_parse_version(const char *s)
+{
+    return strcmp(s, "1.2") == 0 ? 12 : strcmp(s, "1.3") == 0 ? 13 : 0;
+}
+
 /* What servers and clients share: version floor, ciphers, options. */
 static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
                                      const char *ca_file, const char *groups,

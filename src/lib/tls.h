@@ -43,6 +43,10 @@ enum bs_tls_verify {
     BS_TLS_VERIFY_REQUIRE = 2,
 };
 
+/* A lowest TLS version as people type it: "1.2" is 12, "1.3" is 13 (the
+ * min_version of the configurations below); anything else is 0. */
+int bs_tls_parse_version(const char *s);
+
 /* Certificate/key pairs a server can hold at once: one per key type. */
 #define BS_TLS_MAX_CERTS 3
 

@@ -1548,6 +1548,19 @@ static void test_renewal_rules(void **state)
     bs_tls_ctx_free(old);
 }
 
+/* The one parser of --min-tls (server, client, bench). */
+static void test_parse_version(void **state)
+{
+    (void) state;
+    assert_int_equal(bs_tls_parse_version("1.2"), 12);
+    assert_int_equal(bs_tls_parse_version("1.3"), 13);
+    static const char *const bad[] = {"1.1", "",    "1.30", "1.2 ",
+                                      "13",  "1.0", "v1.3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(bs_tls_parse_version(bad[i]), 0);
+    }
+}
+
 /* ---- issue 11 item 5: the library's sentences name no option --------- */
 
 /* A sentence of the TLS module with no program's advice: it may say what
@@ -1780,6 +1793,7 @@ int main(void)
         cmocka_unit_test(test_early_data_declined_and_skipped),
         cmocka_unit_test(test_session_cache_bounded),
         cmocka_unit_test(test_renewal_rules),
+        cmocka_unit_test(test_parse_version),
         cmocka_unit_test(test_messages_neutral_conn),
         cmocka_unit_test(test_messages_neutral_ctx),
         cmocka_unit_test(test_messages_program_advice),
