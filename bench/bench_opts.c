@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net.h"
 #include "num.h"
 #include "tls.h"
 
@@ -68,7 +69,7 @@ static const struct opt opts[] = {
 void bs_bench_opts_default(struct bs_bench_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->connect = "localhost:55000";
+    o->connect = BS_NET_DEFAULT_ADDR;
     o->min_tls = 13;
     o->connections = 50;
     o->requests = 100000;
@@ -433,7 +434,7 @@ void bs_bench_opts_usage(FILE *f, const char *prog)
         "every reply is checked against the reference stuffing library.\n"
         "\n"
         "Connection:\n"
-        "  -c, --connect HOST:PORT  server (default localhost:55000)\n"
+        "  -c, --connect HOST:PORT  server (default " BS_NET_DEFAULT_ADDR ")\n"
         "      --ca-file FILE       CA certificates to verify the server\n"
         "      --cert FILE --key FILE  client certificate for mutual TLS\n"
         "      --servername NAME    SNI and name to verify (default: the "

@@ -1249,15 +1249,15 @@ static int setup_shared(struct shared *sh, const struct bs_bench_opts *o,
     if (rc != 0) {
         return -1;
     }
-    rc = bs_net_resolve(host[0] != '\0' ? host : "localhost", port, 0, addrs, 4,
-                        &n, err, errlen);
+    rc = bs_net_resolve(host[0] != '\0' ? host : BS_NET_DEFAULT_HOST, port, 0,
+                        addrs, 4, &n, err, errlen);
     if (rc != 0) {
         return -1;
     }
     sh->addr = addrs[0];
     sh->servername = o->servername != NULL ? o->servername
                      : host[0] != '\0'     ? host
-                                           : "localhost";
+                                           : BS_NET_DEFAULT_HOST;
     sh->ctx = bs_tls_ctx_new_client(&tc, err, errlen);
     if (sh->ctx == NULL) {
         return -1;

@@ -10,13 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "net.h"
 #include "progress.h"
 #include "proto.h"
 #include "stuff.h"
 #include "tls.h"
 
-#define BS_CLI_DEFAULT_CONNECT "localhost:55000"
-#define BS_CLI_DEFAULT_PORT    "55000"
+#define BS_CLI_DEFAULT_CONNECT BS_NET_DEFAULT_ADDR
+#define BS_CLI_DEFAULT_PORT    BS_NET_DEFAULT_PORT
 #define BS_CLI_DEFAULT_CA      "certs/ca.crt"
 #define BS_CLI_DEFAULT_TIMEOUT 10 /* seconds */
 #define BS_CLI_MAX_TIMEOUT     86400

@@ -340,7 +340,7 @@ int main(int argc, char **argv)
         return BS_CLI_EXIT_USAGE;
     }
     if (host[0] == '\0') {
-        snprintf(host, sizeof(host), "%s", "localhost");
+        snprintf(host, sizeof(host), "%s", BS_NET_DEFAULT_HOST);
     }
     t.host = host;
     t.port = port;
