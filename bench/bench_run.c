@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "net.h"
 #include "proto.h"
+#include "timer.h"
 #include "tls.h"
 
 /* Connections that may be connecting or in their handshake at once, per
@@ -175,10 +176,7 @@ static void gate_drop(struct gate *g, unsigned n)
 
 static uint64_t now_ns(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+    return bs_timer_now_ns();
 }
 
 const char *bs_bench_fail_name(enum bs_bench_fail f)
