@@ -2162,8 +2162,9 @@ void bs_tls_conn_peer_hup(struct bs_tls_conn *c)
 
 /* ---- gathered writes ---------------------------------------------------
  *
- * libssl writes each record of at most 16 KiB with its own write(); on
- * these machines a system call costs as much as encrypting 10 KiB.  A
+ * libssl writes each record of at most 16 KiB with its own write(), and
+ * a system call can cost as much as encrypting several KiB (README,
+ * Performance, has the figures).  A
  * connection that sends in bulk therefore gets a buffer BIO (the kind
  * libssl itself puts in front of the socket during a handshake) that
  * gathers up to four records per write().  Records go to it in order and

@@ -27,7 +27,8 @@ struct bs_tls_ctx;  /* an SSL_CTX plus policy; reference counted */
 struct bs_tls_conn; /* one TLS connection over a socket */
 
 /* Elliptic-curve groups only: a finite-field (ffdhe) key exchange costs
- * the server up to 400 times the CPU of X25519 per handshake. */
+ * the server far more CPU per handshake than X25519 (SECURITY.md has the
+ * measured figures). */
 #define BS_TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
 
 /* A session resumed from tickets lives this long at most after the full
