@@ -347,6 +347,7 @@ int main(int argc, char **argv)
     t.servername = o.servername != NULL ? o.servername : host;
 
     memset(&cfg, 0, sizeof(cfg));
+    cfg.advice = bs_cli_tls_advice; /* this program's words in TLS errors */
     cfg.ca_file = o.ca_file;
     if (cfg.ca_file == NULL && access(BS_CLI_DEFAULT_CA, R_OK) == 0) {
         cfg.ca_file = BS_CLI_DEFAULT_CA;
@@ -356,7 +357,6 @@ int main(int argc, char **argv)
     cfg.min_version = o.min_tls;
     cfg.insecure = o.insecure;
     cfg.keylog_file = o.keylog_file;
-    cfg.advice = bs_cli_tls_advice;
     if (o.insecure) {
         fprintf(stderr, "warning: --insecure: the server's certificate is NOT "
                         "verified; anyone on the path can read and change the "
