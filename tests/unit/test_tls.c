@@ -173,6 +173,28 @@ static int group_teardown(void **state)
 
 /* ---- contexts and connections ------------------------------------------ */
 
+/* A context from a configuration that must load. */
+static struct bs_tls_ctx *server_from(const struct bs_tls_server_config *c)
+{
+    char err[256] = "";
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(c, err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("server ctx: %s", err);
+    }
+    return ctx;
+}
+
+static struct bs_tls_ctx *client_from(const struct bs_tls_client_config *c)
+{
+    char err[256] = "";
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_client(c, err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("client ctx: %s", err);
+    }
+    return ctx;
+}
+
+/* Contexts as the programs make them, with their advice in messages. */
 static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
                                      const char *ca, enum bs_tls_verify v,
                                      int min_version)
@@ -183,12 +205,7 @@ static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
                                      .verify_client = v,
                                      .min_version = min_version,
                                      .advice = bs_server_tls_advice};
-    char err[256] = "";
-    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
-    if (ctx == NULL) {
-        fail_msg("server ctx: %s", err);
-    }
-    return ctx;
+    return server_from(&c);
 }
 
 static struct bs_tls_ctx *client_ctx_full(const char *ca, const char *crt,
@@ -197,17 +214,25 @@ static struct bs_tls_ctx *client_ctx_full(const char *ca, const char *crt,
 {
     struct bs_tls_client_config c = {
         ca, crt, key, 13, insecure, keylog, bs_cli_tls_advice};
-    char err[256] = "";
-    struct bs_tls_ctx *ctx = bs_tls_ctx_new_client(&c, err, sizeof err);
-    if (ctx == NULL) {
-        fail_msg("client ctx: %s", err);
-    }
-    return ctx;
+    return client_from(&c);
 }
 
 static struct bs_tls_ctx *client_ctx(const char *ca)
 {
     return client_ctx_full(ca, NULL, NULL, 0, NULL);
+}
+
+/* The contexts most tests use: a/'s server, which asks for no client
+ * certificate, and a client that trusts a/'s CA. */
+static struct bs_tls_ctx *a_server(void)
+{
+    return server_ctx("a/server.crt", "a/server.key", NULL, BS_TLS_VERIFY_NONE,
+                      13);
+}
+
+static struct bs_tls_ctx *a_client(void)
+{
+    return client_ctx("a/ca.crt");
 }
 
 /* A raw OpenSSL client that checks nothing, for protocol-level cases. */
@@ -226,6 +251,15 @@ static SSL_CTX *raw_client_ctx(int max_version, const char *alpn,
                          0);
     }
     return ctx;
+}
+
+/* A raw client that offers ALPN "bitstuff/1". */
+static SSL_CTX *raw_bitstuff_client(int max_version)
+{
+    return raw_client_ctx(max_version,
+                          "\x0a"
+                          "bitstuff/1",
+                          11);
 }
 
 static void pair_open(struct pair *p, struct bs_tls_ctx *sctx,
@@ -264,6 +298,15 @@ static void pair_close(struct pair *p)
     SSL_free(p->c.raw);
     close(p->fd[0]);
     close(p->fd[1]);
+}
+
+/* Close p, then drop the test's references to its contexts (NULL ok). */
+static void pair_done(struct pair *p, struct bs_tls_ctx *sctx,
+                      struct bs_tls_ctx *cctx)
+{
+    pair_close(p);
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
 }
 
 static int waiting(bs_tls_status st)
@@ -442,9 +485,8 @@ static void expect_client_verify_error(struct bs_tls_ctx *sctx,
 static void test_handshake_echo_alpn(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     struct pair p;
     pair_open(&p, sctx, cctx, NULL, "localhost");
     /* Each connection holds its own reference. */
@@ -479,9 +521,8 @@ static void test_handshake_echo_alpn(void **state)
 static void test_ip_literals(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     static const char *const good[] = {"127.0.0.1", "::1"};
     for (size_t i = 0; i < 2; i++) {
         struct pair p;
@@ -498,9 +539,8 @@ static void test_ip_literals(void **state)
 static void test_wrong_host(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     expect_client_verify_error(
         sctx, cctx, "example.org",
         "the certificate is for localhost, 127.0.0.1, ::1, not example.org");
@@ -513,8 +553,7 @@ static void test_wrong_host(void **state)
 static void test_wrong_ca(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *sctx = a_server();
     struct bs_tls_ctx *cctx = client_ctx("b/ca.crt");
     struct pair p;
     pair_open(&p, sctx, cctx, NULL, "localhost");
@@ -546,7 +585,7 @@ static void test_wrong_ca(void **state)
 static void test_expired_and_future(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *cctx = a_client();
     struct bs_tls_ctx *sctx =
         server_ctx("expired.crt", "expired.key", NULL, BS_TLS_VERIFY_NONE, 13);
     expect_client_verify_error(sctx, cctx, "localhost",
@@ -563,8 +602,7 @@ static void test_expired_and_future(void **state)
 static void test_alpn_none_accepted_other_refused(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *sctx = a_server();
     SSL_CTX *none = raw_client_ctx(0, NULL, 0);
     struct pair p;
     pair_open(&p, sctx, NULL, none, NULL);
@@ -600,12 +638,8 @@ static void test_alpn_none_accepted_other_refused(void **state)
 static void test_versions(void **state)
 {
     (void) state;
-    SSL_CTX *tls12 = raw_client_ctx(TLS1_2_VERSION,
-                                    "\x0a"
-                                    "bitstuff/1",
-                                    11);
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
+    SSL_CTX *tls12 = raw_bitstuff_client(TLS1_2_VERSION);
+    struct bs_tls_ctx *sctx = a_server();
     struct pair p;
     pair_open(&p, sctx, NULL, tls12, NULL);
     handshake(&p);
@@ -652,7 +686,7 @@ static void test_mtls(void **state)
     size_t n;
 
     /* No certificate: in TLS 1.3 the client learns it at its first read. */
-    struct bs_tls_ctx *anon = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *anon = a_client();
     pair_open(&p, sctx, anon, NULL, "localhost");
     handshake(&p);
     assert_int_equal(p.s.st, BS_TLS_ERR);
@@ -781,7 +815,7 @@ static void test_ctx_errors(void **state)
     assert_contains(err, "no-such-dir/keys.log");
 
     /* A checking client needs a name to check. */
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *cctx = a_client();
     assert_null(bs_tls_conn_new(cctx, 0, NULL, err, sizeof err));
     assert_contains(err, "server's name is needed");
     bs_tls_ctx_free(cctx);
@@ -791,16 +825,13 @@ static void test_ctx_errors(void **state)
 static void test_keylog(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *sctx = a_server();
     struct bs_tls_ctx *cctx =
         client_ctx_full("a/ca.crt", NULL, NULL, 0, "keys.log");
     struct pair p;
     pair_open(&p, sctx, cctx, NULL, "localhost");
     assert_handshake_ok(&p);
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
 
     struct stat st;
     assert_int_equal(stat("keys.log", &st), 0);
@@ -924,9 +955,8 @@ static void test_keylog_file_safety(void **state)
 static void test_eof_and_network_errors(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     char buf[64];
     size_t n;
 
@@ -989,9 +1019,8 @@ static void test_eof_and_network_errors(void **state)
 static void test_partial_writes(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     struct pair p;
     pair_open(&p, sctx, cctx, NULL, "localhost");
     assert_handshake_ok(&p);
@@ -1020,9 +1049,7 @@ static void test_partial_writes(void **state)
     transfer(p.s.bs, p.fd[0], p.c.bs, p.fd[1], data, 100000, &ww);
     assert_int_equal(bs_tls_pending(p.s.bs), 0);
     free(data);
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
 }
 
 /* Freeing the record buffers of a server connection between and in the
@@ -1030,9 +1057,8 @@ static void test_partial_writes(void **state)
 static void test_release_buffers(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     enum { N = 40000 };
     unsigned char *data = malloc(N), *got = malloc(N);
     size_t ww, sent = 0, have = 0, n = 0;
@@ -1071,9 +1097,7 @@ static void test_release_buffers(void **state)
         bs_tls_conn_release_buffers(p.s.bs);
     }
     assert_memory_equal(got, data, N);
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
     free(data);
     free(got);
 }
@@ -1104,9 +1128,8 @@ static void write_all(struct bs_tls_conn *w, const void *data, size_t n)
 static void test_drained_then_readable(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     struct pair p;
     char buf[64];
     size_t n = 0;
@@ -1142,9 +1165,7 @@ static void test_drained_then_readable(void **state)
         assert_int_equal(n, 5);
         assert_memory_equal(buf, "three", 5);
     }
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
 }
 
 /*
@@ -1156,9 +1177,8 @@ static void test_drained_then_readable(void **state)
 static void test_gathered_writes(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     enum { N = 3 * 1024 * 1024 };
     unsigned char *data = malloc(N), *got = malloc(N);
     size_t ww, sent = 0, have = 0, n = 0;
@@ -1252,30 +1272,23 @@ static void test_gathered_writes(void **state)
     /* Once empty, the gather buffer goes back with the record buffers. */
     bs_tls_conn_release_buffers(p.c.bs);
     assert_false(bs_tls_write_pending(p.c.bs));
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
     free(data);
     free(got);
 }
 
-static void test_resumption(void **state)
+/* A resumable session from a raw TLS 1.3 client of sctx (the ticket
+ * travels after the handshake: read one byte to take it in). */
+static SSL_SESSION *raw_session(struct bs_tls_ctx *sctx, SSL_CTX *raw)
 {
-    (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    SSL_CTX *raw = raw_client_ctx(0,
-                                  "\x0a"
-                                  "bitstuff/1",
-                                  11);
     struct pair p;
+    size_t n = 0;
+    char c = 0;
+
     pair_open(&p, sctx, NULL, raw, NULL);
     assert_handshake_ok(&p);
     assert_false(bs_tls_conn_resumed(p.s.bs));
-    /* The ticket travels after the handshake: read until data arrives. */
-    size_t n = 0;
     assert_int_equal(bs_tls_write(p.s.bs, "x", 1, &n), BS_TLS_OK);
-    char c = 0;
     for (int i = 0; i < 50 && SSL_read_ex(p.c.raw, &c, 1, &n) != 1; i++) {
         struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
         assert_true(poll(&pfd, 1, 1000) > 0);
@@ -1287,6 +1300,16 @@ static void test_resumption(void **state)
     assert_true(SSL_shutdown(p.c.raw) >= 0);
     pair_close(&p);
     assert_true(SSL_SESSION_is_resumable(sess));
+    return sess;
+}
+
+static void test_resumption(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = a_server();
+    SSL_CTX *raw = raw_bitstuff_client(0);
+    struct pair p;
+    SSL_SESSION *sess = raw_session(sctx, raw);
 
     pair_open(&p, sctx, NULL, raw, NULL);
     assert_int_equal(SSL_set_session(p.c.raw, sess), 1);
@@ -1302,9 +1325,8 @@ static void test_resumption(void **state)
 static void test_client_session_api(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     struct bs_tls_session *sess = NULL;
     struct pair p;
     size_t n = 0;
@@ -1342,42 +1364,14 @@ static void test_client_session_api(void **state)
     bs_tls_ctx_free(sctx);
 }
 
-/* A resumable session from a raw TLS 1.3 client of sctx (the ticket
- * travels after the handshake: read one byte to take it in). */
-static SSL_SESSION *raw_session(struct bs_tls_ctx *sctx, SSL_CTX *raw)
-{
-    struct pair p;
-    size_t n = 0;
-    char c = 0;
-
-    pair_open(&p, sctx, NULL, raw, NULL);
-    assert_handshake_ok(&p);
-    assert_int_equal(bs_tls_write(p.s.bs, "x", 1, &n), BS_TLS_OK);
-    for (int i = 0; i < 50 && SSL_read_ex(p.c.raw, &c, 1, &n) != 1; i++) {
-        struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
-        assert_true(poll(&pfd, 1, 1000) > 0);
-    }
-    assert_int_equal(c, 'x');
-    SSL_SESSION *sess = SSL_get1_session(p.c.raw);
-    assert_non_null(sess);
-    assert_true(SSL_shutdown(p.c.raw) >= 0);
-    pair_close(&p);
-    assert_true(SSL_SESSION_is_resumable(sess));
-    return sess;
-}
-
 /* Issue 16 item 2: a ClientHello that offers 0-RTT, followed by 0-RTT
  * records, gets a handshake with the early data declined and skipped
  * (RFC 8446 sec. 4.2.10), not an abort ("too much early data"). */
 static void test_early_data_declined_and_skipped(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    SSL_CTX *raw = raw_client_ctx(0,
-                                  "\x0a"
-                                  "bitstuff/1",
-                                  11);
+    struct bs_tls_ctx *sctx = a_server();
+    SSL_CTX *raw = raw_bitstuff_client(0);
     /* Skipped up to 16 KiB; beyond that the bound holds (an abort). */
     static const size_t sizes[] = {1, 5000, 14000, 24000};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
@@ -1521,8 +1515,7 @@ static void expect_renewal(struct bs_tls_ctx *old, const char *crt,
 static void test_renewal_rules(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *old = server_ctx("a/server.crt", "a/server.key", NULL,
-                                        BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *old = a_server();
     char serial[80];
 
     bs_tls_ctx_cert_serial(old, 0, serial, sizeof serial);
@@ -1595,12 +1588,7 @@ static struct bs_tls_ctx *neutral_server(const char *crt, const char *key,
 {
     struct bs_tls_server_config c = {
         .cert_file = crt, .key_file = key, .ca_file = ca, .verify_client = v};
-    char err[256] = "";
-    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
-    if (ctx == NULL) {
-        fail_msg("server ctx: %s", err);
-    }
-    return ctx;
+    return server_from(&c);
 }
 
 static struct bs_tls_ctx *neutral_client(const char *ca, const char *crt,
@@ -1608,12 +1596,7 @@ static struct bs_tls_ctx *neutral_client(const char *ca, const char *crt,
 {
     struct bs_tls_client_config c = {
         .ca_file = ca, .cert_file = crt, .key_file = key};
-    char err[256] = "";
-    struct bs_tls_ctx *ctx = bs_tls_ctx_new_client(&c, err, sizeof err);
-    if (ctx == NULL) {
-        fail_msg("client ctx: %s", err);
-    }
-    return ctx;
+    return client_from(&c);
 }
 
 /* A certificate check that fails on both sides: each side's sentence is
