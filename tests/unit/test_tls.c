@@ -464,6 +464,15 @@ static void assert_handshake_ok(struct pair *p)
     }
 }
 
+/* A pair between sctx and cctx, the client asking for "localhost", with
+ * its handshake done. */
+static void pair_connect(struct pair *p, struct bs_tls_ctx *sctx,
+                         struct bs_tls_ctx *cctx)
+{
+    pair_open(p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(p);
+}
+
 /* The client must fail verification with a sentence containing sub. */
 static void expect_client_verify_error(struct bs_tls_ctx *sctx,
                                        struct bs_tls_ctx *cctx,
@@ -722,8 +731,7 @@ static void test_mtls(void **state)
     /* The right one. */
     struct bs_tls_ctx *good =
         client_ctx_full("a/ca.crt", "a/client.crt", "a/client.key", 0, NULL);
-    pair_open(&p, sctx, good, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, good);
     size_t ww;
     transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], (const unsigned char *) "1\n", 2,
              &ww);
@@ -735,8 +743,7 @@ static void test_mtls(void **state)
     /* OPTIONAL lets a client without a certificate in. */
     struct bs_tls_ctx *opt = server_ctx("a/server.crt", "a/server.key",
                                         "a/ca.crt", BS_TLS_VERIFY_OPTIONAL, 13);
-    pair_open(&p, opt, anon, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, opt, anon);
     transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], (const unsigned char *) "1\n", 2,
              &ww);
     bs_tls_conn_peer_subject(p.s.bs, subj, sizeof subj);
@@ -831,8 +838,7 @@ static void test_keylog(void **state)
     struct bs_tls_ctx *cctx =
         client_ctx_full("a/ca.crt", NULL, NULL, 0, "keys.log");
     struct pair p;
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     pair_done(&p, sctx, cctx);
 
     struct stat st;
@@ -964,8 +970,7 @@ static void test_eof_and_network_errors(void **state)
 
     /* close_notify: EOF. */
     struct pair p;
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     assert_int_equal(bs_tls_shutdown(p.c.bs), BS_TLS_OK);
     assert_int_equal(read_wait(p.s.bs, p.fd[0], buf, sizeof buf, &n),
                      BS_TLS_EOF);
@@ -973,8 +978,7 @@ static void test_eof_and_network_errors(void **state)
     pair_close(&p);
 
     /* The peer vanishes without close_notify: a network failure. */
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     bs_tls_conn_free(p.s.bs);
     p.s.bs = NULL;
     shutdown(p.fd[0], SHUT_RDWR);
@@ -986,8 +990,7 @@ static void test_eof_and_network_errors(void **state)
 
     /* A client that vanishes without close_notify is an orderly EOF for
      * the server (bitstuff/1 frames its own messages), not an error. */
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     bs_tls_conn_free(p.c.bs);
     p.c.bs = NULL;
     shutdown(p.fd[1], SHUT_RDWR);
@@ -1024,8 +1027,7 @@ static void test_partial_writes(void **state)
     struct bs_tls_ctx *sctx = a_server();
     struct bs_tls_ctx *cctx = a_client();
     struct pair p;
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
 
     size_t len = 1u << 20, ww = 0;
     unsigned char *data = malloc(len);
@@ -1071,8 +1073,7 @@ static void test_release_buffers(void **state)
     for (size_t i = 0; i < N; i++) {
         data[i] = (unsigned char) (i * 7u + i / 251u);
     }
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     bs_tls_conn_release_buffers(p.s.bs);
     bs_tls_conn_release_buffers(p.c.bs);
     transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], data, N, &ww);
@@ -1136,8 +1137,7 @@ static void test_drained_then_readable(void **state)
     char buf[64];
     size_t n = 0;
 
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     for (int role = 0; role < 2; role++) {
         struct bs_tls_conn *w = role == 0 ? p.c.bs : p.s.bs;
         struct bs_tls_conn *r = role == 0 ? p.s.bs : p.c.bs;
@@ -1192,8 +1192,7 @@ static void test_gathered_writes(void **state)
     for (size_t i = 0; i < N; i++) {
         data[i] = (unsigned char) (i * 131u + i / 4093u);
     }
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     bs_tls_conn_gather_writes(p.s.bs);
     bs_tls_conn_gather_writes(p.c.bs);
     transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], data, N, &ww);
@@ -1334,8 +1333,7 @@ static void test_client_session_api(void **state)
     size_t n = 0;
     char c = 0;
 
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     assert_int_equal(bs_tls_write(p.s.bs, "y", 1, &n), BS_TLS_OK);
     for (int i = 0; i < 50 && bs_tls_read(p.c.bs, &c, 1, &n) != BS_TLS_OK; i++)
     {
@@ -1356,8 +1354,7 @@ static void test_client_session_api(void **state)
     pair_close(&p);
 
     /* without the session: a full handshake */
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     assert_false(bs_tls_conn_resumed(p.c.bs));
     pair_close(&p);
     bs_tls_session_free(sess);
