@@ -208,6 +208,16 @@ static void append_printable(char *buf, size_t len, const unsigned char *s,
     }
 }
 
+/* A certificate's first subject common name, or NULL. */
+static const ASN1_STRING *first_cn(X509 *x)
+{
+    const X509_NAME *subj = X509_get_subject_name(x);
+    int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+
+    return idx >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))
+                    : NULL;
+}
+
 /* "localhost, 127.0.0.1, ::1": the names a certificate is for. */
 static void cert_names(X509 *x, char *buf, size_t len)
 {
@@ -234,11 +244,7 @@ static void cert_names(X509 *x, char *buf, size_t len)
     }
     GENERAL_NAMES_free(gens);
     if (buf[0] == '\0') {
-        const X509_NAME *subj = X509_get_subject_name(x);
-        int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-        const ASN1_STRING *cn =
-            idx >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))
-                     : NULL;
+        const ASN1_STRING *cn = first_cn(x);
         if (cn != NULL) {
             append_printable(buf, len, ASN1_STRING_get0_data(cn),
                              (size_t) ASN1_STRING_length(cn));
@@ -901,11 +907,7 @@ static void serial_hex(X509 *x, char *buf, size_t len)
 /* "CN=name": a certificate's first common name, printable. */
 static void cert_cn(X509 *x, char *buf, size_t len)
 {
-    const X509_NAME *subj = X509_get_subject_name(x);
-    int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-    const ASN1_STRING *cn =
-        idx >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))
-                 : NULL;
+    const ASN1_STRING *cn = first_cn(x);
 
     snprintf(buf, len, "CN=");
     if (cn != NULL) {
