@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net.h"
 #include "num.h"
+#include "tls.h"
 
 enum opt_id {
     O_CONNECT,
@@ -67,7 +69,7 @@ static const struct opt opts[] = {
 void bs_bench_opts_default(struct bs_bench_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->connect = "localhost:55000";
+    o->connect = BS_NET_DEFAULT_ADDR;
     o->min_tls = 13;
     o->connections = 50;
     o->requests = 100000;
@@ -177,7 +179,6 @@ static int apply(struct bs_bench_opts *o, enum opt_id id, const char *name,
                  const char *v, char *err, size_t errlen)
 {
     uint64_t u;
-    unsigned tls;
 
     switch (id) {
     case O_CONNECT:
@@ -199,14 +200,10 @@ static int apply(struct bs_bench_opts *o, enum opt_id id, const char *name,
         o->insecure = 1;
         break;
     case O_MIN_TLS:
-        if (strcmp(v, "1.2") == 0) {
-            tls = 12;
-        } else if (strcmp(v, "1.3") == 0) {
-            tls = 13;
-        } else {
+        o->min_tls = bs_tls_parse_version(v);
+        if (o->min_tls == 0) {
             BAD("%s: '%s' is not a TLS version; use 1.2 or 1.3", name, v);
         }
-        o->min_tls = (int) tls;
         break;
     case O_CONNS:
         if (parse_uint(v, 1, 1000000, &o->connections) != 0) {
@@ -437,7 +434,7 @@ void bs_bench_opts_usage(FILE *f, const char *prog)
         "every reply is checked against the reference stuffing library.\n"
         "\n"
         "Connection:\n"
-        "  -c, --connect HOST:PORT  server (default localhost:55000)\n"
+        "  -c, --connect HOST:PORT  server (default " BS_NET_DEFAULT_ADDR ")\n"
         "      --ca-file FILE       CA certificates to verify the server\n"
         "      --cert FILE --key FILE  client certificate for mutual TLS\n"
         "      --servername NAME    SNI and name to verify (default: the "

@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "bench_msg.h"
+#include "cli.h"
 #include "net.h"
 #include "proto.h"
+#include "timer.h"
 #include "tls.h"
 
 /* Connections that may be connecting or in their handshake at once, per
@@ -174,10 +176,7 @@ static void gate_drop(struct gate *g, unsigned n)
 
 static uint64_t now_ns(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+    return bs_timer_now_ns();
 }
 
 const char *bs_bench_fail_name(enum bs_bench_fail f)
@@ -1238,6 +1237,8 @@ static int setup_shared(struct shared *sh, const struct bs_bench_opts *o,
         .min_version = o->min_tls,
         .insecure = o->insecure,
         .keylog_file = NULL,
+        /* the bench takes the client's TLS options: its advice fits */
+        .advice = bs_cli_tls_advice,
     };
     int rc;
 
@@ -1246,15 +1247,15 @@ static int setup_shared(struct shared *sh, const struct bs_bench_opts *o,
     if (rc != 0) {
         return -1;
     }
-    rc = bs_net_resolve(host[0] != '\0' ? host : "localhost", port, 0, addrs, 4,
-                        &n, err, errlen);
+    rc = bs_net_resolve(host[0] != '\0' ? host : BS_NET_DEFAULT_HOST, port, 0,
+                        addrs, 4, &n, err, errlen);
     if (rc != 0) {
         return -1;
     }
     sh->addr = addrs[0];
     sh->servername = o->servername != NULL ? o->servername
                      : host[0] != '\0'     ? host
-                                           : "localhost";
+                                           : BS_NET_DEFAULT_HOST;
     sh->ctx = bs_tls_ctx_new_client(&tc, err, errlen);
     if (sh->ctx == NULL) {
         return -1;

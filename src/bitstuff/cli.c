@@ -256,6 +256,22 @@ enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
     return BS_CLI_EXIT_LOST;
 }
 
+static const char *const tls_words[BS_TLS_R_COUNT] = {
+    [BS_TLS_R_PEER_UNTRUSTED] = "pass the right --ca-file",
+    [BS_TLS_R_NAME_MISMATCH] = "use --servername or regenerate with --san",
+    [BS_TLS_R_CERT_EXPIRED] =
+        "renew it (scripts/gen-certs.sh --force) or check the clock",
+    [BS_TLS_R_CERT_PURPOSE] = "make it with scripts/gen-certs.sh",
+    [BS_TLS_R_CERT_REQUIRED] = "pass --cert and --key",
+    [BS_TLS_R_KEY_NO_CERT] = "pass --cert too",
+    [BS_TLS_R_NO_CA_STORE] = "pass --ca-file",
+};
+
+const char *bs_cli_tls_advice(enum bs_tls_reason why)
+{
+    return (unsigned) why < BS_TLS_R_COUNT ? tls_words[why] : NULL;
+}
+
 /* One character for a message: itself if printable, else \xNN. */
 static void char_repr(char c, char *buf, size_t len)
 {
@@ -423,11 +439,8 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
             o->servername = optarg;
             break;
         case OPT_MIN_TLS:
-            if (strcmp(optarg, "1.2") == 0) {
-                o->min_tls = 12;
-            } else if (strcmp(optarg, "1.3") == 0) {
-                o->min_tls = 13;
-            } else {
+            o->min_tls = bs_tls_parse_version(optarg);
+            if (o->min_tls == 0) {
                 return fail(err, errlen, "--min-tls '%s': give 1.2 or 1.3",
                             optarg);
             }

@@ -10,13 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "net.h"
 #include "progress.h"
 #include "proto.h"
 #include "stuff.h"
 #include "tls.h"
 
-#define BS_CLI_DEFAULT_CONNECT "localhost:55000"
-#define BS_CLI_DEFAULT_PORT    "55000"
+#define BS_CLI_DEFAULT_CONNECT BS_NET_DEFAULT_ADDR
+#define BS_CLI_DEFAULT_PORT    BS_NET_DEFAULT_PORT
 #define BS_CLI_DEFAULT_CA      "certs/ca.crt"
 #define BS_CLI_DEFAULT_TIMEOUT 10 /* seconds */
 #define BS_CLI_MAX_TIMEOUT     86400
@@ -130,6 +131,13 @@ const char *bs_cli_label(enum bs_proto_op op, enum bs_rule rule, char *buf,
 enum bs_cli_exit bs_cli_exit_for_tls(enum bs_tls_failure f,
                                      int during_handshake, int got_reply,
                                      int sent_cert);
+
+/*
+ * The client's words for the TLS module's reasons (tls.h): its options
+ * and scripts/gen-certs.sh.  Give it as the advice of the client's TLS
+ * configuration; NULL where the TLS module's own words serve.
+ */
+const char *bs_cli_tls_advice(enum bs_tls_reason why);
 
 /*
  * Does a reply event answer a request of this op and rule?  A binary

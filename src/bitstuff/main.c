@@ -340,13 +340,14 @@ int main(int argc, char **argv)
         return BS_CLI_EXIT_USAGE;
     }
     if (host[0] == '\0') {
-        snprintf(host, sizeof(host), "%s", "localhost");
+        snprintf(host, sizeof(host), "%s", BS_NET_DEFAULT_HOST);
     }
     t.host = host;
     t.port = port;
     t.servername = o.servername != NULL ? o.servername : host;
 
     memset(&cfg, 0, sizeof(cfg));
+    cfg.advice = bs_cli_tls_advice; /* this program's words in TLS errors */
     cfg.ca_file = o.ca_file;
     if (cfg.ca_file == NULL && access(BS_CLI_DEFAULT_CA, R_OK) == 0) {
         cfg.ca_file = BS_CLI_DEFAULT_CA;

@@ -25,6 +25,7 @@
 #include "net.h"
 #include "progress.h"
 #include "proto.h"
+#include "timer.h"
 
 #define CHUNK_BYTES  (BS_PROTO_MAX_CHUNK_BITS / 8u)
 #define OUT_CAP      (2u * (BS_PROTO_HDR_LEN + CHUNK_BYTES))
@@ -111,10 +112,7 @@ struct session {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t) bs_timer_now_ms();
 }
 
 static void set_rc(struct session *s, enum bs_cli_exit rc)

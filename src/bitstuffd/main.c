@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "fsperm.h"
 #include "log.h"
 #include "net.h"
@@ -356,6 +357,7 @@ int main(int argc, char **argv)
     tc.nallow_dns = o.nallow_dns;
     tc.allow_uri = o.allow_uri;
     tc.nallow_uri = o.nallow_uri;
+    tc.advice = bs_server_tls_advice;
     if (!o.strict_modes) {
         fprintf(stderr, "bitstuffd: warning: --no-strict-modes: key, "
                         "certificate and CA files are used whatever their "

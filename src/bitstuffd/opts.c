@@ -325,11 +325,8 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
             }
             break;
         case OPT_MIN_TLS:
-            if (strcmp(optarg, "1.2") == 0) {
-                o->min_tls = 12;
-            } else if (strcmp(optarg, "1.3") == 0) {
-                o->min_tls = 13;
-            } else {
+            o->min_tls = bs_tls_parse_version(optarg);
+            if (o->min_tls == 0) {
                 snprintf(err, errlen, "--min-tls '%s': use 1.2 or 1.3", optarg);
                 return BS_OPTS_ERROR;
             }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "net.h"
 #include "tls.h"
 
 #define BS_OPTS_MAX_LISTEN  16
@@ -18,8 +19,8 @@
 #define BS_OPTS_MAX_ALLOW   64 /* each of --allow-cn, --allow-dns, --allow-uri \
                                 */
 
-#define BS_OPTS_DEFAULT_LISTEN       "localhost:55000"
-#define BS_OPTS_DEFAULT_PORT         "55000"
+#define BS_OPTS_DEFAULT_LISTEN       BS_NET_DEFAULT_ADDR
+#define BS_OPTS_DEFAULT_PORT         BS_NET_DEFAULT_PORT
 #define BS_OPTS_DEFAULT_CERT         "certs/server.crt"
 #define BS_OPTS_DEFAULT_KEY          "certs/server.key"
 #define BS_OPTS_DEFAULT_MAX_CONNS    10000u

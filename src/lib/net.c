@@ -15,8 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "timer.h"
 
 int bs_net_split_hostport(const char *spec, const char *default_port,
                           char *host, size_t hostlen, char *port,
@@ -220,20 +221,12 @@ int bs_net_accept(int lfd, int *fd, struct bs_net_addr *peer)
     return 0;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Non-blocking connect to one address, waiting at most timeout_ms. */
 static int connect_one(const struct bs_net_addr *a, int timeout_ms, int *fd)
 {
     int s, e = 0;
     socklen_t elen = sizeof(e);
-    long deadline = now_ms() + timeout_ms;
+    long deadline = (long) bs_timer_now_ms() + timeout_ms;
 
     s = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s == -1) {
@@ -246,7 +239,7 @@ static int connect_one(const struct bs_net_addr *a, int timeout_ms, int *fd)
         }
         for (;;) {
             struct pollfd pfd = {.fd = s, .events = POLLOUT};
-            long left = deadline - now_ms();
+            long left = deadline - (long) bs_timer_now_ms();
             int r;
 
             if (left <= 0) {

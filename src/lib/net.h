@@ -15,6 +15,12 @@
 
 #define BS_NET_ADDRSTRLEN 64 /* "[v6 address%scope]:65535" and NUL */
 
+/* Where bitstuffd listens, and bitstuff and the bench connect, unless told
+ * otherwise; the port also when a HOST:PORT names no port. */
+#define BS_NET_DEFAULT_HOST "localhost"
+#define BS_NET_DEFAULT_PORT "55000"
+#define BS_NET_DEFAULT_ADDR BS_NET_DEFAULT_HOST ":" BS_NET_DEFAULT_PORT
+
 struct bs_net_addr {
     struct sockaddr_storage ss;
     socklen_t len;

@@ -5,13 +5,18 @@
 
 #include <time.h>
 
-uint64_t bs_timer_now_ms(void)
+uint64_t bs_timer_now_ns(void)
 {
     struct timespec ts;
 
     /* CLOCK_MONOTONIC cannot fail on Linux with a valid pointer. */
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+uint64_t bs_timer_now_ms(void)
+{
+    return bs_timer_now_ns() / 1000000u;
 }
 
 void bs_timer_init(struct bs_timer *t)

@@ -31,7 +31,9 @@ struct bs_timer_list {
     uint64_t period_ms;
 };
 
-/* Milliseconds since an arbitrary fixed point (CLOCK_MONOTONIC). */
+/* The project's one clock: nanoseconds, and milliseconds, since an
+ * arbitrary fixed point (CLOCK_MONOTONIC). */
+uint64_t bs_timer_now_ns(void);
 uint64_t bs_timer_now_ms(void);
 
 void bs_timer_init(struct bs_timer *t);

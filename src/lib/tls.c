@@ -66,6 +66,7 @@ struct bs_tls_ctx {
     int insecure;
     int keylog_fd; /* -1: off */
     char *ca_name; /* for messages: the CA file, or NULL (system store) */
+    bs_tls_advice_fn *advice;     /* the program's advice, or NULL */
     struct server_certs *certs;   /* server: see bs_tls_ctx_check_renewal */
     struct client_policy *policy; /* server: CRL and allow-lists, or NULL */
 };
@@ -75,6 +76,7 @@ struct bs_tls_conn {
     SSL *ssl;
     char *servername; /* client: what the certificate must name */
     enum bs_tls_failure failure;
+    enum bs_tls_reason reason; /* what err's advice is about */
     int verify_noted;  /* err already holds the verify callback's sentence */
     int drained;       /* the socket was found empty since the last wait */
     int peer_hup;      /* the peer's FIN was seen: never assume drained */
@@ -114,6 +116,72 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *buf, size_t len,
     va_end(ap);
 }
 
+/* How a sentence about each reason ends: the separator, and the
+ * library's own advice, which names no program option and no script. */
+static const struct {
+    const char *sep;
+    const char *neutral;
+} advice_words[BS_TLS_R_COUNT] = {
+    [BS_TLS_R_PEER_UNTRUSTED] = {": ",
+                                 "give this program the CA that signed it"},
+    [BS_TLS_R_NAME_MISMATCH] = {": ", "connect by one of those names, or add "
+                                      "this one to the certificate"},
+    [BS_TLS_R_CERT_EXPIRED] = {": ", "renew it or check the clock"},
+    [BS_TLS_R_CERT_PURPOSE] = {": ", "make one for that purpose"},
+    [BS_TLS_R_NO_CLIENT_CERT] = {": ", "the client must present one"},
+    [BS_TLS_R_CERT_REQUIRED] = {": ", "present a certificate and its key"},
+    [BS_TLS_R_OWN_CA_UNKNOWN] = {"; ", "give the client that CA"},
+    [BS_TLS_R_OWN_NAME_WRONG] = {"; ", "add the name or connect by a name it "
+                                       "holds"},
+    [BS_TLS_R_OWN_NAME_NO_SNI] = {"; ", "connect by one of those names or "
+                                        "addresses, or add the client's"},
+    [BS_TLS_R_OWN_CERT_USAGE] = {": ", "check its key usage and purpose"},
+    [BS_TLS_R_NOT_ALLOWED] = {": ", "not on the list of allowed clients"},
+    [BS_TLS_R_CRL_EXPIRED] = {": ", "publish a new one and load it"},
+    [BS_TLS_R_CRL_STALE] = {": ", "publish a new one"},
+    [BS_TLS_R_CRL_EMPTY] = {" ", ""},
+    [BS_TLS_R_POLICY_NEEDS_CA] = {": ", "require client certificates and "
+                                        "name the CA that issues them"},
+    [BS_TLS_R_RENEW_EXPIRED] = {": ", "issue a new one"},
+    [BS_TLS_R_RENEW_SELF_SIGNED] = {"; ", "issue it from the CA"},
+    [BS_TLS_R_RENEW_OTHER_CA] = {": ", "issue it from that CA"},
+    [BS_TLS_R_RENEW_NAME] = {"; ", "add it"},
+    [BS_TLS_R_GROUPS] = {" ", ""},
+    [BS_TLS_R_KEY_NO_CERT] = {": ", "give its certificate too"},
+    [BS_TLS_R_NO_CA_STORE] = {": ", "name a CA file instead"},
+};
+
+/* The program's words for why, or NULL: it has none. */
+static const char *program_words(bs_tls_advice_fn *hook, enum bs_tls_reason why)
+{
+    return hook != NULL ? hook(why) : NULL;
+}
+
+/* End the sentence in buf with the advice for why: the program's words
+ * if it has some, else the library's. */
+static void advise(char *buf, size_t len, bs_tls_advice_fn *hook,
+                   enum bs_tls_reason why)
+{
+    const char *words = program_words(hook, why);
+
+    if (buf == NULL || len == 0) {
+        return;
+    }
+    if (words == NULL) {
+        words = advice_words[why].neutral;
+    }
+    if (words != NULL && words[0] != '\0') {
+        append(buf, len, "%s%s", advice_words[why].sep, words);
+    }
+}
+
+/* The same for the sentence of connection c, which notes the reason. */
+static void conn_advise(struct bs_tls_conn *c, enum bs_tls_reason why)
+{
+    c->reason = why;
+    advise(c->err, sizeof c->err, c->ctx->advice, why);
+}
+
 /* The reason text of an OpenSSL error code, for the end of a sentence. */
 static const char *ossl_reason(unsigned long code)
 {
@@ -144,6 +212,16 @@ static void append_printable(char *buf, size_t len, const unsigned char *s,
     }
 }
 
+/* A certificate's first subject common name, or NULL. */
+static const ASN1_STRING *first_cn(X509 *x)
+{
+    const X509_NAME *subj = X509_get_subject_name(x);
+    int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+
+    return idx >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))
+                    : NULL;
+}
+
 /* "localhost, 127.0.0.1, ::1": the names a certificate is for. */
 static void cert_names(X509 *x, char *buf, size_t len)
 {
@@ -170,11 +248,7 @@ static void cert_names(X509 *x, char *buf, size_t len)
     }
     GENERAL_NAMES_free(gens);
     if (buf[0] == '\0') {
-        const X509_NAME *subj = X509_get_subject_name(x);
-        int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-        const ASN1_STRING *cn =
-            idx >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))
-                     : NULL;
+        const ASN1_STRING *cn = first_cn(x);
         if (cn != NULL) {
             append_printable(buf, len, ASN1_STRING_get0_data(cn),
                              (size_t) ASN1_STRING_length(cn));
@@ -208,9 +282,8 @@ static void describe_verify(struct bs_tls_conn *c, long code, X509 *cert,
                     ca);
         } else {
             set_err(c->err, sizeof c->err,
-                    "the server's certificate is not signed by a CA in %s: "
-                    "pass the right --ca-file",
-                    ca);
+                    "the server's certificate is not signed by a CA in %s", ca);
+            conn_advise(c, BS_TLS_R_PEER_UNTRUSTED);
         }
         return;
     case X509_V_ERR_HOSTNAME_MISMATCH:
@@ -221,19 +294,18 @@ static void describe_verify(struct bs_tls_conn *c, long code, X509 *cert,
         } else {
             snprintf(names, sizeof names, "other names");
         }
-        set_err(c->err, sizeof c->err,
-                "the certificate is for %s, not %s: use --servername or "
-                "regenerate with --san",
+        set_err(c->err, sizeof c->err, "the certificate is for %s, not %s",
                 names, c->servername != NULL ? c->servername : "this host");
+        conn_advise(c, BS_TLS_R_NAME_MISMATCH);
         return;
     }
     case X509_V_ERR_CERT_HAS_EXPIRED:
         fmt_time(cert != NULL ? X509_get0_notBefore(cert) : NULL, a, sizeof a);
         fmt_time(cert != NULL ? X509_get0_notAfter(cert) : NULL, b, sizeof b);
         set_err(c->err, sizeof c->err,
-                "the %s's %scertificate expired on %s (valid from %s): renew "
-                "it (scripts/gen-certs.sh --force) or check the clock",
-                peer, depth > 0 ? "CA " : "", b, a);
+                "the %s's %scertificate expired on %s (valid from %s)", peer,
+                depth > 0 ? "CA " : "", b, a);
+        conn_advise(c, BS_TLS_R_CERT_EXPIRED);
         return;
     case X509_V_ERR_CERT_NOT_YET_VALID:
         fmt_time(cert != NULL ? X509_get0_notBefore(cert) : NULL, a, sizeof a);
@@ -246,8 +318,9 @@ static void describe_verify(struct bs_tls_conn *c, long code, X509 *cert,
     case X509_V_ERR_INVALID_PURPOSE:
         set_err(c->err, sizeof c->err,
                 "the %s's certificate is not made for a TLS %s "
-                "(extendedKeyUsage): make it with scripts/gen-certs.sh",
+                "(extendedKeyUsage)",
                 peer, peer);
+        conn_advise(c, BS_TLS_R_CERT_PURPOSE);
         return;
     default:
         set_err(c->err, sizeof c->err,
@@ -287,25 +360,7 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
     return 0;
 }
 
-/* An alert from the peer about our certificate. */
-static int is_cert_alert(int reason)
-{
-    switch (reason) {
-    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* The peer refused our certificate with an alert (is_cert_alert): say
+/* The peer refused our certificate with an alert (SSL_KIND_CERT_ALERT): say
  * what the alert means for this side's certificate and what to do.
  * OpenSSL peers send bad_certificate for a certificate that does not
  * name the host they asked for, unknown_ca for an untrusted issuer and
@@ -354,9 +409,9 @@ static void describe_peer_alert(struct bs_tls_conn *c, int reason,
     if (reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA) {
         set_err(c->err, sizeof c->err,
                 "the client rejected this server's certificate (%s): it does "
-                "not trust the CA that signed it; give the client that CA "
-                "(its --ca-file)",
+                "not trust the CA that signed it",
                 ossl_reason(code));
+        conn_advise(c, BS_TLS_R_OWN_CA_UNKNOWN);
         return;
     }
     if (reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
@@ -371,30 +426,169 @@ static void describe_peer_alert(struct bs_tls_conn *c, int reason,
             set_err(c->err, sizeof c->err,
                     "the client rejected this server's certificate (%s): a "
                     "name mismatch: the client asked for %s, the certificate "
-                    "is for %s; add the name (scripts/gen-certs.sh --san) or "
-                    "connect by a name it holds",
+                    "is for %s",
                     ossl_reason(code), asked, names);
+            conn_advise(c, BS_TLS_R_OWN_NAME_WRONG);
         } else if (sni == NULL) {
             set_err(c->err, sizeof c->err,
                     "the client rejected this server's certificate (%s): "
                     "most likely a name mismatch: the certificate is for %s "
-                    "and the client sent no name (it connects by address?); "
-                    "connect by one of those names or addresses, or add the "
-                    "client's (scripts/gen-certs.sh --san)",
+                    "and the client sent no name (it connects by address?)",
                     ossl_reason(code), names);
+            conn_advise(c, BS_TLS_R_OWN_NAME_NO_SNI);
         } else {
             set_err(c->err, sizeof c->err,
                     "the client rejected this server's certificate (%s), "
-                    "though it holds the name the client asked for: check "
-                    "its key usage and purpose (scripts/gen-certs.sh makes "
-                    "them right)",
+                    "though it holds the name the client asked for",
                     ossl_reason(code));
+            conn_advise(c, BS_TLS_R_OWN_CERT_USAGE);
         }
         return;
     }
     set_err(c->err, sizeof c->err,
             "the client rejected this server's certificate (%s)",
             ossl_reason(code));
+}
+
+/* What an error of OpenSSL's SSL library means for the sentence. */
+enum ssl_kind {
+    SSL_KIND_OTHER = 0,     /* "WHAT failed: REASON" */
+    SSL_KIND_EOF,           /* the peer left without close_notify */
+    SSL_KIND_VERIFY,        /* our check of the peer's certificate failed */
+    SSL_KIND_NO_CERT,       /* server: the client sent no certificate */
+    SSL_KIND_CERT_REQUIRED, /* client: the server requires one */
+    SSL_KIND_CERT_ALERT,    /* the peer refused our certificate */
+    SSL_KIND_ALPN,          /* no application protocol in common */
+    SSL_KIND_VERSION,       /* no TLS version in common */
+    SSL_KIND_NOT_TLS,       /* the peer speaks something else */
+};
+
+static const struct {
+    int reason; /* SSL_R_... */
+    enum ssl_kind kind;
+} ssl_kinds[] = {
+    {SSL_R_UNEXPECTED_EOF_WHILE_READING, SSL_KIND_EOF},
+    {SSL_R_CERTIFICATE_VERIFY_FAILED, SSL_KIND_VERIFY},
+    {SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE, SSL_KIND_NO_CERT},
+    {SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED, SSL_KIND_CERT_REQUIRED},
+    {SSL_R_TLSV1_ALERT_UNKNOWN_CA, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_BAD_CERTIFICATE, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED, SSL_KIND_CERT_ALERT},
+    {SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN, SSL_KIND_CERT_ALERT},
+    {SSL_R_TLSV1_ALERT_ACCESS_DENIED, SSL_KIND_CERT_ALERT},
+    {SSL_R_NO_APPLICATION_PROTOCOL, SSL_KIND_ALPN},
+    {SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL, SSL_KIND_ALPN},
+    {SSL_R_UNSUPPORTED_PROTOCOL, SSL_KIND_VERSION},
+    {SSL_R_TLSV1_ALERT_PROTOCOL_VERSION, SSL_KIND_VERSION},
+    {SSL_R_NO_PROTOCOLS_AVAILABLE, SSL_KIND_VERSION},
+    {SSL_R_WRONG_VERSION_NUMBER, SSL_KIND_NOT_TLS},
+    {SSL_R_HTTP_REQUEST, SSL_KIND_NOT_TLS},
+};
+
+static enum ssl_kind ssl_kind_of(unsigned long code)
+{
+    if (ERR_GET_LIB(code) != ERR_LIB_SSL) {
+        return SSL_KIND_OTHER;
+    }
+    for (size_t i = 0; i < sizeof ssl_kinds / sizeof ssl_kinds[0]; i++) {
+        if (ssl_kinds[i].reason == ERR_GET_REASON(code)) {
+            return ssl_kinds[i].kind;
+        }
+    }
+    return SSL_KIND_OTHER;
+}
+
+/* The socket failed, or the peer left without close_notify. */
+static void describe_network(struct bs_tls_conn *c, int e, int saved_errno,
+                             const char *what)
+{
+    c->failure = BS_TLS_FAIL_NETWORK;
+    if (e == SSL_ERROR_SYSCALL && saved_errno != 0) {
+        set_err(c->err, sizeof c->err, "%s failed: %s", what,
+                strerror(saved_errno));
+    } else {
+        set_err(c->err, sizeof c->err,
+                "%s failed: the %s closed the connection without "
+                "close_notify",
+                what, c->ctx->is_server ? "client" : "server");
+    }
+}
+
+static enum bs_tls_failure ssl_failure_class(enum ssl_kind kind,
+                                             int in_handshake)
+{
+    switch (kind) {
+    case SSL_KIND_VERIFY:
+    case SSL_KIND_NO_CERT:
+    case SSL_KIND_CERT_REQUIRED:
+    case SSL_KIND_CERT_ALERT:
+        return BS_TLS_FAIL_VERIFY;
+    case SSL_KIND_ALPN:
+    case SSL_KIND_VERSION:
+    case SSL_KIND_NOT_TLS:
+        return BS_TLS_FAIL_HANDSHAKE;
+    case SSL_KIND_EOF:
+        return BS_TLS_FAIL_NETWORK;
+    case SSL_KIND_OTHER:
+        break;
+    }
+    return in_handshake ? BS_TLS_FAIL_HANDSHAKE : BS_TLS_FAIL_PROTOCOL;
+}
+
+/* A TLS-level failure (SSL_ERROR_SSL) of the given kind. */
+static void describe_ssl(struct bs_tls_conn *c, enum ssl_kind kind,
+                         unsigned long code, int in_handshake, const char *what)
+{
+    const char *peer = c->ctx->is_server ? "client" : "server";
+
+    c->failure = ssl_failure_class(kind, in_handshake);
+    switch (kind) {
+    case SSL_KIND_VERIFY:
+        if (!c->verify_noted) {
+            X509 *cert = SSL_get0_peer_certificate(c->ssl);
+            describe_verify(c, SSL_get_verify_result(c->ssl), cert, 0);
+        }
+        return;
+    case SSL_KIND_NO_CERT:
+        set_err(c->err, sizeof c->err,
+                "the client sent no certificate, and this server requires "
+                "one");
+        conn_advise(c, BS_TLS_R_NO_CLIENT_CERT);
+        return;
+    case SSL_KIND_CERT_REQUIRED:
+        set_err(c->err, sizeof c->err,
+                "the server requires a client certificate");
+        conn_advise(c, BS_TLS_R_CERT_REQUIRED);
+        return;
+    case SSL_KIND_CERT_ALERT:
+        describe_peer_alert(c, ERR_GET_REASON(code), code);
+        return;
+    case SSL_KIND_ALPN:
+        set_err(c->err, sizeof c->err,
+                "no application protocol in common: this program speaks "
+                "ALPN \"" ALPN_ID "\" only");
+        return;
+    case SSL_KIND_VERSION:
+        set_err(c->err, sizeof c->err,
+                "no TLS version in common with the %s (%s): this side "
+                "accepts TLS %s",
+                peer, ossl_reason(code),
+                SSL_CTX_get_min_proto_version(c->ctx->ssl) == TLS1_3_VERSION
+                    ? "1.3 only"
+                    : "1.2 and 1.3");
+        return;
+    case SSL_KIND_NOT_TLS:
+        set_err(c->err, sizeof c->err,
+                "the %s does not speak TLS (%s): check the host and port", peer,
+                ossl_reason(code));
+        return;
+    case SSL_KIND_EOF: /* fail_status's, as a network failure */
+    case SSL_KIND_OTHER:
+        break;
+    }
+    set_err(c->err, sizeof c->err, "%s failed: %s", what, ossl_reason(code));
 }
 
 /* Turn the result of a failed SSL_* call into a status, a failure class
@@ -426,78 +620,16 @@ static bs_tls_status fail_status(struct bs_tls_conn *c, int ret,
     }
 
     unsigned long code = ERR_peek_error();
-    int reason = ERR_GET_REASON(code);
-    int ssl_lib = ERR_GET_LIB(code) == ERR_LIB_SSL;
-    const char *peer = c->ctx->is_server ? "client" : "server";
-
-    if (e == SSL_ERROR_SYSCALL ||
-        (ssl_lib && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING))
-    {
-        c->failure = BS_TLS_FAIL_NETWORK;
-        if (e == SSL_ERROR_SYSCALL && saved_errno != 0) {
-            set_err(c->err, sizeof c->err, "%s failed: %s", what,
-                    strerror(saved_errno));
-        } else {
-            set_err(c->err, sizeof c->err,
-                    "%s failed: the %s closed the connection without "
-                    "close_notify",
-                    what, peer);
-        }
+    enum ssl_kind kind = ssl_kind_of(code);
+    if (e == SSL_ERROR_SYSCALL || kind == SSL_KIND_EOF) {
+        describe_network(c, e, saved_errno, what);
     } else if (e != SSL_ERROR_SSL) {
         c->failure =
             in_handshake ? BS_TLS_FAIL_HANDSHAKE : BS_TLS_FAIL_PROTOCOL;
         set_err(c->err, sizeof c->err, "%s failed: unexpected state %d", what,
                 e);
-    } else if (ssl_lib && reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-        if (!c->verify_noted) {
-            X509 *cert = SSL_get0_peer_certificate(c->ssl);
-            describe_verify(c, SSL_get_verify_result(c->ssl), cert, 0);
-        }
-        c->failure = BS_TLS_FAIL_VERIFY;
-    } else if (ssl_lib && reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
-        c->failure = BS_TLS_FAIL_VERIFY;
-        set_err(c->err, sizeof c->err,
-                "the client sent no certificate, and this server requires "
-                "one: the client must pass --cert and --key");
-    } else if (ssl_lib && reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
-        c->failure = BS_TLS_FAIL_VERIFY;
-        set_err(c->err, sizeof c->err,
-                "the server requires a client certificate: pass --cert and "
-                "--key");
-    } else if (ssl_lib && is_cert_alert(reason)) {
-        c->failure = BS_TLS_FAIL_VERIFY;
-        describe_peer_alert(c, reason, code);
-    } else if (ssl_lib && (reason == SSL_R_NO_APPLICATION_PROTOCOL ||
-                           reason == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL))
-    {
-        c->failure = BS_TLS_FAIL_HANDSHAKE;
-        set_err(c->err, sizeof c->err,
-                "no application protocol in common: this program speaks "
-                "ALPN \"" ALPN_ID "\" only");
-    } else if (ssl_lib && (reason == SSL_R_UNSUPPORTED_PROTOCOL ||
-                           reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
-                           reason == SSL_R_NO_PROTOCOLS_AVAILABLE))
-    {
-        c->failure = BS_TLS_FAIL_HANDSHAKE;
-        set_err(c->err, sizeof c->err,
-                "no TLS version in common with the %s (%s): this side "
-                "accepts TLS %s",
-                peer, ossl_reason(code),
-                SSL_CTX_get_min_proto_version(c->ctx->ssl) == TLS1_3_VERSION
-                    ? "1.3 only"
-                    : "1.2 and 1.3");
-    } else if (ssl_lib && (reason == SSL_R_WRONG_VERSION_NUMBER ||
-                           reason == SSL_R_HTTP_REQUEST))
-    {
-        c->failure = BS_TLS_FAIL_HANDSHAKE;
-        set_err(c->err, sizeof c->err,
-                "the %s does not speak TLS (%s): check the host and port", peer,
-                ossl_reason(code));
     } else {
-        c->failure =
-            in_handshake ? BS_TLS_FAIL_HANDSHAKE : BS_TLS_FAIL_PROTOCOL;
-        set_err(c->err, sizeof c->err, "%s failed: %s", what,
-                ossl_reason(code));
+        describe_ssl(c, kind, code, in_handshake, what);
     }
     ERR_clear_error();
     return BS_TLS_ERR;
@@ -779,11 +911,7 @@ static void serial_hex(X509 *x, char *buf, size_t len)
 /* "CN=name": a certificate's first common name, printable. */
 static void cert_cn(X509 *x, char *buf, size_t len)
 {
-    const X509_NAME *subj = X509_get_subject_name(x);
-    int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-    const ASN1_STRING *cn =
-        idx >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))
-                 : NULL;
+    const ASN1_STRING *cn = first_cn(x);
 
     snprintf(buf, len, "CN=");
     if (cn != NULL) {
@@ -855,10 +983,9 @@ static void describe_not_allowed(struct bs_tls_conn *c, X509 *x)
     cert_cn(x, who, sizeof who);
     serial_hex(x, serial, sizeof serial);
     c->failure = BS_TLS_FAIL_VERIFY;
-    set_err(c->err, sizeof c->err,
-            "client certificate %s (serial %s) refused: not in the "
-            "--allow-cn/--allow-dns/--allow-uri list",
+    set_err(c->err, sizeof c->err, "client certificate %s (serial %s) refused",
             who, serial);
+    conn_advise(c, BS_TLS_R_NOT_ALLOWED);
 }
 
 /* The CRL checks' failures, with the file to fix. */
@@ -867,7 +994,7 @@ static int describe_crl(struct bs_tls_conn *c, long code, X509 *cert,
 {
     const struct client_policy *p = c->ctx->policy;
     const char *crl =
-        p != NULL && p->crl_name != NULL ? p->crl_name : "--crl-file";
+        p != NULL && p->crl_name != NULL ? p->crl_name : "(no CRL file)";
     X509_CRL *cur = X509_STORE_CTX_get0_current_crl(store);
     char who[96], serial[80], a[40];
 
@@ -891,9 +1018,9 @@ static int describe_crl(struct bs_tls_conn *c, long code, X509 *cert,
                  sizeof a);
         set_err(c->err, sizeof c->err,
                 "client certificate %s refused: the CRL %s is out of date "
-                "since %s (nextUpdate): publish a new one "
-                "(scripts/gen-certs.sh --gen-crl) and send SIGHUP",
+                "since %s (nextUpdate)",
                 who, crl, a);
+        conn_advise(c, BS_TLS_R_CRL_EXPIRED);
         return 1;
     case X509_V_ERR_CRL_NOT_YET_VALID:
         fmt_time(cur != NULL ? X509_CRL_get0_lastUpdate(cur) : NULL, a,
@@ -953,9 +1080,8 @@ static bs_tls_status check_client_policy(struct bs_tls_conn *c)
             return BS_TLS_OK;
         }
         c->failure = BS_TLS_FAIL_VERIFY;
-        set_err(c->err, sizeof c->err,
-                "client without a certificate refused: not in the "
-                "--allow-cn/--allow-dns/--allow-uri list");
+        set_err(c->err, sizeof c->err, "client without a certificate refused");
+        conn_advise(c, BS_TLS_R_NOT_ALLOWED);
         return BS_TLS_ERR;
     }
     if (!SSL_session_reused(c->ssl)) {
@@ -1054,7 +1180,7 @@ static int load_crl(struct bs_tls_ctx *ctx, const char *crl_file, char *err,
                     "publish the CRL of the CA that issues the client "
                     "certificates",
                     crl_file,
-                    ctx->ca_name != NULL ? ctx->ca_name : "--ca-file");
+                    ctx->ca_name != NULL ? ctx->ca_name : "(no CA file)");
             goto out;
         }
         const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
@@ -1062,9 +1188,9 @@ static int load_crl(struct bs_tls_ctx *ctx, const char *crl_file, char *err,
             char when[40];
             fmt_time(next, when, sizeof when);
             set_err(err, errlen,
-                    "CRL file %s is out of date since %s (nextUpdate): "
-                    "publish a new one (scripts/gen-certs.sh --gen-crl)",
+                    "CRL file %s is out of date since %s (nextUpdate)",
                     crl_file, when);
+            advise(err, errlen, ctx->advice, BS_TLS_R_CRL_STALE);
             goto out;
         }
         if (X509_STORE_add_crl(store, crl) != 1) {
@@ -1079,8 +1205,9 @@ static int load_crl(struct bs_tls_ctx *ctx, const char *crl_file, char *err,
     if (n == 0) {
         set_err(err, errlen,
                 "CRL file %s holds no PEM CRL: expected -----BEGIN X509 "
-                "CRL----- (scripts/gen-certs.sh --gen-crl makes one)",
+                "CRL-----",
                 crl_file);
+        advise(err, errlen, ctx->advice, BS_TLS_R_CRL_EMPTY);
         goto out;
     }
     X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
@@ -1102,8 +1229,8 @@ static int load_client_policy(struct bs_tls_ctx *ctx,
     }
     if (c->verify_client == BS_TLS_VERIFY_NONE) {
         set_err(err, errlen,
-                "a CRL or an allow-list of clients needs client certificates: "
-                "pass --ca-file (and --verify-client require)");
+                "a CRL or an allow-list of clients needs client certificates");
+        advise(err, errlen, c->advice, BS_TLS_R_POLICY_NEEDS_CA);
         return -1;
     }
     struct client_policy *p = calloc(1, sizeof *p);
@@ -1294,8 +1421,8 @@ static int dropped_name(X509 *old, X509 *new_cert, char *buf, size_t len)
 }
 
 static int check_one_renewal(X509_STORE *st, X509 *old, STACK_OF(X509) * och,
-                             X509 *nw, STACK_OF(X509) * nch, char *err,
-                             size_t errlen)
+                             X509 *nw, STACK_OF(X509) * nch,
+                             bs_tls_advice_fn *hook, char *err, size_t errlen)
 {
     char a[40], b[40], name[280];
 
@@ -1309,18 +1436,16 @@ static int check_one_renewal(X509_STORE *st, X509 *old, STACK_OF(X509) * och,
     }
     if (X509_cmp_current_time(X509_get0_notAfter(nw)) < 0) {
         fmt_time(X509_get0_notAfter(nw), b, sizeof b);
-        set_err(err, errlen,
-                "the new certificate expired on %s: issue a new one "
-                "(scripts/gen-certs.sh --ca-dir DIR --issue server)",
-                b);
+        set_err(err, errlen, "the new certificate expired on %s", b);
+        advise(err, errlen, hook, BS_TLS_R_RENEW_EXPIRED);
         return -1;
     }
     int old_self = X509_check_issued(old, old) == X509_V_OK;
     if (!old_self && X509_check_issued(nw, nw) == X509_V_OK) {
         set_err(err, errlen,
                 "the new certificate is self-signed, the previous one was "
-                "issued by a CA: clients would not trust it; issue it from "
-                "the CA (scripts/gen-certs.sh --ca-dir DIR --issue server)");
+                "issued by a CA: clients would not trust it");
+        advise(err, errlen, hook, BS_TLS_R_RENEW_SELF_SIGNED);
         return -1;
     }
     int new_err = chain_error(st, nw, nch);
@@ -1334,18 +1459,18 @@ static int check_one_renewal(X509_STORE *st, X509 *old, STACK_OF(X509) * och,
             set_err(err, errlen,
                     "the new certificate does not chain to the CA the "
                     "previous one did (%s; issued by %s, the previous by "
-                    "%s): issue it from that CA "
-                    "(scripts/gen-certs.sh --ca-dir DIR --issue server)",
+                    "%s)",
                     X509_verify_cert_error_string(new_err), now, was);
+            advise(err, errlen, hook, BS_TLS_R_RENEW_OTHER_CA);
             return -1;
         }
     }
     if (dropped_name(old, nw, name, sizeof name)) {
         set_err(err, errlen,
                 "the new certificate drops %s, which the previous one "
-                "served: clients that connect by that name would fail; add "
-                "it (gen-certs.sh --san)",
+                "served: clients that connect by that name would fail",
                 name);
+        advise(err, errlen, hook, BS_TLS_R_RENEW_NAME);
         return -1;
     }
     return 0;
@@ -1375,9 +1500,10 @@ int bs_tls_ctx_check_renewal(const struct bs_tls_ctx *old,
     for (size_t i = 0; i < old->certs->n && rc == 0; i++) {
         char why[ERR_LEN * 2];
         why[0] = '\0';
-        rc = check_one_renewal(st, old->certs->leaf[i], old->certs->chain[i],
-                               new_ctx->certs->leaf[i],
-                               new_ctx->certs->chain[i], why, sizeof why);
+        rc =
+            check_one_renewal(st, old->certs->leaf[i], old->certs->chain[i],
+                              new_ctx->certs->leaf[i], new_ctx->certs->chain[i],
+                              new_ctx->advice, why, sizeof why);
         if (rc != 0) {
             set_err(err, errlen, "%s certificate %zu: %s",
                     key_type_name(new_ctx->certs->leaf[i]), i + 1, why);
@@ -1426,8 +1552,8 @@ static void find_bad_group(SSL_CTX *ssl, const char *list, char *bad,
 }
 
 /* The key-exchange groups offered (client) or accepted (server). */
-static int set_groups(SSL_CTX *ssl, const char *groups, char *err,
-                      size_t errlen)
+static int set_groups(SSL_CTX *ssl, const char *groups, bs_tls_advice_fn *hook,
+                      char *err, size_t errlen)
 {
     const char *list = groups != NULL ? groups : BS_TLS_DEFAULT_GROUPS;
 
@@ -1445,18 +1571,27 @@ static int set_groups(SSL_CTX *ssl, const char *groups, char *err,
     char bad[64] = "";
     find_bad_group(ssl, list, bad, sizeof bad);
     ERR_clear_error();
+    /* the program may name its setting: "key-exchange groups (NAME)" */
+    const char *setting = program_words(hook, BS_TLS_R_GROUPS);
     set_err(err, errlen,
-            "key-exchange groups (--groups) '%s': '%s' is not a group this "
+            "key-exchange groups%s%s%s '%s': '%s' is not a group this "
             "OpenSSL knows; give names separated by ':' such as X25519, P-256, "
             "P-384, P-521, X448 (default " BS_TLS_DEFAULT_GROUPS ")",
-            list, bad);
+            setting != NULL ? " (" : "", setting != NULL ? setting : "",
+            setting != NULL ? ")" : "", list, bad);
     return -1;
+}
+
+int bs_tls_parse_version(const char *s)
+{
+    return strcmp(s, "1.2") == 0 ? 12 : strcmp(s, "1.3") == 0 ? 13 : 0;
 }
 
 /* What servers and clients share: version floor, ciphers, options. */
 static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
                                      const char *ca_file, const char *groups,
-                                     char *err, size_t errlen)
+                                     bs_tls_advice_fn *advice, char *err,
+                                     size_t errlen)
 {
     if (min_version != 0 && min_version != 12 && min_version != 13) {
         set_err(err, errlen,
@@ -1472,6 +1607,7 @@ static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
     atomic_init(&ctx->refs, 1);
     ctx->is_server = is_server;
     ctx->keylog_fd = -1;
+    ctx->advice = advice;
     if (ca_file != NULL) {
         ctx->ca_name = strdup(ca_file);
         if (ctx->ca_name == NULL) {
@@ -1497,7 +1633,7 @@ static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
                 ossl_reason(ERR_peek_last_error()));
         goto fail;
     }
-    if (set_groups(ctx->ssl, groups, err, errlen) != 0) {
+    if (set_groups(ctx->ssl, groups, advice, err, errlen) != 0) {
         goto fail;
     }
     SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_COMPRESSION |
@@ -1689,8 +1825,8 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
                 "against");
         return NULL;
     }
-    struct bs_tls_ctx *ctx =
-        ctx_common(1, c->min_version, c->ca_file, c->groups, err, errlen);
+    struct bs_tls_ctx *ctx = ctx_common(1, c->min_version, c->ca_file,
+                                        c->groups, c->advice, err, errlen);
     if (ctx == NULL) {
         return NULL;
     }
@@ -1778,13 +1914,13 @@ struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
     }
     if (c->cert_file == NULL && c->key_file != NULL) {
         set_err(err, errlen,
-                "a client key (%s) was given without its certificate: pass "
-                "--cert too",
+                "a client key (%s) was given without its certificate",
                 c->key_file);
+        advise(err, errlen, c->advice, BS_TLS_R_KEY_NO_CERT);
         return NULL;
     }
     struct bs_tls_ctx *ctx =
-        ctx_common(0, c->min_version, c->ca_file, NULL, err, errlen);
+        ctx_common(0, c->min_version, c->ca_file, NULL, c->advice, err, errlen);
     if (ctx == NULL) {
         return NULL;
     }
@@ -1794,10 +1930,9 @@ struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
             goto fail;
         }
     } else if (SSL_CTX_set_default_verify_paths(ctx->ssl) != 1) {
-        set_err(err, errlen,
-                "cannot load the system's CA store (%s): pass "
-                "--ca-file",
+        set_err(err, errlen, "cannot load the system's CA store (%s)",
                 ossl_reason(ERR_peek_last_error()));
+        advise(err, errlen, ctx->advice, BS_TLS_R_NO_CA_STORE);
         goto fail;
     }
     if (c->cert_file != NULL &&
@@ -2033,8 +2168,9 @@ void bs_tls_conn_peer_hup(struct bs_tls_conn *c)
 
 /* ---- gathered writes ---------------------------------------------------
  *
- * libssl writes each record of at most 16 KiB with its own write(); on
- * these machines a system call costs as much as encrypting 10 KiB.  A
+ * libssl writes each record of at most 16 KiB with its own write(), and
+ * a system call can cost as much as encrypting several KiB (README,
+ * Performance, has the figures).  A
  * connection that sends in bulk therefore gets a buffer BIO (the kind
  * libssl itself puts in front of the socket during a handshake) that
  * gathers up to four records per write().  Records go to it in order and
@@ -2190,6 +2326,11 @@ void bs_tls_conn_release_buffers(struct bs_tls_conn *c)
 const char *bs_tls_conn_error(const struct bs_tls_conn *c)
 {
     return c->err;
+}
+
+enum bs_tls_reason bs_tls_conn_reason(const struct bs_tls_conn *c)
+{
+    return c->reason;
 }
 
 enum bs_tls_failure bs_tls_conn_failure(const struct bs_tls_conn *c)

@@ -27,7 +27,8 @@ struct bs_tls_ctx;  /* an SSL_CTX plus policy; reference counted */
 struct bs_tls_conn; /* one TLS connection over a socket */
 
 /* Elliptic-curve groups only: a finite-field (ffdhe) key exchange costs
- * the server up to 400 times the CPU of X25519 per handshake. */
+ * the server far more CPU per handshake than X25519 (SECURITY.md has the
+ * measured figures). */
 #define BS_TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
 
 /* A session resumed from tickets lives this long at most after the full
@@ -43,8 +44,52 @@ enum bs_tls_verify {
     BS_TLS_VERIFY_REQUIRE = 2,
 };
 
+/* A lowest TLS version as people type it: "1.2" is 12, "1.3" is 13 (the
+ * min_version of the configurations below); anything else is 0. */
+int bs_tls_parse_version(const char *s);
+
 /* Certificate/key pairs a server can hold at once: one per key type. */
 #define BS_TLS_MAX_CERTS 3
+
+/*
+ * Why a check failed, in terms of what a user can change.  The library's
+ * sentences state the facts and, by default, neutral advice; they name no
+ * program option and no script.  A program that wants its own advice (its
+ * option names, its tools) gives a bs_tls_advice_fn in its configuration:
+ * the library then ends the sentence with the program's words for the
+ * reason instead of its own.
+ */
+enum bs_tls_reason {
+    BS_TLS_R_NONE = 0,
+    BS_TLS_R_PEER_UNTRUSTED,  /* client: the server's CA is not trusted */
+    BS_TLS_R_NAME_MISMATCH,   /* client: the server's name is not the host */
+    BS_TLS_R_CERT_EXPIRED,    /* the peer's certificate (or CA) expired */
+    BS_TLS_R_CERT_PURPOSE,    /* the peer's certificate lacks the TLS use */
+    BS_TLS_R_NO_CLIENT_CERT,  /* server: the client sent no certificate */
+    BS_TLS_R_CERT_REQUIRED,   /* client: the server requires one */
+    BS_TLS_R_OWN_CA_UNKNOWN,  /* server: the client does not trust our CA */
+    BS_TLS_R_OWN_NAME_WRONG,  /* server: the client asked for another name */
+    BS_TLS_R_OWN_NAME_NO_SNI, /* server: refused, and the client sent no name */
+    BS_TLS_R_OWN_CERT_USAGE,  /* server: refused though the name matches */
+    BS_TLS_R_NOT_ALLOWED,     /* server: the client is on no allow-list */
+    BS_TLS_R_CRL_EXPIRED,     /* server: the CRL in force is out of date */
+    BS_TLS_R_CRL_STALE,       /* server: the CRL file is out of date */
+    BS_TLS_R_CRL_EMPTY,       /* server: the CRL file holds no CRL */
+    BS_TLS_R_POLICY_NEEDS_CA, /* server: a CRL or allow-list, no CA */
+    BS_TLS_R_RENEW_EXPIRED,   /* reload: the new certificate has expired */
+    BS_TLS_R_RENEW_SELF_SIGNED, /* reload: self-signed, the old one was not */
+    BS_TLS_R_RENEW_OTHER_CA,    /* reload: issued by another CA */
+    BS_TLS_R_RENEW_NAME,        /* reload: a name the old one served is gone */
+    BS_TLS_R_GROUPS,            /* an unknown key-exchange group: the setting */
+    BS_TLS_R_KEY_NO_CERT,       /* client: a key without its certificate */
+    BS_TLS_R_NO_CA_STORE,       /* client: the system CA store did not load */
+    BS_TLS_R_COUNT
+};
+
+/* A program's words for why: advice that ends the sentence (for
+ * BS_TLS_R_GROUPS: the name of the setting), or NULL for the library's
+ * neutral words. */
+typedef const char *bs_tls_advice_fn(enum bs_tls_reason why);
 
 struct bs_tls_server_config {
     const char *cert_file; /* PEM chain, leaf first */
@@ -74,15 +119,17 @@ struct bs_tls_server_config {
     size_t nallow_dns;
     const char *const *allow_uri;
     size_t nallow_uri;
+    bs_tls_advice_fn *advice; /* NULL: the library's neutral advice */
 };
 
 struct bs_tls_client_config {
-    const char *ca_file;     /* NULL: the system store */
-    const char *cert_file;   /* client certificate for mutual TLS, or NULL */
-    const char *key_file;    /* NULL: the key is in cert_file */
-    int min_version;         /* 12 or 13; 0 means 13 */
-    int insecure;            /* nonzero: skip chain and name checks */
-    const char *keylog_file; /* NULL: off */
+    const char *ca_file;      /* NULL: the system store */
+    const char *cert_file;    /* client certificate for mutual TLS, or NULL */
+    const char *key_file;     /* NULL: the key is in cert_file */
+    int min_version;          /* 12 or 13; 0 means 13 */
+    int insecure;             /* nonzero: skip chain and name checks */
+    const char *keylog_file;  /* NULL: off */
+    bs_tls_advice_fn *advice; /* NULL: the library's neutral advice */
 };
 
 typedef enum bs_tls_status {
@@ -212,9 +259,11 @@ size_t bs_tls_pending(const struct bs_tls_conn *c);
  * next read or write. */
 void bs_tls_conn_release_buffers(struct bs_tls_conn *c);
 
-/* The last error as a sentence, and its class. */
+/* The last error as a sentence, its class, and the reason behind it
+ * (BS_TLS_R_NONE where no advice applies). */
 const char *bs_tls_conn_error(const struct bs_tls_conn *c);
 enum bs_tls_failure bs_tls_conn_failure(const struct bs_tls_conn *c);
+enum bs_tls_reason bs_tls_conn_reason(const struct bs_tls_conn *c);
 
 /* After the handshake: "TLSv1.3", the cipher suite, whether the session
  * was resumed, and the peer certificate's subject ("" if none; one line,

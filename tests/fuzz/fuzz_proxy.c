@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/test_rng.h"
 #include "cidr.h"
 #include "proxy.h"
 
@@ -52,14 +53,6 @@ struct outcome {
     struct bs_proxy_result res;
     char err[BS_PROXY_ERRLEN];
 };
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
 
 /* Feed in[0..len) in pieces: piece sizes from rng (seed 0: all at once,
  * seed 1: one byte at a time). */

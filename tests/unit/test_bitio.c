@@ -13,14 +13,7 @@
 
 #include "bitio.h"
 #include "stuff.h"
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
+#include "test_rng.h"
 
 static unsigned bit_at(const uint8_t *p, size_t i)
 {

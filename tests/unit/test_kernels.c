@@ -15,19 +15,7 @@
 
 #include "stuff.h"
 #include "stuff_kernel.h"
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
-static size_t rng_below(uint64_t *s, size_t n)
-{
-    return n == 0 ? 0 : (size_t) (rng_next(s) % n);
-}
+#include "test_rng.h"
 
 static unsigned get_bit(const uint8_t *p, size_t i)
 {

@@ -20,16 +20,9 @@
 #include <cmocka.h>
 
 #include "proto.h"
+#include "test_rng.h"
 
 /* ---- helpers ------------------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
 
 struct buf {
     uint8_t *b;

@@ -13,20 +13,7 @@
 #include <cmocka.h>
 
 #include "stuff.h"
-
-/* xorshift64*: a seeded, reproducible generator for the property tests */
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
-static size_t rng_below(uint64_t *s, size_t n)
-{
-    return n == 0 ? 0 : (size_t) (rng_next(s) % n);
-}
+#include "test_rng.h"
 
 /* text "0101" -> packed bytes; returns the bit count */
 static size_t pack(const char *text, size_t n, uint8_t *out)

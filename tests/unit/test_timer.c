@@ -109,6 +109,14 @@ static void test_now_is_monotonic(void **state)
     a = bs_timer_now_ms();
     b = bs_timer_now_ms();
     assert_true(b >= a);
+
+    /* one clock: milliseconds are its nanoseconds, cut */
+    uint64_t ns0 = bs_timer_now_ns();
+    uint64_t ms = bs_timer_now_ms();
+    uint64_t ns1 = bs_timer_now_ns();
+    assert_true(ns1 >= ns0);
+    assert_true(ms >= ns0 / 1000000u);
+    assert_true(ms <= ns1 / 1000000u);
 }
 
 int main(void)

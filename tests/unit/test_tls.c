@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "advice.h"
+#include "cli.h"
 #include "tls.h"
 
 #ifndef BS_GEN_CERTS
@@ -171,6 +173,28 @@ static int group_teardown(void **state)
 
 /* ---- contexts and connections ------------------------------------------ */
 
+/* A context from a configuration that must load. */
+static struct bs_tls_ctx *server_from(const struct bs_tls_server_config *c)
+{
+    char err[256] = "";
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(c, err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("server ctx: %s", err);
+    }
+    return ctx;
+}
+
+static struct bs_tls_ctx *client_from(const struct bs_tls_client_config *c)
+{
+    char err[256] = "";
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_client(c, err, sizeof err);
+    if (ctx == NULL) {
+        fail_msg("client ctx: %s", err);
+    }
+    return ctx;
+}
+
+/* Contexts as the programs make them, with their advice in messages. */
 static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
                                      const char *ca, enum bs_tls_verify v,
                                      int min_version)
@@ -179,31 +203,36 @@ static struct bs_tls_ctx *server_ctx(const char *crt, const char *key,
                                      .key_file = key,
                                      .ca_file = ca,
                                      .verify_client = v,
-                                     .min_version = min_version};
-    char err[256] = "";
-    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
-    if (ctx == NULL) {
-        fail_msg("server ctx: %s", err);
-    }
-    return ctx;
+                                     .min_version = min_version,
+                                     .advice = bs_server_tls_advice};
+    return server_from(&c);
 }
 
 static struct bs_tls_ctx *client_ctx_full(const char *ca, const char *crt,
                                           const char *key, int insecure,
                                           const char *keylog)
 {
-    struct bs_tls_client_config c = {ca, crt, key, 13, insecure, keylog};
-    char err[256] = "";
-    struct bs_tls_ctx *ctx = bs_tls_ctx_new_client(&c, err, sizeof err);
-    if (ctx == NULL) {
-        fail_msg("client ctx: %s", err);
-    }
-    return ctx;
+    struct bs_tls_client_config c = {
+        ca, crt, key, 13, insecure, keylog, bs_cli_tls_advice};
+    return client_from(&c);
 }
 
 static struct bs_tls_ctx *client_ctx(const char *ca)
 {
     return client_ctx_full(ca, NULL, NULL, 0, NULL);
+}
+
+/* The contexts most tests use: a/'s server, which asks for no client
+ * certificate, and a client that trusts a/'s CA. */
+static struct bs_tls_ctx *a_server(void)
+{
+    return server_ctx("a/server.crt", "a/server.key", NULL, BS_TLS_VERIFY_NONE,
+                      13);
+}
+
+static struct bs_tls_ctx *a_client(void)
+{
+    return client_ctx("a/ca.crt");
 }
 
 /* A raw OpenSSL client that checks nothing, for protocol-level cases. */
@@ -222,6 +251,15 @@ static SSL_CTX *raw_client_ctx(int max_version, const char *alpn,
                          0);
     }
     return ctx;
+}
+
+/* A raw client that offers ALPN "bitstuff/1". */
+static SSL_CTX *raw_bitstuff_client(int max_version)
+{
+    return raw_client_ctx(max_version,
+                          "\x0a"
+                          "bitstuff/1",
+                          11);
 }
 
 static void pair_open(struct pair *p, struct bs_tls_ctx *sctx,
@@ -260,6 +298,15 @@ static void pair_close(struct pair *p)
     SSL_free(p->c.raw);
     close(p->fd[0]);
     close(p->fd[1]);
+}
+
+/* Close p, then drop the test's references to its contexts (NULL ok). */
+static void pair_done(struct pair *p, struct bs_tls_ctx *sctx,
+                      struct bs_tls_ctx *cctx)
+{
+    pair_close(p);
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
 }
 
 static int waiting(bs_tls_status st)
@@ -417,6 +464,15 @@ static void assert_handshake_ok(struct pair *p)
     }
 }
 
+/* A pair between sctx and cctx, the client asking for "localhost", with
+ * its handshake done. */
+static void pair_connect(struct pair *p, struct bs_tls_ctx *sctx,
+                         struct bs_tls_ctx *cctx)
+{
+    pair_open(p, sctx, cctx, NULL, "localhost");
+    assert_handshake_ok(p);
+}
+
 /* The client must fail verification with a sentence containing sub. */
 static void expect_client_verify_error(struct bs_tls_ctx *sctx,
                                        struct bs_tls_ctx *cctx,
@@ -438,9 +494,8 @@ static void expect_client_verify_error(struct bs_tls_ctx *sctx,
 static void test_handshake_echo_alpn(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     struct pair p;
     pair_open(&p, sctx, cctx, NULL, "localhost");
     /* Each connection holds its own reference. */
@@ -475,9 +530,8 @@ static void test_handshake_echo_alpn(void **state)
 static void test_ip_literals(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     static const char *const good[] = {"127.0.0.1", "::1"};
     for (size_t i = 0; i < 2; i++) {
         struct pair p;
@@ -494,9 +548,8 @@ static void test_ip_literals(void **state)
 static void test_wrong_host(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     expect_client_verify_error(
         sctx, cctx, "example.org",
         "the certificate is for localhost, 127.0.0.1, ::1, not example.org");
@@ -509,8 +562,7 @@ static void test_wrong_host(void **state)
 static void test_wrong_ca(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *sctx = a_server();
     struct bs_tls_ctx *cctx = client_ctx("b/ca.crt");
     struct pair p;
     pair_open(&p, sctx, cctx, NULL, "localhost");
@@ -542,7 +594,7 @@ static void test_wrong_ca(void **state)
 static void test_expired_and_future(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *cctx = a_client();
     struct bs_tls_ctx *sctx =
         server_ctx("expired.crt", "expired.key", NULL, BS_TLS_VERIFY_NONE, 13);
     expect_client_verify_error(sctx, cctx, "localhost",
@@ -559,8 +611,7 @@ static void test_expired_and_future(void **state)
 static void test_alpn_none_accepted_other_refused(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *sctx = a_server();
     SSL_CTX *none = raw_client_ctx(0, NULL, 0);
     struct pair p;
     pair_open(&p, sctx, NULL, none, NULL);
@@ -596,12 +647,8 @@ static void test_alpn_none_accepted_other_refused(void **state)
 static void test_versions(void **state)
 {
     (void) state;
-    SSL_CTX *tls12 = raw_client_ctx(TLS1_2_VERSION,
-                                    "\x0a"
-                                    "bitstuff/1",
-                                    11);
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
+    SSL_CTX *tls12 = raw_bitstuff_client(TLS1_2_VERSION);
+    struct bs_tls_ctx *sctx = a_server();
     struct pair p;
     pair_open(&p, sctx, NULL, tls12, NULL);
     handshake(&p);
@@ -638,52 +685,60 @@ static void test_versions(void **state)
     bs_tls_ctx_free(sctx);
 }
 
+/* The server refuses cctx's client (a verify failure); in TLS 1.3 the
+ * client learns it at its first read.  p stays open for the sentences. */
+static void refuse_client(struct pair *p, struct bs_tls_ctx *sctx,
+                          struct bs_tls_ctx *cctx)
+{
+    char buf[64];
+    size_t n;
+
+    pair_open(p, sctx, cctx, NULL, "localhost");
+    handshake(p);
+    assert_int_equal(p->s.st, BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p->s.bs), BS_TLS_FAIL_VERIFY);
+    assert_int_equal(read_wait(p->c.bs, p->fd[1], buf, sizeof buf, &n),
+                     BS_TLS_ERR);
+    assert_int_equal(bs_tls_conn_failure(p->c.bs), BS_TLS_FAIL_VERIFY);
+}
+
+/* The same, the server's sentence holding ssub, the client's csub. */
+static void expect_client_refused(struct bs_tls_ctx *sctx,
+                                  struct bs_tls_ctx *cctx, const char *ssub,
+                                  const char *csub)
+{
+    struct pair p;
+
+    refuse_client(&p, sctx, cctx);
+    assert_contains(bs_tls_conn_error(p.s.bs), ssub);
+    assert_contains(bs_tls_conn_error(p.c.bs), csub);
+    pair_close(&p);
+}
+
 static void test_mtls(void **state)
 {
     (void) state;
     struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key",
                                          "a/ca.crt", BS_TLS_VERIFY_REQUIRE, 13);
     struct pair p;
-    char buf[64];
-    size_t n;
 
     /* No certificate: in TLS 1.3 the client learns it at its first read. */
-    struct bs_tls_ctx *anon = client_ctx("a/ca.crt");
-    pair_open(&p, sctx, anon, NULL, "localhost");
-    handshake(&p);
-    assert_int_equal(p.s.st, BS_TLS_ERR);
-    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_VERIFY);
-    assert_contains(bs_tls_conn_error(p.s.bs),
-                    "the client sent no certificate");
-    assert_int_equal(read_wait(p.c.bs, p.fd[1], buf, sizeof buf, &n),
-                     BS_TLS_ERR);
-    assert_int_equal(bs_tls_conn_failure(p.c.bs), BS_TLS_FAIL_VERIFY);
-    assert_contains(bs_tls_conn_error(p.c.bs),
-                    "the server requires a client certificate");
-    pair_close(&p);
+    struct bs_tls_ctx *anon = a_client();
+    expect_client_refused(sctx, anon, "the client sent no certificate",
+                          "the server requires a client certificate");
 
     /* A certificate from another CA. */
     struct bs_tls_ctx *other =
         client_ctx_full("a/ca.crt", "b/client.crt", "b/client.key", 0, NULL);
-    pair_open(&p, sctx, other, NULL, "localhost");
-    handshake(&p);
-    assert_int_equal(p.s.st, BS_TLS_ERR);
-    assert_int_equal(bs_tls_conn_failure(p.s.bs), BS_TLS_FAIL_VERIFY);
-    assert_contains(bs_tls_conn_error(p.s.bs),
-                    "the client's certificate is not signed by a CA in "
-                    "a/ca.crt");
-    assert_int_equal(read_wait(p.c.bs, p.fd[1], buf, sizeof buf, &n),
-                     BS_TLS_ERR);
-    assert_int_equal(bs_tls_conn_failure(p.c.bs), BS_TLS_FAIL_VERIFY);
-    assert_contains(bs_tls_conn_error(p.c.bs),
-                    "the server rejected our client certificate");
-    pair_close(&p);
+    expect_client_refused(sctx, other,
+                          "the client's certificate is not signed by a CA in "
+                          "a/ca.crt",
+                          "the server rejected our client certificate");
 
     /* The right one. */
     struct bs_tls_ctx *good =
         client_ctx_full("a/ca.crt", "a/client.crt", "a/client.key", 0, NULL);
-    pair_open(&p, sctx, good, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, good);
     size_t ww;
     transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], (const unsigned char *) "1\n", 2,
              &ww);
@@ -695,8 +750,7 @@ static void test_mtls(void **state)
     /* OPTIONAL lets a client without a certificate in. */
     struct bs_tls_ctx *opt = server_ctx("a/server.crt", "a/server.key",
                                         "a/ca.crt", BS_TLS_VERIFY_OPTIONAL, 13);
-    pair_open(&p, opt, anon, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, opt, anon);
     transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], (const unsigned char *) "1\n", 2,
              &ww);
     bs_tls_conn_peer_subject(p.s.bs, subj, sizeof subj);
@@ -758,25 +812,26 @@ static void test_ctx_errors(void **state)
                             "certificate", "");
 
     char err[256] = "";
-    struct bs_tls_client_config cc = {"garbage.pem", NULL, NULL, 13, 0, NULL};
+    struct bs_tls_client_config cc = {"garbage.pem", NULL, NULL, 13, 0,
+                                      NULL,          NULL};
     assert_null(bs_tls_ctx_new_client(&cc, err, sizeof err));
     assert_contains(err, "CA file garbage.pem");
     struct bs_tls_client_config mismatch = {
-        "a/ca.crt", "a/client.crt", "b/client.key", 13, 0, NULL};
+        "a/ca.crt", "a/client.crt", "b/client.key", 13, 0, NULL, NULL};
     assert_null(bs_tls_ctx_new_client(&mismatch, err, sizeof err));
     assert_contains(err,
                     "b/client.key does not match certificate a/client.crt");
-    struct bs_tls_client_config keyonly = {"a/ca.crt", NULL, "a/client.key",
-                                           13,         0,    NULL};
+    struct bs_tls_client_config keyonly = {
+        "a/ca.crt", NULL, "a/client.key", 13, 0, NULL, NULL};
     assert_null(bs_tls_ctx_new_client(&keyonly, err, sizeof err));
     assert_contains(err, "without its certificate");
     struct bs_tls_client_config badlog = {
-        "a/ca.crt", NULL, NULL, 13, 0, "no-such-dir/keys.log"};
+        "a/ca.crt", NULL, NULL, 13, 0, "no-such-dir/keys.log", NULL};
     assert_null(bs_tls_ctx_new_client(&badlog, err, sizeof err));
     assert_contains(err, "no-such-dir/keys.log");
 
     /* A checking client needs a name to check. */
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *cctx = a_client();
     assert_null(bs_tls_conn_new(cctx, 0, NULL, err, sizeof err));
     assert_contains(err, "server's name is needed");
     bs_tls_ctx_free(cctx);
@@ -786,16 +841,12 @@ static void test_ctx_errors(void **state)
 static void test_keylog(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *sctx = a_server();
     struct bs_tls_ctx *cctx =
         client_ctx_full("a/ca.crt", NULL, NULL, 0, "keys.log");
     struct pair p;
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_connect(&p, sctx, cctx);
+    pair_done(&p, sctx, cctx);
 
     struct stat st;
     assert_int_equal(stat("keys.log", &st), 0);
@@ -816,7 +867,7 @@ static void test_keylog(void **state)
 static struct bs_tls_ctx *keylog_client(const char *path, char *err,
                                         size_t errlen)
 {
-    struct bs_tls_client_config c = {"a/ca.crt", NULL, NULL, 13, 0, path};
+    struct bs_tls_client_config c = {"a/ca.crt", NULL, NULL, 13, 0, path, NULL};
     err[0] = '\0';
     return bs_tls_ctx_new_client(&c, err, errlen);
 }
@@ -919,16 +970,14 @@ static void test_keylog_file_safety(void **state)
 static void test_eof_and_network_errors(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     char buf[64];
     size_t n;
 
     /* close_notify: EOF. */
     struct pair p;
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     assert_int_equal(bs_tls_shutdown(p.c.bs), BS_TLS_OK);
     assert_int_equal(read_wait(p.s.bs, p.fd[0], buf, sizeof buf, &n),
                      BS_TLS_EOF);
@@ -936,8 +985,7 @@ static void test_eof_and_network_errors(void **state)
     pair_close(&p);
 
     /* The peer vanishes without close_notify: a network failure. */
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     bs_tls_conn_free(p.s.bs);
     p.s.bs = NULL;
     shutdown(p.fd[0], SHUT_RDWR);
@@ -949,8 +997,7 @@ static void test_eof_and_network_errors(void **state)
 
     /* A client that vanishes without close_notify is an orderly EOF for
      * the server (bitstuff/1 frames its own messages), not an error. */
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     bs_tls_conn_free(p.c.bs);
     p.c.bs = NULL;
     shutdown(p.fd[1], SHUT_RDWR);
@@ -984,12 +1031,10 @@ static void test_eof_and_network_errors(void **state)
 static void test_partial_writes(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     struct pair p;
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
 
     size_t len = 1u << 20, ww = 0;
     unsigned char *data = malloc(len);
@@ -1015,9 +1060,7 @@ static void test_partial_writes(void **state)
     transfer(p.s.bs, p.fd[0], p.c.bs, p.fd[1], data, 100000, &ww);
     assert_int_equal(bs_tls_pending(p.s.bs), 0);
     free(data);
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
 }
 
 /* Freeing the record buffers of a server connection between and in the
@@ -1025,9 +1068,8 @@ static void test_partial_writes(void **state)
 static void test_release_buffers(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     enum { N = 40000 };
     unsigned char *data = malloc(N), *got = malloc(N);
     size_t ww, sent = 0, have = 0, n = 0;
@@ -1038,8 +1080,7 @@ static void test_release_buffers(void **state)
     for (size_t i = 0; i < N; i++) {
         data[i] = (unsigned char) (i * 7u + i / 251u);
     }
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     bs_tls_conn_release_buffers(p.s.bs);
     bs_tls_conn_release_buffers(p.c.bs);
     transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], data, N, &ww);
@@ -1066,9 +1107,7 @@ static void test_release_buffers(void **state)
         bs_tls_conn_release_buffers(p.s.bs);
     }
     assert_memory_equal(got, data, N);
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
     free(data);
     free(got);
 }
@@ -1099,15 +1138,13 @@ static void write_all(struct bs_tls_conn *w, const void *data, size_t n)
 static void test_drained_then_readable(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     struct pair p;
     char buf[64];
     size_t n = 0;
 
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     for (int role = 0; role < 2; role++) {
         struct bs_tls_conn *w = role == 0 ? p.c.bs : p.s.bs;
         struct bs_tls_conn *r = role == 0 ? p.s.bs : p.c.bs;
@@ -1137,9 +1174,7 @@ static void test_drained_then_readable(void **state)
         assert_int_equal(n, 5);
         assert_memory_equal(buf, "three", 5);
     }
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
 }
 
 /*
@@ -1151,9 +1186,8 @@ static void test_drained_then_readable(void **state)
 static void test_gathered_writes(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     enum { N = 3 * 1024 * 1024 };
     unsigned char *data = malloc(N), *got = malloc(N);
     size_t ww, sent = 0, have = 0, n = 0;
@@ -1165,8 +1199,7 @@ static void test_gathered_writes(void **state)
     for (size_t i = 0; i < N; i++) {
         data[i] = (unsigned char) (i * 131u + i / 4093u);
     }
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     bs_tls_conn_gather_writes(p.s.bs);
     bs_tls_conn_gather_writes(p.c.bs);
     transfer(p.c.bs, p.fd[1], p.s.bs, p.fd[0], data, N, &ww);
@@ -1247,30 +1280,23 @@ static void test_gathered_writes(void **state)
     /* Once empty, the gather buffer goes back with the record buffers. */
     bs_tls_conn_release_buffers(p.c.bs);
     assert_false(bs_tls_write_pending(p.c.bs));
-    pair_close(&p);
-    bs_tls_ctx_free(sctx);
-    bs_tls_ctx_free(cctx);
+    pair_done(&p, sctx, cctx);
     free(data);
     free(got);
 }
 
-static void test_resumption(void **state)
+/* A resumable session from a raw TLS 1.3 client of sctx (the ticket
+ * travels after the handshake: read one byte to take it in). */
+static SSL_SESSION *raw_session(struct bs_tls_ctx *sctx, SSL_CTX *raw)
 {
-    (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    SSL_CTX *raw = raw_client_ctx(0,
-                                  "\x0a"
-                                  "bitstuff/1",
-                                  11);
     struct pair p;
+    size_t n = 0;
+    char c = 0;
+
     pair_open(&p, sctx, NULL, raw, NULL);
     assert_handshake_ok(&p);
     assert_false(bs_tls_conn_resumed(p.s.bs));
-    /* The ticket travels after the handshake: read until data arrives. */
-    size_t n = 0;
     assert_int_equal(bs_tls_write(p.s.bs, "x", 1, &n), BS_TLS_OK);
-    char c = 0;
     for (int i = 0; i < 50 && SSL_read_ex(p.c.raw, &c, 1, &n) != 1; i++) {
         struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
         assert_true(poll(&pfd, 1, 1000) > 0);
@@ -1282,6 +1308,16 @@ static void test_resumption(void **state)
     assert_true(SSL_shutdown(p.c.raw) >= 0);
     pair_close(&p);
     assert_true(SSL_SESSION_is_resumable(sess));
+    return sess;
+}
+
+static void test_resumption(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = a_server();
+    SSL_CTX *raw = raw_bitstuff_client(0);
+    struct pair p;
+    SSL_SESSION *sess = raw_session(sctx, raw);
 
     pair_open(&p, sctx, NULL, raw, NULL);
     assert_int_equal(SSL_set_session(p.c.raw, sess), 1);
@@ -1297,16 +1333,14 @@ static void test_resumption(void **state)
 static void test_client_session_api(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    struct bs_tls_ctx *sctx = a_server();
+    struct bs_tls_ctx *cctx = a_client();
     struct bs_tls_session *sess = NULL;
     struct pair p;
     size_t n = 0;
     char c = 0;
 
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     assert_int_equal(bs_tls_write(p.s.bs, "y", 1, &n), BS_TLS_OK);
     for (int i = 0; i < 50 && bs_tls_read(p.c.bs, &c, 1, &n) != BS_TLS_OK; i++)
     {
@@ -1327,8 +1361,7 @@ static void test_client_session_api(void **state)
     pair_close(&p);
 
     /* without the session: a full handshake */
-    pair_open(&p, sctx, cctx, NULL, "localhost");
-    assert_handshake_ok(&p);
+    pair_connect(&p, sctx, cctx);
     assert_false(bs_tls_conn_resumed(p.c.bs));
     pair_close(&p);
     bs_tls_session_free(sess);
@@ -1337,42 +1370,14 @@ static void test_client_session_api(void **state)
     bs_tls_ctx_free(sctx);
 }
 
-/* A resumable session from a raw TLS 1.3 client of sctx (the ticket
- * travels after the handshake: read one byte to take it in). */
-static SSL_SESSION *raw_session(struct bs_tls_ctx *sctx, SSL_CTX *raw)
-{
-    struct pair p;
-    size_t n = 0;
-    char c = 0;
-
-    pair_open(&p, sctx, NULL, raw, NULL);
-    assert_handshake_ok(&p);
-    assert_int_equal(bs_tls_write(p.s.bs, "x", 1, &n), BS_TLS_OK);
-    for (int i = 0; i < 50 && SSL_read_ex(p.c.raw, &c, 1, &n) != 1; i++) {
-        struct pollfd pfd = {.fd = p.fd[1], .events = POLLIN, .revents = 0};
-        assert_true(poll(&pfd, 1, 1000) > 0);
-    }
-    assert_int_equal(c, 'x');
-    SSL_SESSION *sess = SSL_get1_session(p.c.raw);
-    assert_non_null(sess);
-    assert_true(SSL_shutdown(p.c.raw) >= 0);
-    pair_close(&p);
-    assert_true(SSL_SESSION_is_resumable(sess));
-    return sess;
-}
-
 /* Issue 16 item 2: a ClientHello that offers 0-RTT, followed by 0-RTT
  * records, gets a handshake with the early data declined and skipped
  * (RFC 8446 sec. 4.2.10), not an abort ("too much early data"). */
 static void test_early_data_declined_and_skipped(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
-                                         BS_TLS_VERIFY_NONE, 13);
-    SSL_CTX *raw = raw_client_ctx(0,
-                                  "\x0a"
-                                  "bitstuff/1",
-                                  11);
+    struct bs_tls_ctx *sctx = a_server();
+    SSL_CTX *raw = raw_bitstuff_client(0);
     /* Skipped up to 16 KiB; beyond that the bound holds (an abort). */
     static const size_t sizes[] = {1, 5000, 14000, 24000};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
@@ -1516,8 +1521,7 @@ static void expect_renewal(struct bs_tls_ctx *old, const char *crt,
 static void test_renewal_rules(void **state)
 {
     (void) state;
-    struct bs_tls_ctx *old = server_ctx("a/server.crt", "a/server.key", NULL,
-                                        BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *old = a_server();
     char serial[80];
 
     bs_tls_ctx_cert_serial(old, 0, serial, sizeof serial);
@@ -1540,6 +1544,209 @@ static void test_renewal_rules(void **state)
                    "does not chain");
     make_server_cert("noipv6.crt", "noipv6.key", -60, 86400L);
     expect_renewal(old, "noipv6.crt", "noipv6.key", "a/ca.crt", "drops IP:::1");
+    bs_tls_ctx_free(old);
+}
+
+/* The one parser of --min-tls (server, client, bench). */
+static void test_parse_version(void **state)
+{
+    (void) state;
+    assert_int_equal(bs_tls_parse_version("1.2"), 12);
+    assert_int_equal(bs_tls_parse_version("1.3"), 13);
+    static const char *const bad[] = {"1.1", "",    "1.30", "1.2 ",
+                                      "13",  "1.0", "v1.3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(bs_tls_parse_version(bad[i]), 0);
+    }
+}
+
+/* ---- issue 11 item 5: the library's sentences name no option --------- */
+
+/* A sentence of the TLS module with no program's advice: it may say what
+ * to do, but never in a program's terms (an option "--x", the script). */
+static void assert_neutral(const char *msg)
+{
+    if (strstr(msg, "gen-certs") != NULL) {
+        fail_msg("\"%s\" names the certificate script", msg);
+    }
+    for (const char *d = strstr(msg, "--"); d != NULL; d = strstr(d, "--")) {
+        while (*d == '-') {
+            d++;
+        }
+        /* "-----BEGIN X509 CRL-----" is a fact; "--ca-file" is advice */
+        if (*d >= 'a' && *d <= 'z') {
+            fail_msg("\"%s\" names an option", msg);
+        }
+    }
+}
+
+/* The connection's sentence is neutral and about reason why. */
+static void assert_neutral_conn(const struct bs_tls_conn *c,
+                                enum bs_tls_reason why)
+{
+    assert_int_equal(bs_tls_conn_reason(c), why);
+    assert_true(bs_tls_conn_error(c)[0] != '\0');
+    assert_neutral(bs_tls_conn_error(c));
+}
+
+static struct bs_tls_ctx *neutral_server(const char *crt, const char *key,
+                                         const char *ca, enum bs_tls_verify v)
+{
+    struct bs_tls_server_config c = {
+        .cert_file = crt, .key_file = key, .ca_file = ca, .verify_client = v};
+    return server_from(&c);
+}
+
+static struct bs_tls_ctx *neutral_client(const char *ca, const char *crt,
+                                         const char *key)
+{
+    struct bs_tls_client_config c = {
+        .ca_file = ca, .cert_file = crt, .key_file = key};
+    return client_from(&c);
+}
+
+/* A certificate check that fails on both sides: each side's sentence is
+ * neutral and names its reason. */
+static void expect_neutral_pair(struct bs_tls_ctx *sctx,
+                                struct bs_tls_ctx *cctx, const char *name,
+                                enum bs_tls_reason cwhy,
+                                enum bs_tls_reason swhy)
+{
+    struct pair p;
+    pair_open(&p, sctx, cctx, NULL, name);
+    handshake(&p);
+    assert_int_equal(p.c.st, BS_TLS_ERR);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_neutral_conn(p.c.bs, cwhy);
+    assert_neutral_conn(p.s.bs, swhy);
+    pair_close(&p);
+}
+
+static void test_messages_neutral_conn(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = neutral_server("a/server.crt", "a/server.key",
+                                             NULL, BS_TLS_VERIFY_NONE);
+    struct bs_tls_ctx *ca_a = neutral_client("a/ca.crt", NULL, NULL);
+    struct bs_tls_ctx *ca_b = neutral_client("b/ca.crt", NULL, NULL);
+
+    expect_neutral_pair(sctx, ca_b, "localhost", BS_TLS_R_PEER_UNTRUSTED,
+                        BS_TLS_R_OWN_CA_UNKNOWN);
+    expect_neutral_pair(sctx, ca_a, "example.org", BS_TLS_R_NAME_MISMATCH,
+                        BS_TLS_R_OWN_NAME_WRONG);
+    expect_neutral_pair(sctx, ca_a, "10.1.2.3", BS_TLS_R_NAME_MISMATCH,
+                        BS_TLS_R_OWN_NAME_NO_SNI);
+    struct bs_tls_ctx *expired =
+        neutral_server("expired.crt", "expired.key", NULL, BS_TLS_VERIFY_NONE);
+    expect_neutral_pair(expired, ca_a, "localhost", BS_TLS_R_CERT_EXPIRED,
+                        BS_TLS_R_NONE);
+    bs_tls_ctx_free(expired);
+
+    /* mutual TLS without a client certificate */
+    struct bs_tls_ctx *mtls = neutral_server("a/server.crt", "a/server.key",
+                                             "a/ca.crt", BS_TLS_VERIFY_REQUIRE);
+    struct pair p;
+    refuse_client(&p, mtls, ca_a);
+    assert_neutral_conn(p.s.bs, BS_TLS_R_NO_CLIENT_CERT);
+    assert_neutral_conn(p.c.bs, BS_TLS_R_CERT_REQUIRED);
+    pair_close(&p);
+    bs_tls_ctx_free(mtls);
+
+    /* a client on no allow-list */
+    static const char *const only[] = {"someone-else"};
+    struct bs_tls_server_config pc = {.cert_file = "a/server.crt",
+                                      .key_file = "a/server.key",
+                                      .ca_file = "a/ca.crt",
+                                      .verify_client = BS_TLS_VERIFY_REQUIRE,
+                                      .allow_cn = only,
+                                      .nallow_cn = 1};
+    char err[512] = "";
+    struct bs_tls_ctx *policy = bs_tls_ctx_new_server(&pc, err, sizeof err);
+    assert_non_null(policy);
+    struct bs_tls_ctx *client =
+        neutral_client("a/ca.crt", "a/client.crt", "a/client.key");
+    pair_open(&p, policy, client, NULL, "localhost");
+    handshake(&p);
+    assert_int_equal(p.s.st, BS_TLS_ERR);
+    assert_neutral_conn(p.s.bs, BS_TLS_R_NOT_ALLOWED);
+    pair_close(&p);
+    bs_tls_ctx_free(client);
+    bs_tls_ctx_free(policy);
+
+    bs_tls_ctx_free(ca_a);
+    bs_tls_ctx_free(ca_b);
+    bs_tls_ctx_free(sctx);
+}
+
+/* The program's advice, where it has some, ends the same sentence. */
+static void test_messages_program_advice(void **state)
+{
+    (void) state;
+    for (int r = BS_TLS_R_NONE + 1; r < BS_TLS_R_COUNT; r++) {
+        const char *srv = bs_server_tls_advice((enum bs_tls_reason) r);
+        const char *cli = bs_cli_tls_advice((enum bs_tls_reason) r);
+        /* every reason is some program's to advise on */
+        assert_true(srv != NULL || cli != NULL);
+    }
+    assert_null(bs_server_tls_advice(BS_TLS_R_COUNT));
+    assert_null(bs_cli_tls_advice(BS_TLS_R_COUNT));
+}
+
+static void test_messages_neutral_ctx(void **state)
+{
+    (void) state;
+    char err[512];
+
+    struct bs_tls_client_config keyonly = {.ca_file = "a/ca.crt",
+                                           .key_file = "a/client.key"};
+    assert_null(bs_tls_ctx_new_client(&keyonly, err, sizeof err));
+    assert_neutral(err);
+    keyonly.advice = bs_cli_tls_advice;
+    assert_null(bs_tls_ctx_new_client(&keyonly, err, sizeof err));
+    assert_contains(err, "without its certificate: pass --cert too");
+
+    static const char *const only[] = {"someone"};
+    struct bs_tls_server_config sc = {.cert_file = "a/server.crt",
+                                      .key_file = "a/server.key",
+                                      .allow_cn = only,
+                                      .nallow_cn = 1};
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_neutral(err);
+    sc.allow_cn = NULL;
+    sc.nallow_cn = 0;
+    sc.ca_file = "a/ca.crt";
+    sc.verify_client = BS_TLS_VERIFY_REQUIRE;
+    sc.crl_file = "garbage.pem";
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_contains(err, "holds no PEM CRL");
+    assert_neutral(err);
+    sc.crl_file = NULL;
+    sc.groups = "X25519:nope";
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_contains(err, "'nope' is not a group");
+    assert_neutral(err);
+    sc.advice = bs_server_tls_advice;
+    assert_null(bs_tls_ctx_new_server(&sc, err, sizeof err));
+    assert_contains(err, "key-exchange groups (--groups) 'X25519:nope'");
+
+    /* a reload's refusals */
+    sc.groups = NULL;
+    sc.advice = NULL;
+    struct bs_tls_ctx *old = bs_tls_ctx_new_server(&sc, err, sizeof err);
+    assert_non_null(old);
+    static const char *const next[][2] = {{"expired.crt", "expired.key"},
+                                          {"b/server.crt", "b/server.key"},
+                                          {"noipv6.crt", "noipv6.key"}};
+    make_server_cert("noipv6.crt", "noipv6.key", -60, 86400L);
+    for (size_t i = 0; i < sizeof next / sizeof next[0]; i++) {
+        struct bs_tls_ctx *nw = neutral_server(next[i][0], next[i][1],
+                                               "a/ca.crt", BS_TLS_VERIFY_NONE);
+        err[0] = '\0';
+        assert_int_equal(bs_tls_ctx_check_renewal(old, nw, err, sizeof err),
+                         -1);
+        assert_neutral(err);
+        bs_tls_ctx_free(nw);
+    }
     bs_tls_ctx_free(old);
 }
 
@@ -1569,6 +1776,10 @@ int main(void)
         cmocka_unit_test(test_early_data_declined_and_skipped),
         cmocka_unit_test(test_session_cache_bounded),
         cmocka_unit_test(test_renewal_rules),
+        cmocka_unit_test(test_parse_version),
+        cmocka_unit_test(test_messages_neutral_conn),
+        cmocka_unit_test(test_messages_neutral_ctx),
+        cmocka_unit_test(test_messages_program_advice),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
