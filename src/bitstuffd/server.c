@@ -587,9 +587,7 @@ static void handshake(struct conn *c)
     if (c->w->stopping) {
         c->draining = 1;
     }
-    if (c->x.peer != NULL &&
-        c->w->srv->cfg.opts->verify_client != BS_TLS_VERIFY_NONE)
-    {
+    if (c->x.peer != NULL && c->w->srv->cfg.log_client_certs) {
         char subject[256];
         bs_tls_conn_peer_subject(c->tls, subject, sizeof subject);
         bs_log_put(c->w->srv->log, BS_LOG_OUT, "[%s] client certificate: %s",
@@ -748,7 +746,7 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
         goto fail;
     }
     bs_tls_conn_gather_writes(c->tls); /* flush() sends what it gathers */
-    bs_xchg_init(&c->x, &s->lim, s->cfg.opts->quiet ? NULL : c->peer);
+    bs_xchg_init(&c->x, &s->lim, s->cfg.log_requests ? c->peer : NULL);
     c->x.log = s->log;
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = &c->src;
@@ -875,7 +873,7 @@ static void accept_batch(struct worker *w, int lfd)
         if (r < 0) {
             continue; /* ECONNABORTED and friends: that client is gone */
         }
-        if (atomic_fetch_add(&s->nconns, 1) >= s->cfg.opts->max_conns) {
+        if (atomic_fetch_add(&s->nconns, 1) >= s->cfg.max_conns) {
             atomic_fetch_sub(&s->nconns, 1);
             close(fd);
             w->refused++;
@@ -886,8 +884,8 @@ static void accept_batch(struct worker *w, int lfd)
                            "bitstuffd: at --max-conns %u: refused %llu "
                            "connection(s) since the last report, latest "
                            "from %s",
-                           s->cfg.opts->max_conns,
-                           (unsigned long long) w->refused, addr);
+                           s->cfg.max_conns, (unsigned long long) w->refused,
+                           addr);
                 w->refused_logged_at = w->now;
                 w->refused = 0;
             }
@@ -1114,7 +1112,6 @@ static void worker_destroy(struct worker *w)
 static int worker_init(struct bs_server *s, struct worker *w, char *err,
                        size_t errlen)
 {
-    const struct bs_opts *o = s->cfg.opts;
     struct epoll_event ev;
 
     memset(w, 0, sizeof *w);
@@ -1126,8 +1123,8 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
                  w->epfd < 0 ? strerror(errno) : "out of memory");
         return -1;
     }
-    bs_timer_list_init(&w->hs_timers, o->handshake_ms);
-    bs_timer_list_init(&w->idle_timers, o->idle_ms);
+    bs_timer_list_init(&w->hs_timers, s->cfg.handshake_ms);
+    bs_timer_list_init(&w->idle_timers, s->cfg.idle_ms);
     bs_timer_list_init(&w->linger_timers, LINGER_MS);
     bs_timer_list_init(&w->quiet_timers, QUIET_MS);
     bs_timer_list_init(&w->alert_timers, ALERT_DRAIN_MS);
@@ -1174,8 +1171,7 @@ struct bs_server *bs_server_start(const struct bs_server_config *cfg, char *err,
     s->cfg = *cfg;
     pthread_mutex_init(&s->tls_lock, NULL);
     bs_tls_ctx_ref(s->cfg.tls);
-    s->lim.max_line = cfg->opts->max_line;
-    s->lim.max_message_bits = cfg->opts->max_message_bits;
+    s->lim = cfg->limits;
     s->outcap = bs_xchg_outbuf_size(&s->lim);
     atomic_init(&s->nconns, 0);
     atomic_init(&s->running, 0);
