@@ -1,10 +1,12 @@
 /*
  * conn.c - a connection's state machine, buffers and timers; see conn.h.
  *
- * Sockets are edge-triggered: each connection remembers which readiness
- * each direction waits for (rd_want, wr_want) and retries when that
- * event arrives, which also covers TLS reading that needs a write and
- * writing that needs a read.
+ * Sockets are edge-triggered and registered once for both directions.
+ * The TLS connection tracks which readiness its receiving and sending
+ * sides wait for (tls.h, "Readiness"), which also covers TLS reading
+ * that needs a write and writing that needs a read: each event goes to
+ * bs_tls_conn_events, and a side is retried once it is no longer
+ * blocked.
  * Backpressure needs no change of interest: while the output buffer is
  * full the connection simply does not read, and the kernel's flow
  * control holds the client back.
@@ -46,8 +48,7 @@ struct bs_conn {
     struct bs_conns *cs;
     struct bs_tls_conn *tls;
     uint8_t state;
-    uint8_t rd_want;   /* 0: may read; else the loop event awaited */
-    uint8_t wr_want;   /* same for writing */
+    uint8_t sock_wait; /* LINGER (reads bypass TLS): the socket was empty */
     uint8_t read_done; /* no more input will be read */
     uint8_t draining;  /* the server is stopping */
     uint8_t peer_eof;  /* the client closed its side (close_notify or not) */
@@ -171,7 +172,7 @@ static void touch(struct bs_conn *c)
 static void start_close(struct bs_conn *c)
 {
     c->state = CS_CLOSING;
-    c->rd_want = c->wr_want = 0;
+    bs_tls_conn_retry(c->tls, BS_TLS_SEND_SIDE);
     bs_timer_arm(&c->cs->linger_timers, &c->timer, c->cs->loop->now);
 }
 
@@ -201,7 +202,7 @@ static void close_alerted(struct bs_conn *c, const char *what)
     c->state = CS_LINGER;
     c->alerted = 1;
     c->drain_left = ALERT_DRAIN_BYTES;
-    c->rd_want = c->wr_want = 0;
+    c->sock_wait = 0;
     bs_timer_cancel(&c->quiet);
     bs_timer_arm(&c->cs->alert_timers, &c->timer, c->cs->loop->now);
 }
@@ -214,14 +215,13 @@ static int flush(struct bs_conn *c)
     size_t n = 0;
     bs_tls_status st;
 
-    if (c->wr_want != 0) {
+    if (bs_tls_conn_blocked(c->tls, BS_TLS_SEND_SIDE)) {
         return 0;
     }
     if (bs_tls_write_pending(c->tls)) {
         /* records gathered by the last write go out first */
         st = bs_tls_flush(c->tls);
         if (st == BS_TLS_WANT_WRITE) {
-            c->wr_want = BS_LOOP_OUT;
             return 0;
         }
         if (st != BS_TLS_OK) {
@@ -255,10 +255,7 @@ static int flush(struct bs_conn *c)
         }
         return 1;
     case BS_TLS_WANT_WRITE:
-        c->wr_want = BS_LOOP_OUT;
-        return 0;
     case BS_TLS_WANT_READ:
-        c->wr_want = BS_LOOP_IN;
         return 0;
     case BS_TLS_EOF:
     case BS_TLS_ERR:
@@ -296,8 +293,9 @@ static int input_pending(const struct bs_conn *c)
 static int may_read(struct bs_conn *c)
 {
     return c->state == CS_SERVING && !c->read_done && !bs_xchg_fatal(&c->x) &&
-           !input_pending(c) && c->rd_want == 0 && c->reads < READ_BUDGET &&
-           out_room_for_read(c);
+           !input_pending(c) &&
+           !bs_tls_conn_blocked(c->tls, BS_TLS_RECV_SIDE) &&
+           c->reads < READ_BUDGET && out_room_for_read(c);
 }
 
 static int feed(struct bs_conn *c, const uint8_t *in, size_t len, size_t *used)
@@ -340,13 +338,11 @@ static int read_once(struct bs_conn *c)
         }
         return 1;
     case BS_TLS_WANT_READ:
-        c->rd_want = BS_LOOP_IN;
         if (c->draining) {
             c->read_done = 1; /* answer what arrived, nothing more */
         }
         return 0;
     case BS_TLS_WANT_WRITE:
-        c->rd_want = BS_LOOP_OUT;
         return 0;
     case BS_TLS_EOF:
         c->read_done = 1;
@@ -441,7 +437,8 @@ static void serve(struct bs_conn *c)
         start_close(c);
         return;
     }
-    if (input_pending(c) && !bs_xchg_fatal(&c->x) && c->wr_want == 0 &&
+    if (input_pending(c) && !bs_xchg_fatal(&c->x) &&
+        !bs_tls_conn_blocked(c->tls, BS_TLS_SEND_SIDE) &&
         (c->out.buf == NULL || c->out.commit == c->out.head) &&
         !bs_tls_write_pending(c->tls))
     {
@@ -451,7 +448,9 @@ static void serve(struct bs_conn *c)
         conn_close(c);
         return;
     }
-    if (c->reads >= READ_BUDGET && c->rd_want == 0 && !c->read_done) {
+    if (c->reads >= READ_BUDGET &&
+        !bs_tls_conn_blocked(c->tls, BS_TLS_RECV_SIDE) && !c->read_done)
+    {
         queue_ready(c); /* more may be buffered; let others run first */
     }
 }
@@ -460,7 +459,7 @@ static void handshake(struct bs_conn *c)
 {
     bs_tls_status st;
 
-    if (c->rd_want != 0) {
+    if (bs_tls_conn_blocked(c->tls, BS_TLS_RECV_SIDE)) {
         return;
     }
     st = bs_tls_handshake(c->tls);
@@ -468,10 +467,7 @@ static void handshake(struct bs_conn *c)
     case BS_TLS_OK:
         break;
     case BS_TLS_WANT_READ:
-        c->rd_want = BS_LOOP_IN;
-        return;
     case BS_TLS_WANT_WRITE:
-        c->rd_want = BS_LOOP_OUT;
         return;
     case BS_TLS_EOF:
     case BS_TLS_ERR:
@@ -496,7 +492,7 @@ static void send_close_notify(struct bs_conn *c)
 {
     bs_tls_status st;
 
-    if (c->wr_want != 0) {
+    if (bs_tls_conn_blocked(c->tls, BS_TLS_SEND_SIDE)) {
         return;
     }
     st = bs_tls_shutdown(c->tls);
@@ -504,10 +500,7 @@ static void send_close_notify(struct bs_conn *c)
     case BS_TLS_OK:
         break;
     case BS_TLS_WANT_WRITE:
-        c->wr_want = BS_LOOP_OUT;
-        return;
     case BS_TLS_WANT_READ:
-        c->wr_want = BS_LOOP_IN;
         return;
     case BS_TLS_EOF:
     case BS_TLS_ERR:
@@ -524,7 +517,7 @@ static void send_close_notify(struct bs_conn *c)
     }
     shutdown(c->src.fd, SHUT_WR);
     c->state = CS_LINGER;
-    c->rd_want = 0;
+    c->sock_wait = 0;
 }
 
 static void linger(struct bs_conn *c)
@@ -532,7 +525,7 @@ static void linger(struct bs_conn *c)
     for (int i = 0; i < READ_BUDGET; i++) {
         ssize_t n;
 
-        if (c->rd_want != 0) {
+        if (c->sock_wait) {
             return;
         }
         n = recv(c->src.fd, c->cs->scratch, SCRATCH_SIZE, 0);
@@ -547,7 +540,7 @@ static void linger(struct bs_conn *c)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c->rd_want = BS_LOOP_IN;
+            c->sock_wait = 1;
             return;
         }
         if (n < 0 && errno == EINTR) {
@@ -578,35 +571,17 @@ static void conn_run(struct bs_conn *c)
 static void conn_event(struct bs_loop_src *src, unsigned ev)
 {
     struct bs_conn *c = (struct bs_conn *) (void *) src;
-    unsigned got = ev;
 
     if (c->state == CS_CLOSED) {
         return;
     }
-    if (ev & (BS_LOOP_ERR | BS_LOOP_HUP)) {
-        got |= BS_LOOP_IN | BS_LOOP_OUT; /* let the next call find the error */
-    }
-    if (ev & BS_LOOP_RDHUP) {
-        got |= BS_LOOP_IN;
-    }
-    if (ev & (BS_LOOP_RDHUP | BS_LOOP_HUP | BS_LOOP_ERR)) {
-        /* The last edge this socket will give for input: the TLS layer
-         * must not later take a short read for an empty socket and wait
-         * for another (the FIN may come while backpressure holds reading
-         * back, and sit behind the data read after it). */
-        bs_tls_conn_peer_hup(c->tls);
-    }
-    if (got & BS_LOOP_IN) {
-        /* Edge-triggered: this edge is the only news of input that came
-         * after a read found the socket empty, so the next read must go
-         * to the socket even if this turn does not read at once. */
-        bs_tls_conn_readable(c->tls);
-    }
-    if (c->rd_want & got) {
-        c->rd_want = 0;
-    }
-    if (c->wr_want & got) {
-        c->wr_want = 0;
+    bs_tls_conn_events(
+        c->tls, ((ev & BS_LOOP_IN) ? BS_TLS_EV_READ : 0u) |
+                    ((ev & BS_LOOP_OUT) ? BS_TLS_EV_WRITE : 0u) |
+                    ((ev & BS_LOOP_RDHUP) ? BS_TLS_EV_RDHUP : 0u) |
+                    ((ev & (BS_LOOP_HUP | BS_LOOP_ERR)) ? BS_TLS_EV_HUP : 0u));
+    if (ev & (BS_LOOP_IN | BS_LOOP_RDHUP | BS_LOOP_HUP | BS_LOOP_ERR)) {
+        c->sock_wait = 0;
     }
     conn_run(c);
 }
@@ -650,13 +625,13 @@ void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
     /* Total from accept and never re-armed by reads: a client that
      * trickles its handshake (slowloris) still runs out of time. */
     bs_timer_arm(&cs->hs_timers, &c->timer, cs->loop->now);
-    /* Nothing to do before the client's first bytes: a handshake step now
-     * would find the socket empty and leave libssl's read buffer (some
-     * 17 KiB) allocated for as long as the client stays silent, making a
-     * half-open connection cost twice an idle one.  The ClientHello's
-     * arrival (or bytes already queued: the loop reports them when the
-     * socket is added) starts the handshake. */
-    c->rd_want = BS_LOOP_IN;
+    /* Nothing to do before the client's first bytes (a new server
+     * connection waits for them, see bs_tls_conn_wants): a handshake step
+     * now would find the socket empty and leave libssl's read buffer
+     * (some 17 KiB) allocated for as long as the client stays silent,
+     * making a half-open connection cost twice an idle one.  The
+     * ClientHello's arrival (or bytes already queued: the loop reports
+     * them when the socket is added) starts the handshake. */
     return;
 fail:
     free(c);
@@ -677,8 +652,8 @@ void bs_conns_drain(struct bs_conns *cs)
             conn_close(c); /* no request can have arrived yet */
         } else if (c->state == CS_SERVING) {
             c->draining = 1;
-            c->rd_want = 0; /* look once more for requests already sent */
-            bs_tls_conn_readable(c->tls);
+            /* look once more for requests already sent */
+            bs_tls_conn_retry(c->tls, BS_TLS_RECV_SIDE);
             queue_ready(c);
         }
     }
