@@ -1965,9 +1965,9 @@ unsigned bs_tls_conn_wants(const struct bs_tls_conn *c)
     return c->wait[BS_TLS_RECV_SIDE] | c->wait[BS_TLS_SEND_SIDE];
 }
 
-int bs_tls_conn_blocked(const struct bs_tls_conn *c, enum bs_tls_side side)
+unsigned bs_tls_conn_blocked(const struct bs_tls_conn *c, enum bs_tls_side side)
 {
-    return c->wait[side] != 0;
+    return c->wait[side];
 }
 
 void bs_tls_conn_events(struct bs_tls_conn *c, unsigned ev)

@@ -198,8 +198,10 @@ enum bs_tls_side {
  * 0 when neither side is blocked. */
 unsigned bs_tls_conn_wants(const struct bs_tls_conn *c);
 
-/* Nonzero while side waits for a readiness not reported since. */
-int bs_tls_conn_blocked(const struct bs_tls_conn *c, enum bs_tls_side side);
+/* The readiness side waits for (BS_TLS_EV_READ or BS_TLS_EV_WRITE), not
+ * reported since; 0 when it may go on. */
+unsigned bs_tls_conn_blocked(const struct bs_tls_conn *c,
+                             enum bs_tls_side side);
 
 /* The caller's wait reported ev (BS_TLS_EV_*) for the socket.  From
  * BS_TLS_EV_RDHUP or BS_TLS_EV_HUP on, every bs_tls_read() goes to the
