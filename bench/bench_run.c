@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench_msg.h"
+#include "chunk.h"
 #include "net.h"
 #include "proto.h"
 #include "tls.h"
@@ -520,14 +521,7 @@ static int may_issue(struct conn *c, uint64_t now)
 
 static size_t wire_len(const struct bs_bench_msg *m, int text)
 {
-    size_t chunks;
-
-    if (text) {
-        return m->line_len;
-    }
-    chunks =
-        m->in_bits == 0 ? 1 : (m->in_bits - 1) / BS_PROTO_MAX_CHUNK_BITS + 1;
-    return bs_bytes_for_bits(m->in_bits) + chunks * BS_PROTO_HDR_LEN;
+    return text ? m->line_len : bs_chunk_wire_len(m->in_bits);
 }
 
 /* Append pool message m as frames (or its text line) to the send buffer,
@@ -535,8 +529,8 @@ static size_t wire_len(const struct bs_bench_msg *m, int text)
 static void put_msg(struct conn *c, const struct bs_bench_msg *m, int text)
 {
     uint8_t *out = c->wbuf + c->wlen;
-    size_t off = 0, n, bytes;
-    unsigned flags = BS_PROTO_FLAG_FIRST;
+    size_t off = 0, bytes;
+    struct bs_chunk ch;
 
     if (text) {
         memcpy(out, m->line, m->line_len);
@@ -544,20 +538,14 @@ static void put_msg(struct conn *c, const struct bs_bench_msg *m, int text)
         return;
     }
     do {
-        n = m->in_bits - off;
-        if (n > BS_PROTO_MAX_CHUNK_BITS) {
-            n = BS_PROTO_MAX_CHUNK_BITS;
-        } else {
-            flags |= BS_PROTO_FLAG_LAST;
-        }
+        ch = bs_chunk_next(m->in_bits, off);
         out += bs_proto_put_header(out, BS_PROTO_HDR_LEN, BS_PROTO_TYPE_MSG,
-                                   flags, (enum bs_proto_op) m->op,
-                                   (enum bs_rule) m->rule, (uint32_t) n);
-        bytes = bs_bytes_for_bits(n);
+                                   ch.flags, (enum bs_proto_op) m->op,
+                                   (enum bs_rule) m->rule, ch.bits);
+        bytes = bs_bytes_for_bits(ch.bits);
         memcpy(out, m->in + off / 8, bytes);
         out += bytes;
-        off += n;
-        flags = 0;
+        off += ch.bits;
     } while (off < m->in_bits);
     c->wlen = (size_t) (out - c->wbuf);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bitio.h"
+#include "chunk.h"
 #include "container.h"
 #include "net.h"
 #include "progress.h"
@@ -558,26 +559,16 @@ static void fill_text(struct session *s)
     }
     while (s->qsent < s->qlen) {
         struct msg *m = q_at(s, s->qsent);
-        size_t chunk = m->len - s->send_pos;
-        unsigned flags = 0;
+        struct bs_chunk ch = bs_chunk_next(m->len, s->send_pos);
 
-        if (chunk > BS_PROTO_MAX_CHUNK_BITS) {
-            chunk = BS_PROTO_MAX_CHUNK_BITS;
-        }
-        if (!out_room(s, BS_PROTO_HDR_LEN + bs_bytes_for_bits(chunk))) {
+        if (!out_room(s, BS_PROTO_HDR_LEN + bs_bytes_for_bits(ch.bits))) {
             return;
         }
-        if (s->send_pos == 0) {
-            flags |= BS_PROTO_FLAG_FIRST;
-        }
-        if (s->send_pos + chunk == m->len) {
-            flags |= BS_PROTO_FLAG_LAST;
-        }
-        put_header(s, flags, (uint32_t) chunk);
-        bs_bitio_pack(m->text + s->send_pos, chunk, s->out + s->out_len);
-        s->out_len += bs_bytes_for_bits(chunk);
-        s->send_pos += chunk;
-        if (flags & BS_PROTO_FLAG_LAST) {
+        put_header(s, ch.flags, ch.bits);
+        bs_bitio_pack(m->text + s->send_pos, ch.bits, s->out + s->out_len);
+        s->out_len += bs_bytes_for_bits(ch.bits);
+        s->send_pos += ch.bits;
+        if (ch.flags & BS_PROTO_FLAG_LAST) {
             s->qsent++;
             s->send_pos = 0;
         }
