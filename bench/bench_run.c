@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench_msg.h"
+#include "chunk.h"
 #include "cli.h"
 #include "net.h"
 #include "proto.h"
@@ -63,12 +64,11 @@ struct conn {
     struct worker *w;
     enum conn_state state;
     int fd;
-    int idle;         /* an --idle connection */
-    int idle_sent;    /* its check request went out */
-    int reserved;     /* --new-conn: a request is reserved for it */
-    int out_wait;     /* wait for EPOLLOUT before writing again */
-    int rd_wants_out; /* the last read returned WANT_WRITE */
-    int streamed;     /* sends streamed messages, not pool ones */
+    int idle;      /* an --idle connection */
+    int idle_sent; /* its check request went out */
+    int reserved;  /* --new-conn: a request is reserved for it */
+    int out_more;  /* more to send after a round: EPOLLOUT too */
+    int streamed;  /* sends streamed messages, not pool ones */
     const struct bs_bench_pool *pool;
     uint32_t events;  /* registered with epoll; 0: not registered */
     uint64_t t_start; /* when the connection began */
@@ -219,6 +219,21 @@ static void note(struct worker *w, enum bs_bench_fail f, uint64_t count,
 /* ------------------------------------------------------------------ */
 /* Connections */
 
+/* The epoll events for what a TLS connection waits for (tls.h), and
+ * the readiness epoll reported, for the connection. */
+static uint32_t epoll_events(unsigned want)
+{
+    return ((want & BS_TLS_EV_READ) ? (uint32_t) EPOLLIN : 0u) |
+           ((want & BS_TLS_EV_WRITE) ? (uint32_t) EPOLLOUT : 0u);
+}
+
+static unsigned tls_events(uint32_t ev)
+{
+    return ((ev & EPOLLIN) ? BS_TLS_EV_READ : 0u) |
+           ((ev & EPOLLOUT) ? BS_TLS_EV_WRITE : 0u) |
+           ((ev & (EPOLLHUP | EPOLLERR)) ? BS_TLS_EV_HUP : 0u);
+}
+
 static void set_events(struct conn *c, uint32_t ev)
 {
     struct epoll_event e = {.events = ev, .data.ptr = c};
@@ -302,8 +317,7 @@ static void conn_close(struct conn *c, int graceful)
     c->wlen = 0;
     c->gen_active = 0;
     c->chk_ready = 0;
-    c->out_wait = 0;
-    c->rd_wants_out = 0;
+    c->out_more = 0;
 }
 
 /* The connection failed: what was in flight on it failed with kind f. */
@@ -436,10 +450,8 @@ static void conn_handshake(struct conn *c)
         set_events(c, EPOLLIN);
         return;
     case BS_TLS_WANT_READ:
-        set_events(c, EPOLLIN);
-        return;
     case BS_TLS_WANT_WRITE:
-        set_events(c, EPOLLOUT);
+        set_events(c, epoll_events(bs_tls_conn_wants(c->tls)));
         return;
     case BS_TLS_EOF:
     case BS_TLS_ERR:
@@ -508,14 +520,7 @@ static int may_issue(struct conn *c, uint64_t now)
 
 static size_t wire_len(const struct bs_bench_msg *m, int text)
 {
-    size_t chunks;
-
-    if (text) {
-        return m->line_len;
-    }
-    chunks =
-        m->in_bits == 0 ? 1 : (m->in_bits - 1) / BS_PROTO_MAX_CHUNK_BITS + 1;
-    return bs_bytes_for_bits(m->in_bits) + chunks * BS_PROTO_HDR_LEN;
+    return text ? m->line_len : bs_chunk_wire_len(m->in_bits);
 }
 
 /* Append pool message m as frames (or its text line) to the send buffer,
@@ -523,8 +528,8 @@ static size_t wire_len(const struct bs_bench_msg *m, int text)
 static void put_msg(struct conn *c, const struct bs_bench_msg *m, int text)
 {
     uint8_t *out = c->wbuf + c->wlen;
-    size_t off = 0, n, bytes;
-    unsigned flags = BS_PROTO_FLAG_FIRST;
+    size_t off = 0, bytes;
+    struct bs_chunk ch;
 
     if (text) {
         memcpy(out, m->line, m->line_len);
@@ -532,20 +537,14 @@ static void put_msg(struct conn *c, const struct bs_bench_msg *m, int text)
         return;
     }
     do {
-        n = m->in_bits - off;
-        if (n > BS_PROTO_MAX_CHUNK_BITS) {
-            n = BS_PROTO_MAX_CHUNK_BITS;
-        } else {
-            flags |= BS_PROTO_FLAG_LAST;
-        }
+        ch = bs_chunk_next(m->in_bits, off);
         out += bs_proto_put_header(out, BS_PROTO_HDR_LEN, BS_PROTO_TYPE_MSG,
-                                   flags, (enum bs_proto_op) m->op,
-                                   (enum bs_rule) m->rule, (uint32_t) n);
-        bytes = bs_bytes_for_bits(n);
+                                   ch.flags, (enum bs_proto_op) m->op,
+                                   (enum bs_rule) m->rule, ch.bits);
+        bytes = bs_bytes_for_bits(ch.bits);
         memcpy(out, m->in + off / 8, bytes);
         out += bytes;
-        off += n;
-        flags = 0;
+        off += ch.bits;
     } while (off < m->in_bits);
     c->wlen = (size_t) (out - c->wbuf);
 }
@@ -674,9 +673,7 @@ static int flush_gathered(struct conn *c)
 {
     switch (bs_tls_flush(c->tls)) {
     case BS_TLS_OK:
-        return 0;
-    case BS_TLS_WANT_WRITE:
-        c->out_wait = 1;
+    case BS_TLS_WANT_WRITE: /* bs_tls_conn_wants says so */
         return 0;
     default:
         return write_failed(c);
@@ -696,10 +693,8 @@ static int flush(struct conn *c)
             c->t_progress = now_ns();
             break;
         case BS_TLS_WANT_WRITE:
-            c->out_wait = 1;
-            return 0;
         case BS_TLS_WANT_READ:
-            return 0; /* retried on the next read event */
+            return 0; /* bs_tls_conn_wants says which */
         case BS_TLS_EOF:
         case BS_TLS_ERR:
             return write_failed(c);
@@ -713,7 +708,7 @@ static int send_some(struct conn *c, uint64_t now)
 {
     int round;
 
-    c->out_wait = 0;
+    c->out_more = 0;
     for (round = 0; round < SEND_ROUNDS; round++) {
         if (!c->streamed) {
             fill_pool(c, now);
@@ -730,7 +725,7 @@ static int send_some(struct conn *c, uint64_t now)
             return 0; /* blocked */
         }
     }
-    c->out_wait = 1; /* more to send: come back when writable */
+    c->out_more = 1; /* more to send: come back when writable */
     return 0;
 }
 
@@ -984,7 +979,6 @@ static int receive(struct conn *c)
     size_t n = 0;
     char buf[256];
 
-    c->rd_wants_out = 0;
     for (;;) {
         switch (bs_tls_read(c->tls, c->rbuf, c->rcap, &n)) {
         case BS_TLS_OK:
@@ -996,10 +990,8 @@ static int receive(struct conn *c)
             }
             break;
         case BS_TLS_WANT_READ:
-            return 0;
         case BS_TLS_WANT_WRITE:
-            c->rd_wants_out = 1;
-            return 0;
+            return 0; /* bs_tls_conn_wants says which */
         case BS_TLS_EOF:
             conn_fail(c, BS_BENCH_F_LOST, "the server closed the connection");
             return -1;
@@ -1027,11 +1019,17 @@ static void service(struct conn *c)
     if (send_some(c, now) != 0) {
         return;
     }
-    set_events(c, EPOLLIN | (c->out_wait || c->rd_wants_out ? EPOLLOUT : 0u));
+    /* Replies may always come; writability when TLS waits for it or a
+     * round left more to send. */
+    set_events(c, EPOLLIN | epoll_events(bs_tls_conn_wants(c->tls)) |
+                      (c->out_more ? EPOLLOUT : 0u));
 }
 
-static void handle(struct conn *c)
+static void handle(struct conn *c, uint32_t ev)
 {
+    if (c->tls != NULL && (c->state == C_HANDSHAKE || c->state == C_READY)) {
+        bs_tls_conn_events(c->tls, tls_events(ev));
+    }
     switch (c->state) {
     case C_CONNECTING:
         conn_connected(c);
@@ -1172,7 +1170,7 @@ static void run_phase(struct worker *w, enum phase ph)
             return;
         }
         for (j = 0; j < k; j++) {
-            handle(evs[j].data.ptr);
+            handle(evs[j].data.ptr, evs[j].events);
         }
         scan_timeouts(w, now_ns());
     }

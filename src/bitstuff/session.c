@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bitio.h"
+#include "chunk.h"
 #include "container.h"
 #include "net.h"
 #include "progress.h"
@@ -60,9 +61,7 @@ struct session {
     int fd;
     struct bs_tls_conn *tls;
     int got_reply; /* any byte received on this connection */
-    short rd_want; /* POLLIN/POLLOUT the last read waits for */
-    short wr_want;
-    int more; /* data may be buffered: poll without waiting */
+    int more;      /* data may be buffered: poll without waiting */
 
     /* messages in flight: q[head .. head+qlen) in a ring; the first
      * qsent of them are fully encoded, the next has send_pos bits out */
@@ -188,6 +187,21 @@ static void disconnect(struct session *s)
     s->need_last = 0;
 }
 
+/* The poll events for what a TLS connection waits for (tls.h), and the
+ * readiness poll reported, for the connection. */
+static short poll_events(unsigned want)
+{
+    return (short) (((want & BS_TLS_EV_READ) ? POLLIN : 0) |
+                    ((want & BS_TLS_EV_WRITE) ? POLLOUT : 0));
+}
+
+static unsigned tls_events(short revents)
+{
+    return ((revents & POLLIN) ? BS_TLS_EV_READ : 0u) |
+           ((revents & POLLOUT) ? BS_TLS_EV_WRITE : 0u) |
+           ((revents & (POLLHUP | POLLERR)) ? BS_TLS_EV_HUP : 0u);
+}
+
 /* Wait for fd within the deadline; returns 1 ready, 0 timeout, -1 error,
  * -2 stopped by a signal. */
 static int wait_fd(const struct session *s, int fd, short events,
@@ -305,7 +319,7 @@ static enum bs_cli_exit do_connect(struct session *s)
             disconnect(s);
             return code;
         }
-        ev = st == BS_TLS_WANT_READ ? POLLIN : POLLOUT;
+        ev = poll_events(bs_tls_conn_blocked(s->tls, BS_TLS_RECV_SIDE));
         w = wait_fd(s, s->fd, ev, deadline);
         if (w == -2) {
             disconnect(s);
@@ -332,8 +346,6 @@ static enum bs_cli_exit do_connect(struct session *s)
                 bs_tls_conn_resumed(s->tls) ? ", resumed" : "");
     }
     s->got_reply = 0;
-    s->rd_want = 0;
-    s->wr_want = 0;
     bs_proto_decoder_init(&s->dec, BS_PROTO_ROLE_CLIENT, NULL);
     bs_proto_decoder_set_errbuf(&s->dec, s->errbuf);
     return BS_CLI_EXIT_OK;
@@ -545,26 +557,16 @@ static void fill_text(struct session *s)
     }
     while (s->qsent < s->qlen) {
         struct msg *m = q_at(s, s->qsent);
-        size_t chunk = m->len - s->send_pos;
-        unsigned flags = 0;
+        struct bs_chunk ch = bs_chunk_next(m->len, s->send_pos);
 
-        if (chunk > BS_PROTO_MAX_CHUNK_BITS) {
-            chunk = BS_PROTO_MAX_CHUNK_BITS;
-        }
-        if (!out_room(s, BS_PROTO_HDR_LEN + bs_bytes_for_bits(chunk))) {
+        if (!out_room(s, BS_PROTO_HDR_LEN + bs_bytes_for_bits(ch.bits))) {
             return;
         }
-        if (s->send_pos == 0) {
-            flags |= BS_PROTO_FLAG_FIRST;
-        }
-        if (s->send_pos + chunk == m->len) {
-            flags |= BS_PROTO_FLAG_LAST;
-        }
-        put_header(s, flags, (uint32_t) chunk);
-        bs_bitio_pack(m->text + s->send_pos, chunk, s->out + s->out_len);
-        s->out_len += bs_bytes_for_bits(chunk);
-        s->send_pos += chunk;
-        if (flags & BS_PROTO_FLAG_LAST) {
+        put_header(s, ch.flags, ch.bits);
+        bs_bitio_pack(m->text + s->send_pos, ch.bits, s->out + s->out_len);
+        s->out_len += bs_bytes_for_bits(ch.bits);
+        s->send_pos += ch.bits;
+        if (ch.flags & BS_PROTO_FLAG_LAST) {
             s->qsent++;
             s->send_pos = 0;
         }
@@ -1043,7 +1045,6 @@ static enum bs_cli_exit write_failed(struct session *s)
 
 static enum bs_cli_exit do_write(struct session *s)
 {
-    s->wr_want = 0;
     for (;;) {
         bs_tls_status st;
         size_t n = 0;
@@ -1068,11 +1069,8 @@ static enum bs_cli_exit do_write(struct session *s)
             s->out_off += n;
             break;
         case BS_TLS_WANT_READ:
-            s->wr_want = POLLIN;
-            return BS_CLI_EXIT_OK;
         case BS_TLS_WANT_WRITE:
-            s->wr_want = POLLOUT;
-            return BS_CLI_EXIT_OK;
+            return BS_CLI_EXIT_OK; /* bs_tls_conn_wants says which */
         case BS_TLS_EOF:
             return conn_ended(s, st, NULL);
         case BS_TLS_ERR:
@@ -1087,7 +1085,6 @@ static enum bs_cli_exit do_write(struct session *s)
 
 static enum bs_cli_exit do_read(struct session *s)
 {
-    s->rd_want = 0;
     s->more = 0;
     for (int i = 0; i < READ_BURST; i++) {
         size_t n = 0;
@@ -1103,11 +1100,8 @@ static enum bs_cli_exit do_read(struct session *s)
             }
             break;
         case BS_TLS_WANT_READ:
-            s->rd_want = POLLIN;
-            return BS_CLI_EXIT_OK;
         case BS_TLS_WANT_WRITE:
-            s->rd_want = POLLOUT;
-            return BS_CLI_EXIT_OK;
+            return BS_CLI_EXIT_OK; /* bs_tls_conn_wants says which */
         case BS_TLS_EOF:
         case BS_TLS_ERR:
             return conn_ended(s, st, NULL);
@@ -1127,8 +1121,10 @@ static void close_politely(struct session *s)
         if (st != BS_TLS_WANT_READ && st != BS_TLS_WANT_WRITE) {
             break;
         }
-        if (wait_fd(s, s->fd, st == BS_TLS_WANT_READ ? POLLIN : POLLOUT,
-                    deadline) <= 0) {
+        if (wait_fd(s, s->fd,
+                    poll_events(bs_tls_conn_blocked(s->tls, BS_TLS_SEND_SIDE)),
+                    deadline) <= 0)
+        {
             break;
         }
     }
@@ -1173,7 +1169,7 @@ static enum bs_cli_exit loop(struct session *s)
     for (;;) {
         struct pollfd p[3];
         nfds_t np = 0;
-        int in = -1, timeout, real_timeout, n;
+        int in = -1, sock = -1, timeout, real_timeout, n;
         int64_t t0;
 
         if (stopped(s)) {
@@ -1211,9 +1207,9 @@ static enum bs_cli_exit loop(struct session *s)
         }
 
         if (s->tls != NULL) {
-            short ev = (short) (s->rd_want | s->wr_want);
-
-            p[np++] = (struct pollfd){.fd = s->fd, .events = ev};
+            sock = (int) np;
+            p[np++] = (struct pollfd){
+                .fd = s->fd, .events = poll_events(bs_tls_conn_wants(s->tls))};
         }
         if (s->mode == MODE_STDIN && !s->stdin_eof &&
             s->raw_off == s->raw_len && window_open(s))
@@ -1225,7 +1221,10 @@ static enum bs_cli_exit loop(struct session *s)
             in = (int) np;
             p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
         }
-        if (s->more || (s->tls != NULL && s->wr_want == 0 && more_to_send(s))) {
+        if (s->more ||
+            (s->tls != NULL && !bs_tls_conn_blocked(s->tls, BS_TLS_SEND_SIDE) &&
+             more_to_send(s)))
+        {
             /* data buffered in TLS, or lines taken after the last write:
              * go round again without waiting */
             timeout = 0;
@@ -1269,6 +1268,9 @@ static enum bs_cli_exit loop(struct session *s)
                     "with %zu message(s) unanswered\n",
                     s->t->host, s->t->port, timeout, s->qlen);
             return BS_CLI_EXIT_NETWORK;
+        }
+        if (sock >= 0 && p[sock].revents != 0) {
+            bs_tls_conn_events(s->tls, tls_events(p[sock].revents));
         }
         if (in >= 0 && (p[in].revents & (POLLIN | POLLHUP | POLLERR))) {
             rc = read_stdin(s);

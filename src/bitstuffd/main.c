@@ -398,11 +398,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitstuffd: signalfd: %s\n", strerror(errno));
         goto out;
     }
-    sc.opts = &o;
+    memset(&sc, 0, sizeof sc);
     sc.tls = ctx;
     sc.listen_fds = l.fd;
     sc.nlisten = l.n;
     sc.threads = o.threads;
+    sc.max_conns = o.max_conns;
+    sc.handshake_ms = o.handshake_ms;
+    sc.idle_ms = o.idle_ms;
+    sc.limits.max_line = o.max_line;
+    sc.limits.max_message_bits = o.max_message_bits;
+    sc.log_requests = !o.quiet;
+    sc.log_client_certs = o.verify_client != BS_TLS_VERIFY_NONE;
     srv = bs_server_start(&sc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "bitstuffd: %s\n", err);

@@ -11,18 +11,27 @@
 #define BS_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "opts.h"
+#include "proto.h"
 #include "tls.h"
 
 struct bs_server;
 
+/* Everything the server needs, filled by its caller (bitstuffd's main from
+ * the command line; a test or an embedding program by hand).  The server
+ * keeps a copy; nothing here refers to how the values were obtained. */
 struct bs_server_config {
-    const struct bs_opts *opts; /* borrowed; must outlive the server */
-    struct bs_tls_ctx *tls;     /* the server takes its own reference */
-    const int *listen_fds;      /* borrowed non-blocking listening sockets */
+    struct bs_tls_ctx *tls; /* the server takes its own reference */
+    const int *listen_fds;  /* borrowed non-blocking listening sockets */
     size_t nlisten;
-    unsigned threads; /* >= 1 */
+    unsigned threads;      /* >= 1 */
+    unsigned max_conns;    /* open at once, over all workers; more refused */
+    uint64_t handshake_ms; /* from accept to the end of the handshake */
+    uint64_t idle_ms;      /* a connection that makes no progress closes */
+    struct bs_proto_limits limits; /* per request (max_line, message bits) */
+    int log_requests;              /* 1: a line per request (0: --quiet) */
+    int log_client_certs; /* 1: a line per client certificate's subject */
 };
 
 /* Start the workers.  Returns NULL with err filled on failure. */

@@ -80,6 +80,7 @@ struct bs_tls_conn {
     int verify_noted;  /* err already holds the verify callback's sentence */
     int drained;       /* the socket was found empty since the last wait */
     int peer_hup;      /* the peer's FIN was seen: never assume drained */
+    unsigned wait[2];  /* per bs_tls_side: BS_TLS_EV_* it waits for, or 0 */
     int keeps_buffers; /* SSL_MODE_RELEASE_BUFFERS is off */
     int bulk;          /* 1: a bulk read buffer is due, 2: it is in place */
     int may_gather;    /* the caller flushes (bs_tls_conn_gather_writes) */
@@ -2036,6 +2037,9 @@ struct bs_tls_conn *bs_tls_conn_new(struct bs_tls_ctx *ctx, int fd,
     SSL_set_app_data(c->ssl, c);
     if (ctx->is_server) {
         SSL_set_accept_state(c->ssl);
+        /* Nothing to do before the client's first bytes: a handshake step
+         * now would find the socket empty (see bs_tls_conn_wants). */
+        c->wait[BS_TLS_RECV_SIDE] = BS_TLS_EV_READ;
     } else {
         SSL_set_connect_state(c->ssl);
         if (servername != NULL && servername[0] != '\0' &&
@@ -2083,6 +2087,64 @@ void bs_tls_conn_free(struct bs_tls_conn *c)
     free(c);
 }
 
+/* ---- readiness (see tls.h) -------------------------------------------- */
+
+/* Record what side now waits for after a call that returned st. */
+static bs_tls_status side_status(struct bs_tls_conn *c, enum bs_tls_side side,
+                                 bs_tls_status st)
+{
+    c->wait[side] = st == BS_TLS_WANT_READ    ? BS_TLS_EV_READ
+                    : st == BS_TLS_WANT_WRITE ? BS_TLS_EV_WRITE
+                                              : 0u;
+    return st;
+}
+
+unsigned bs_tls_conn_wants(const struct bs_tls_conn *c)
+{
+    return c->wait[BS_TLS_RECV_SIDE] | c->wait[BS_TLS_SEND_SIDE];
+}
+
+unsigned bs_tls_conn_blocked(const struct bs_tls_conn *c, enum bs_tls_side side)
+{
+    return c->wait[side];
+}
+
+void bs_tls_conn_events(struct bs_tls_conn *c, unsigned ev)
+{
+    if (ev & BS_TLS_EV_HUP) {
+        ev |= BS_TLS_EV_READ | BS_TLS_EV_WRITE; /* the next call finds it */
+    }
+    if (ev & BS_TLS_EV_RDHUP) {
+        ev |= BS_TLS_EV_READ;
+    }
+    if (ev & (BS_TLS_EV_RDHUP | BS_TLS_EV_HUP)) {
+        /* The last news of input this socket gives: a short read() is no
+         * longer proof of an empty socket (the FIN may come while the
+         * caller holds reading back, and sit behind the data read after
+         * it), so from now on every read goes to the socket. */
+        c->peer_hup = 1;
+    }
+    if (ev & BS_TLS_EV_READ) {
+        /* Edge-triggered, this is the only news of input that came after
+         * a read found the socket empty: the next read must go to the
+         * socket even if the caller does not read at once. */
+        c->drained = 0;
+    }
+    for (int side = 0; side < 2; side++) {
+        if (c->wait[side] & ev) {
+            c->wait[side] = 0;
+        }
+    }
+}
+
+void bs_tls_conn_retry(struct bs_tls_conn *c, enum bs_tls_side side)
+{
+    c->wait[side] = 0;
+    if (side == BS_TLS_RECV_SIDE) {
+        c->drained = 0;
+    }
+}
+
 bs_tls_status bs_tls_handshake(struct bs_tls_conn *c)
 {
     ERR_clear_error();
@@ -2093,9 +2155,9 @@ bs_tls_status bs_tls_handshake(struct bs_tls_conn *c)
         /* Reads and writes do not clear the queue (it costs as much as a
          * small record): every call here leaves it empty instead. */
         ERR_clear_error();
-        return check_client_policy(c);
+        return side_status(c, BS_TLS_RECV_SIDE, check_client_policy(c));
     }
-    return fail(c, r, e, "TLS handshake");
+    return side_status(c, BS_TLS_RECV_SIDE, fail(c, r, e, "TLS handshake"));
 }
 
 bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
@@ -2113,6 +2175,7 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
      * (edge-triggered or not), so the caller's wait ends at once. */
     if (c->drained && !SSL_has_pending(c->ssl)) {
         c->drained = 0; /* once: the read after that wait goes to it */
+        c->wait[BS_TLS_RECV_SIDE] = BS_TLS_EV_READ;
         return BS_TLS_WANT_READ;
     }
     /* With read ahead and an empty buffer, libssl asks the socket for
@@ -2150,20 +2213,10 @@ bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
             c->keeps_buffers = 1;
         }
         *nread = n;
+        c->wait[BS_TLS_RECV_SIDE] = 0;
         return BS_TLS_OK;
     }
-    return fail(c, r, e, "TLS read");
-}
-
-void bs_tls_conn_readable(struct bs_tls_conn *c)
-{
-    c->drained = 0;
-}
-
-void bs_tls_conn_peer_hup(struct bs_tls_conn *c)
-{
-    c->drained = 0;
-    c->peer_hup = 1;
+    return side_status(c, BS_TLS_RECV_SIDE, fail(c, r, e, "TLS read"));
 }
 
 /* ---- gathered writes ---------------------------------------------------
@@ -2222,7 +2275,14 @@ int bs_tls_write_pending(const struct bs_tls_conn *c)
     return c->gather != NULL && BIO_wpending(c->gather) > 0;
 }
 
+static bs_tls_status flush_gathered(struct bs_tls_conn *c);
+
 bs_tls_status bs_tls_flush(struct bs_tls_conn *c)
+{
+    return side_status(c, BS_TLS_SEND_SIDE, flush_gathered(c));
+}
+
+static bs_tls_status flush_gathered(struct bs_tls_conn *c)
 {
     if (!bs_tls_write_pending(c)) {
         return BS_TLS_OK;
@@ -2275,9 +2335,11 @@ bs_tls_status bs_tls_write(struct bs_tls_conn *c, const void *buf, size_t len,
         }
         ERR_clear_error();
         *nwritten = done;
+        c->wait[BS_TLS_SEND_SIDE] = 0;
         return BS_TLS_OK;
     }
-    bs_tls_status st = fail(c, r, e, "TLS write");
+    bs_tls_status st =
+        side_status(c, BS_TLS_SEND_SIDE, fail(c, r, e, "TLS write"));
     if (st == BS_TLS_ERR) {
         /* The peer may have said why in an alert that waits unread (a
          * client rejected in TLS 1.3 learns it on its first write): the
@@ -2301,7 +2363,8 @@ bs_tls_status bs_tls_shutdown(struct bs_tls_conn *c)
         int r = SSL_shutdown(c->ssl);
         int e = errno;
         if (r < 0) {
-            return fail(c, r, e, "TLS shutdown");
+            return side_status(c, BS_TLS_SEND_SIDE,
+                               fail(c, r, e, "TLS shutdown"));
         }
         c->shutdown_sent = 1;
     }

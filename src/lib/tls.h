@@ -203,25 +203,62 @@ void bs_tls_conn_free(struct bs_tls_conn *c); /* NULL ok; no close_notify */
 bs_tls_status bs_tls_handshake(struct bs_tls_conn *c);
 
 /* Read up to cap bytes; *nread > 0 on BS_TLS_OK.  WANT_READ may come
- * without a read() when the last read() left the socket empty (once: the
- * call after that one reads again).  That saves the read() that would
- * only fail with EAGAIN, and waiting is right: data that arrives later
- * makes the socket readable again.  But a caller that has already waited
- * and been told "readable" since then must say so first with
- * bs_tls_conn_readable(), or with edge-triggered epoll it would wait for
- * an edge that has already come. */
+ * without a read() when the last read() left the socket empty (the read
+ * after the next BS_TLS_EV_READ goes to the socket again): that saves the
+ * read() that would only fail with EAGAIN.  See "Readiness" below. */
 bs_tls_status bs_tls_read(struct bs_tls_conn *c, void *buf, size_t cap,
                           size_t *nread);
 
-/* A wait reported the socket readable: the next bs_tls_read() reads. */
-void bs_tls_conn_readable(struct bs_tls_conn *c);
+/*
+ * Readiness: one contract for every event loop (the server's epoll
+ * workers, the client's poll loop, the load generator's).  The caller
+ * never translates WANT_READ / WANT_WRITE itself:
+ *
+ *  - a connection has two sides, each blocked or not: the receiving
+ *    side (bs_tls_handshake, bs_tls_read) and the sending side
+ *    (bs_tls_write, bs_tls_flush, bs_tls_shutdown).  A call that returns
+ *    WANT_READ or WANT_WRITE leaves its side waiting for that readiness
+ *    of the socket (either one: TLS reading may need a write and writing
+ *    a read); one that makes progress leaves it free.  A new server
+ *    connection's receiving side waits for the client's first bytes.
+ *  - bs_tls_conn_wants() says which readiness to wait for now (the union
+ *    of both sides): register that interest, or with edge-triggered
+ *    epoll register both once and use bs_tls_conn_blocked().
+ *  - every readiness the wait reports for the socket goes to
+ *    bs_tls_conn_events(), edge-triggered or level-triggered alike; it
+ *    frees the sides waiting for it, and makes sure news of input (an
+ *    edge that will not come twice, the peer's FIN) is never lost.
+ *  Calls are never refused: the state only says when retrying is useful.
+ */
+enum {
+    BS_TLS_EV_READ = 1u,  /* the socket is readable */
+    BS_TLS_EV_WRITE = 2u, /* the socket is writable */
+    BS_TLS_EV_RDHUP = 4u, /* the peer shut down its side (EPOLLRDHUP) */
+    BS_TLS_EV_HUP = 8u,   /* hang-up or error: both ways will say so */
+};
+enum bs_tls_side {
+    BS_TLS_RECV_SIDE = 0, /* handshake, read */
+    BS_TLS_SEND_SIDE = 1, /* write, flush, shutdown */
+};
 
-/* A wait reported that the peer has shut down its side (EPOLLRDHUP,
- * EPOLLHUP): no edge will announce anything after it, so from now on
- * every bs_tls_read() goes to the socket, where the end of the stream
- * waits behind the data (a short read() is no longer proof of an empty
- * socket: the FIN may sit right after it). */
-void bs_tls_conn_peer_hup(struct bs_tls_conn *c);
+/* BS_TLS_EV_READ and/or BS_TLS_EV_WRITE that the connection waits for;
+ * 0 when neither side is blocked. */
+unsigned bs_tls_conn_wants(const struct bs_tls_conn *c);
+
+/* The readiness side waits for (BS_TLS_EV_READ or BS_TLS_EV_WRITE), not
+ * reported since; 0 when it may go on. */
+unsigned bs_tls_conn_blocked(const struct bs_tls_conn *c,
+                             enum bs_tls_side side);
+
+/* The caller's wait reported ev (BS_TLS_EV_*) for the socket.  From
+ * BS_TLS_EV_RDHUP or BS_TLS_EV_HUP on, every bs_tls_read() goes to the
+ * socket: no later event will announce the end of the stream that waits
+ * behind the data. */
+void bs_tls_conn_events(struct bs_tls_conn *c, unsigned ev);
+
+/* Forget side's wait: its next call goes to the socket whatever was
+ * reported (a server that stops looks once more for requests sent). */
+void bs_tls_conn_retry(struct bs_tls_conn *c, enum bs_tls_side side);
 
 /* Write up to len bytes (partial writes allowed); *nwritten > 0 on OK.
  * After WANT_*, retry with the same or a longer buffer holding the same

@@ -1128,7 +1128,7 @@ static void write_all(struct bs_tls_conn *w, const void *data, size_t n)
 
 /*
  * A read that leaves the socket empty makes the next read say WANT_READ
- * without a read(); bs_tls_conn_readable() takes that back.  An
+ * without a read(); a BS_TLS_EV_READ event takes that back.  An
  * edge-triggered caller that waited and saw "readable" before it read
  * again must be able to read what came: otherwise it waits for an edge
  * that has already come, while the peer waits for its replies (the
@@ -1169,12 +1169,87 @@ static void test_drained_then_readable(void **state)
         /* Left empty again, then the wait says readable: read at once. */
         write_all(w, "three", 5);
         assert_int_equal(poll(&pfd, 1, 1000), 1);
-        bs_tls_conn_readable(r);
+        bs_tls_conn_events(r, BS_TLS_EV_READ);
         assert_int_equal(bs_tls_read(r, buf, sizeof buf, &n), BS_TLS_OK);
         assert_int_equal(n, 5);
         assert_memory_equal(buf, "three", 5);
     }
     pair_done(&p, sctx, cctx);
+}
+
+/*
+ * The readiness contract (tls.h): each side of a connection says what it
+ * waits for, only the readiness it waits for frees it, and the peer's
+ * FIN is never taken for an empty socket.
+ */
+static void test_readiness_contract(void **state)
+{
+    (void) state;
+    struct bs_tls_ctx *sctx = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 13);
+    struct bs_tls_ctx *cctx = client_ctx("a/ca.crt");
+    static unsigned char big[16384];
+    struct pair p;
+    char buf[64];
+    size_t n = 0;
+    bs_tls_status st = BS_TLS_OK;
+
+    pair_open(&p, sctx, cctx, NULL, "localhost");
+    /* A new server connection waits for the client's first bytes; the
+     * client has its ClientHello to send. */
+    assert_int_equal(bs_tls_conn_wants(p.s.bs), BS_TLS_EV_READ);
+    assert_true(bs_tls_conn_blocked(p.s.bs, BS_TLS_RECV_SIDE));
+    assert_false(bs_tls_conn_blocked(p.s.bs, BS_TLS_SEND_SIDE));
+    assert_int_equal(bs_tls_conn_wants(p.c.bs), 0);
+    bs_tls_conn_events(p.s.bs, BS_TLS_EV_WRITE); /* not what it waits for */
+    assert_true(bs_tls_conn_blocked(p.s.bs, BS_TLS_RECV_SIDE));
+    bs_tls_conn_events(p.s.bs, BS_TLS_EV_READ);
+    assert_int_equal(bs_tls_conn_wants(p.s.bs), 0);
+    assert_handshake_ok(&p);
+    assert_int_equal(bs_tls_conn_wants(p.s.bs), 0);
+
+    /* Nothing to read: the receiving side waits, the sending side not. */
+    assert_int_equal(bs_tls_read(p.s.bs, buf, sizeof buf, &n),
+                     BS_TLS_WANT_READ);
+    assert_int_equal(bs_tls_conn_wants(p.s.bs), BS_TLS_EV_READ);
+    assert_false(bs_tls_conn_blocked(p.s.bs, BS_TLS_SEND_SIDE));
+    write_all(p.c.bs, "one", 3);
+    bs_tls_conn_events(p.s.bs, BS_TLS_EV_READ);
+    assert_false(bs_tls_conn_blocked(p.s.bs, BS_TLS_RECV_SIDE));
+    assert_int_equal(bs_tls_read(p.s.bs, buf, sizeof buf, &n), BS_TLS_OK);
+    assert_int_equal(n, 3);
+
+    /* The peer's FIN behind its last bytes: after BS_TLS_EV_RDHUP every
+     * read goes to the socket, so the end is found without another
+     * event (none would come). */
+    write_all(p.c.bs, "two", 3);
+    assert_int_equal(shutdown(p.fd[1], SHUT_WR), 0);
+    bs_tls_conn_events(p.s.bs, BS_TLS_EV_RDHUP);
+    assert_int_equal(bs_tls_read(p.s.bs, buf, sizeof buf, &n), BS_TLS_OK);
+    assert_int_equal(n, 3);
+    assert_memory_equal(buf, "two", 3);
+    assert_int_equal(bs_tls_read(p.s.bs, buf, sizeof buf, &n), BS_TLS_EOF);
+
+    /* A peer that does not read: the sending side waits for room, and
+     * only writability (or a hang-up) frees it; retry forgets the wait. */
+    for (int i = 0; i < 10000 && st == BS_TLS_OK; i++) {
+        st = bs_tls_write(p.s.bs, big, sizeof big, &n);
+    }
+    assert_int_equal(st, BS_TLS_WANT_WRITE);
+    assert_int_equal(bs_tls_conn_wants(p.s.bs), BS_TLS_EV_WRITE);
+    assert_true(bs_tls_conn_blocked(p.s.bs, BS_TLS_SEND_SIDE));
+    bs_tls_conn_events(p.s.bs, BS_TLS_EV_READ);
+    assert_true(bs_tls_conn_blocked(p.s.bs, BS_TLS_SEND_SIDE));
+    bs_tls_conn_events(p.s.bs, BS_TLS_EV_HUP);
+    assert_false(bs_tls_conn_blocked(p.s.bs, BS_TLS_SEND_SIDE));
+    assert_int_equal(bs_tls_write(p.s.bs, big, sizeof big, &n),
+                     BS_TLS_WANT_WRITE);
+    assert_true(bs_tls_conn_blocked(p.s.bs, BS_TLS_SEND_SIDE));
+    bs_tls_conn_retry(p.s.bs, BS_TLS_SEND_SIDE);
+    assert_int_equal(bs_tls_conn_wants(p.s.bs), 0);
+    pair_close(&p);
+    bs_tls_ctx_free(sctx);
+    bs_tls_ctx_free(cctx);
 }
 
 /*
@@ -1270,7 +1345,7 @@ static void test_gathered_writes(void **state)
         struct pollfd pfd[2] = {{.fd = p.fd[1], .events = POLLIN},
                                 {.fd = p.fd[0], .events = POLLOUT}};
         assert_true(poll(pfd, want_out ? 2 : 1, 1000) > 0);
-        bs_tls_conn_readable(p.c.bs);
+        bs_tls_conn_events(p.c.bs, BS_TLS_EV_READ);
     }
     assert_true(closed);
     assert_false(bs_tls_write_pending(p.s.bs));
@@ -1769,6 +1844,7 @@ int main(void)
         cmocka_unit_test(test_partial_writes),
         cmocka_unit_test(test_release_buffers),
         cmocka_unit_test(test_drained_then_readable),
+        cmocka_unit_test(test_readiness_contract),
         cmocka_unit_test(test_gathered_writes),
         cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_client_session_api),
