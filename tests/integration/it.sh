@@ -123,6 +123,14 @@ stop_server_ok() {
     [ "$rc" -eq 0 ] || fail "server $1 exited with status $rc after SIGTERM"
 }
 
+# expect_serves WHAT: the server on $PORT still answers the README's
+# example request rightly (WHAT names the check in a failure).
+expect_serves() {
+    local out
+    out=$(cli -q 0101111110011111001010)
+    expect_eq "$1" "$out" 010111110100111110001010
+}
+
 # bench ARGS...: bitstuff-bench against the server, quiet, bounded.
 bench() {
     timeout $((120 * IT_TMUL)) "$BENCH" -c "127.0.0.1:$PORT" \

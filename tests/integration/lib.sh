@@ -14,6 +14,9 @@ SERVER="$BS_BUILD/bitstuffd"
 CLIENT="$BS_BUILD/bitstuff"
 BENCH="$BS_BUILD/bitstuff-bench"
 T=$(mktemp -d "${TMPDIR:-/tmp}/bitstuff-it.XXXXXX")
+# the Python clients import tests/integration/itlib.py: no __pycache__
+# written into the source tree
+export PYTHONDONTWRITEBYTECODE=1
 SERVER_PIDS=()
 
 # BS_IT_VALGRIND=1: the server and the client run under valgrind's
@@ -89,20 +92,29 @@ start_server() {
             "line within 10 s"
 }
 
-# stop_server PID: SIGTERM, then wait at most 10 s; returns its exit code.
-stop_server() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
+# wait_exit PID SECONDS MESSAGE: wait at most SECONDS for the child PID
+# to end, its exit status in rc; if it has not, SIGKILL it and fail with
+# MESSAGE. (Not in a $(...) subshell: only this shell can wait for its
+# child.)
+wait_exit() {
+    local pid=$1 secs=$2 i
+    for ((i = 0; i < secs * 10; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
         kill -KILL "$pid"
-        fail "server $pid did not stop within 10 s of SIGTERM"
+        fail "$3"
     fi
-    local rc=0
+    rc=0
     wait "$pid" || rc=$?
+}
+
+# stop_server PID: SIGTERM, then wait at most 10 s; returns its exit code.
+stop_server() {
+    local pid=$1 rc
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_exit "$pid" 10 "server $pid did not stop within 10 s of SIGTERM"
     return "$rc"
 }
 

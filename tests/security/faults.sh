@@ -91,6 +91,19 @@ finish() {
     fi
 }
 
+# server_cert NAME DAYS: a new key $T/NAME.key and a server certificate
+# $T/NAME.crt for localhost signed by the CA of $T/a, valid for DAYS days
+# (-1: already expired).
+server_cert() {
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$T/$1.key" -subj /CN=localhost -out "$T/$1.csr" 2>/dev/null
+    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
+        'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature' \
+        >"$T/server.ext"
+    openssl x509 -req -in "$T/$1.csr" -CA "$T/a/ca.crt" -CAkey "$T/a/ca.key" \
+        -days "$2" -extfile "$T/server.ext" -out "$T/$1.crt" 2>/dev/null
+}
+
 make_certs "$T/a"
 BENCH_CA=(--ca-file "$T/a/ca.crt")
 
@@ -213,13 +226,7 @@ tls)
 client)
     [ -x "$CLIENT" ] || { echo "skipped: no client ($CLIENT)"; exit 0; }
     make_certs "$T/b"
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout "$T/old.key" -subj /CN=localhost -out "$T/old.csr" 2>/dev/null
-    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
-        'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature' \
-        >"$T/server.ext"
-    openssl x509 -req -in "$T/old.csr" -CA "$T/a/ca.crt" -CAkey "$T/a/ca.key" \
-        -days -1 -extfile "$T/server.ext" -out "$T/old.crt" 2>/dev/null
+    server_cert old -1
     client_case() { # what, want exit, client options...
         local what=$1 want=$2 rc=0
         shift 2
@@ -296,13 +303,7 @@ signals)
     done
     # Good: a renewed certificate from the same CA, new key.
     make_certs "$T/a2" # only for a key that matches nothing here
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout "$T/new.key" -subj /CN=localhost -out "$T/new.csr" 2>/dev/null
-    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
-        'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature' \
-        >"$T/server.ext"
-    openssl x509 -req -in "$T/new.csr" -CA "$T/a/ca.crt" -CAkey "$T/a/ca.key" \
-        -days 2 -extfile "$T/server.ext" -out "$T/new.crt" 2>/dev/null
+    server_cert new 2
     hostile peer-cert "$T/a/server.crt"
     cp "$T/new.crt" "$T/live/server.crt"
     cp "$T/new.key" "$T/live/server.key"
