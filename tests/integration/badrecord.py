@@ -19,6 +19,8 @@ import ssl
 import sys
 import time
 
+from itlib import run_rounds
+
 
 def handshake(raw, obj, inc, out, hold_last=False):
     """Handshake; with hold_last, return the client's last flight (its
@@ -149,15 +151,10 @@ def main():
     a = ap.parse_args()
     ctx = ssl.create_default_context(cafile=a.cafile)
     ctx.set_alpn_protocols(["bitstuff/1"])
-    bad = 0
-    for i in range(a.rounds):
-        res = one_round(a, ctx)
-        ok = res == "alert bad_record_mac" or res.startswith("closed ")
-        bad += 0 if ok else 1
-        print("round %d: %s%s" % (i + 1, "" if ok else "FAIL: ", res),
-              flush=True)
-    print("%d of %d rounds lost the alert" % (bad, a.rounds))
-    return 1 if bad else 0
+    return run_rounds(
+        a.rounds, lambda: one_round(a, ctx),
+        lambda res: res == "alert bad_record_mac" or res.startswith("closed "),
+        "lost the alert")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import ssl
 import sys
 import time
 
+from itlib import run_rounds
+
 LAB = b"0101111110011111001010\n"
 REPLY = b"OK 010111110100111110001010\n"
 
@@ -166,15 +168,8 @@ def main():
                     help="instead: N requests and the FIN in one segment")
     a = ap.parse_args()
     ctx = ssl.create_default_context(cafile=a.cafile)
-    bad = 0
-    for i in range(a.rounds):
-        res = one_round(a, ctx)
-        ok = res.startswith("closed ")
-        bad += 0 if ok else 1
-        print("round %d: %s%s" % (i + 1, "" if ok else "FAIL: ", res),
-              flush=True)
-    print("%d of %d rounds failed" % (bad, a.rounds))
-    return 1 if bad else 0
+    return run_rounds(a.rounds, lambda: one_round(a, ctx),
+                      lambda res: res.startswith("closed "), "failed")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import sys
 import threading
 import time
 
+from itlib import recv_line
+
 LAB = "0101111110011111001010"
 LAB_STUFFED = "010111110100111110001010"
 
@@ -75,12 +77,7 @@ def real_client(a, port, limit=20):
         raw = socket.create_connection(("127.0.0.1", port), timeout=limit)
         s = ctx.wrap_socket(raw, server_hostname="localhost")
         s.sendall((LAB + "\n").encode())
-        buf = b""
-        while not buf.endswith(b"\n"):
-            d = s.recv(4096)
-            if not d:
-                break
-            buf += d
+        buf = recv_line(s)
         s.close()
     except (OSError, ssl.SSLError) as e:
         return "no answer within %d s (%s)" % (limit, e)

@@ -1,0 +1,42 @@
+"""itlib - what the Python end-to-end clients share (tests/integration and
+tests/security): a real ClientHello's bytes, reading one reply line, and
+the report of a test run as numbered rounds."""
+
+import ssl
+
+
+def client_hello(ctx):
+    """The bytes of the ClientHello that a client with ctx would send."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+
+def recv_line(s):
+    """Bytes from s up to and including an LF, or all of them up to EOF."""
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = s.recv(4096)
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+def run_rounds(rounds, one_round, passed, failed_what):
+    """Run one_round() rounds times, print each result (FAIL: where
+    passed(result) is false) and a total "N of M rounds FAILED_WHAT";
+    the exit status: 1 if any round failed, else 0."""
+    bad = 0
+    for i in range(rounds):
+        res = one_round()
+        ok = passed(res)
+        bad += 0 if ok else 1
+        print("round %d: %s%s" % (i + 1, "" if ok else "FAIL: ", res),
+              flush=True)
+    print("%d of %d rounds %s" % (bad, rounds, failed_what))
+    return 1 if bad else 0
