@@ -38,14 +38,9 @@ cmake --build "$build" -j 2 --target bitstuffd bitstuff-bench tls_pingpong \
 
 work=$(mktemp -d)
 srv_pid=
-cleanup() {
-    if [ -n "$srv_pid" ]; then
-        kill "$srv_pid" 2>/dev/null || true
-        wait "$srv_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/server-port.sh
+. "$root/scripts/server-port.sh"
+trap 'bs_cleanup "$srv_pid" "$work"' EXIT
 "$root/scripts/gen-certs.sh" --out "$work/certs" >/dev/null 2>&1
 "$build/bitstuffd" -q -l 127.0.0.1:0 --cert "$work/certs/server.crt" \
     --key "$work/certs/server.key" >"$work/server.log" 2>&1 &
