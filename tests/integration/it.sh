@@ -62,11 +62,7 @@ rc_of() {
 # The server's log lines come from its logger thread, a moment after the
 # event they report: wait for the line, 10 s at most (more under valgrind).
 expect_grep() {
-    local i
-    for ((i = 0; i < 100 * IT_TMUL; i++)); do
-        grep -Eq -- "$3" "$2" 2>/dev/null && return 0
-        sleep 0.1
-    done
+    log_has "$2" "$3" $((100 * IT_TMUL)) && return 0
     echo "--- $2:" >&2
     head -40 "$2" >&2
     fail "$1: no line matching /$3/ in $2"
@@ -80,11 +76,7 @@ expect_match() {
 # wait_log FILE PATTERN [TENTHS]: wait (bounded, default 10 s) until FILE
 # has a line matching the ERE.
 wait_log() {
-    local i
-    for ((i = 0; i < ${3:-100}; i++)); do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
+    log_has "$1" "$2" "${3:-100}" && return 0
     fail "no line matching /$2/ in $1 after $((${3:-100} / 10)) s"
 }
 

@@ -80,11 +80,16 @@ make_certs() {
 
 # start_server NAME [server options...]: runs bitstuffd on 127.0.0.1:0,
 # waits (bounded) for its "listening on" line; sets PORT and SERVER_PID.
+# With IT_FD_LIMIT=N in its environment the server may open N file
+# descriptors at most (ulimit -n).
 start_server() {
     local name=$1
     shift
     : >"$T/$name.log" # exists before bs_server_port reads it
-    "$SERVER" -l 127.0.0.1:0 "$@" >"$T/$name.log" 2>&1 &
+    (
+        [ -z "${IT_FD_LIMIT:-}" ] || ulimit -n "$IT_FD_LIMIT"
+        exec "$SERVER" -l 127.0.0.1:0 "$@"
+    ) >"$T/$name.log" 2>&1 &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")
     PORT=$(bs_server_port "$T/$name.log" "$SERVER_PID") ||
@@ -116,6 +121,19 @@ stop_server() {
     kill -TERM "$pid" 2>/dev/null || true
     wait_exit "$pid" 10 "server $pid did not stop within 10 s of SIGTERM"
     return "$rc"
+}
+
+# log_has FILE ERE [TENTHS]: the server's logger thread writes a line a
+# moment after the event it reports: wait until FILE has a line matching
+# the ERE, TENTHS tenths of a second at most (default 100: 10 s); status 1
+# if it never comes.
+log_has() {
+    local i
+    for ((i = 0; i < ${3:-100}; i++)); do
+        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # expect_eq WHAT GOT WANT

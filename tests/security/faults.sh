@@ -57,17 +57,6 @@ load_stop() {
         "of 2000 checked requests, all exit 0"
 }
 
-# log_has FILE ERE: the server's logger thread writes a line a moment
-# after the event it reports: wait for it, 10 s at most.
-log_has() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # hostile CASE ARGS...: run one case, bounded; its line goes to the log.
 hostile() {
     local out rc=0
@@ -163,16 +152,8 @@ flow)
     hostile max-conns 20 "$T/caps.log"
     finish caps
     # Out of descriptors: the hard limit is 64, 200 connections arrive.
-    : >"$T/fds.log"
-    (
-        ulimit -n 64
-        exec "$SERVER" -l 127.0.0.1:0 -q --max-conns 1000 \
-            --cert "$T/a/server.crt" --key "$T/a/server.key"
-    ) >"$T/fds.log" 2>&1 &
-    SERVER_PID=$!
-    SERVER_PIDS+=("$SERVER_PID")
-    PORT=$(bs_server_port "$T/fds.log" "$SERVER_PID") ||
-        fail "server with 64 descriptors did not start"
+    IT_FD_LIMIT=64 start_server fds -q --max-conns 1000 \
+        --cert "$T/a/server.crt" --key "$T/a/server.key"
     hostile fd-exhaustion 200
     log_has "$T/fds.log" 'accept: Too many open files; pausing' ||
         fail "no 'pausing accepts' line when out of descriptors"
@@ -297,10 +278,7 @@ signals)
         >"$T/hold.out" 2>&1 &
     hold_pid=$!
     SERVER_PIDS+=("$hold_pid")
-    for ((i = 0; i < 100; i++)); do
-        grep -q held "$T/hold.out" && break
-        sleep 0.1
-    done
+    log_has "$T/hold.out" held || true
     # Good: a renewed certificate from the same CA, new key.
     make_certs "$T/a2" # only for a key that matches nothing here
     server_cert new 2
@@ -308,19 +286,13 @@ signals)
     cp "$T/new.crt" "$T/live/server.crt"
     cp "$T/new.key" "$T/live/server.key"
     kill -HUP "$SERVER_PID"
-    for ((i = 0; i < 50; i++)); do
-        grep -q 'SIGHUP: reloaded' "$T/srv.log" && break
-        sleep 0.1
-    done
+    log_has "$T/srv.log" 'SIGHUP: reloaded' 50 || true
     grep -q 'SIGHUP: reloaded' "$T/srv.log" || fail "no 'reloaded' log line"
     hostile peer-cert "$T/new.crt"
     # Broken: a key that does not match, then a file that is not PEM.
     cp "$T/a2/server.key" "$T/live/server.key"
     kill -HUP "$SERVER_PID"
-    for ((i = 0; i < 50; i++)); do
-        grep -q 'reload refused' "$T/srv.log" && break
-        sleep 0.1
-    done
+    log_has "$T/srv.log" 'reload refused' 50 || true
     grep 'reload refused' "$T/srv.log" | grep -q 'does not match' ||
         fail "no 'reload refused ... does not match' log line"
     hostile peer-cert "$T/new.crt"
