@@ -19,26 +19,7 @@ import ssl
 import sys
 import time
 
-from itlib import run_rounds
-
-
-def handshake(raw, obj, inc, out, hold_last=False):
-    """Handshake; with hold_last, return the client's last flight (its
-    Finished) unsent instead of sending it."""
-    while True:
-        try:
-            obj.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            raw.sendall(out.read())
-            d = raw.recv(65536)
-            if not d:
-                raise ConnectionError("closed during the handshake")
-            inc.write(d)
-    if hold_last:
-        return out.read()
-    raw.sendall(out.read())
-    return b""
+from itlib import bio_handshake, run_rounds
 
 
 def one_round(a, ctx):
@@ -46,7 +27,7 @@ def one_round(a, ctx):
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
     try:
-        last = handshake(raw, obj, inc, out, a.in_handshake)
+        last = bio_handshake(raw, obj, inc, out, a.in_handshake)
     except (OSError, ssl.SSLError) as e:
         return "handshake failed: %s" % e
     if a.in_handshake:

@@ -23,7 +23,7 @@ import ssl
 import sys
 import time
 
-from itlib import run_rounds
+from itlib import HandshakeClosed, bio_handshake, run_rounds
 
 LAB = b"0101111110011111001010\n"
 REPLY = b"OK 010111110100111110001010\n"
@@ -33,18 +33,10 @@ def one_round(a, ctx):
     raw = socket.create_connection((a.host, a.port), timeout=20)
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
-    # the handshake, blocking on the raw socket
-    while True:
-        try:
-            obj.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            raw.sendall(out.read())
-            d = raw.recv(65536)
-            if not d:
-                return "closed during the handshake"
-            inc.write(d)
-    raw.sendall(out.read())
+    try:
+        bio_handshake(raw, obj, inc, out)
+    except HandshakeClosed as e:
+        return str(e)
     if a.corked:
         return corked_round(a, raw, obj, inc, out)
     raw.setblocking(False)

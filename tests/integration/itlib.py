@@ -1,8 +1,34 @@
 """itlib - what the Python end-to-end clients share (tests/integration and
-tests/security): a real ClientHello's bytes, reading one reply line, and
-the report of a test run as numbered rounds."""
+tests/security): a real ClientHello's bytes, a handshake through memory
+BIOs, reading one reply line, and the report of a test run as numbered
+rounds."""
 
 import ssl
+
+
+class HandshakeClosed(ConnectionError):
+    """The server closed the connection during the handshake."""
+
+
+def bio_handshake(raw, obj, inc, out, hold_last=False):
+    """The handshake of obj (ctx.wrap_bio(inc, out)), blocking on the raw
+    socket; raises HandshakeClosed if the server closes.  With hold_last,
+    return the client's last flight (its Finished) unsent instead of
+    sending it; else b""."""
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            raw.sendall(out.read())
+            d = raw.recv(65536)
+            if not d:
+                raise HandshakeClosed("closed during the handshake")
+            inc.write(d)
+    if hold_last:
+        return out.read()
+    raw.sendall(out.read())
+    return b""
 
 
 def client_hello(ctx):
