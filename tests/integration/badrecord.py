@@ -12,14 +12,13 @@ it closes.  The server must answer with a bad_record_mac alert and
 take the rest without a reset: a send that fails (ECONNRESET, EPIPE),
 or no alert at all, fails the round.  Prints one line per round; exits 0 if every round got the alert.
 """
-import argparse
 import os
 import socket
 import ssl
 import sys
 import time
 
-from itlib import bio_handshake, run_rounds
+from itlib import bio_handshake, run_rounds, server_args
 
 
 def one_round(a, ctx):
@@ -115,10 +114,7 @@ def trickle(raw, rec, limit):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("host")
-    ap.add_argument("port", type=int)
-    ap.add_argument("cafile")
+    ap = server_args()
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--burst", type=int, default=65536)
     ap.add_argument("--in-handshake", action="store_true",

@@ -16,14 +16,13 @@ is instead N requests and the FIN in one TCP segment (TCP_CORK), which
 makes the lost edge certain rather than a matter of timing.  Prints one
 line per round; exits 0 if every round passed, 1 if not.
 """
-import argparse
 import select
 import socket
 import ssl
 import sys
 import time
 
-from itlib import HandshakeClosed, bio_handshake, run_rounds
+from itlib import HandshakeClosed, bio_handshake, run_rounds, server_args
 
 LAB = b"0101111110011111001010\n"
 REPLY = b"OK 010111110100111110001010\n"
@@ -149,10 +148,7 @@ def corked_round(a, raw, obj, inc, out):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("host")
-    ap.add_argument("port", type=int)
-    ap.add_argument("cafile")
+    ap = server_args()
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--limit", type=float, default=5.0)

@@ -3,7 +3,18 @@ tests/security): a real ClientHello's bytes, a handshake through memory
 BIOs, reading one reply line, and the report of a test run as numbered
 rounds."""
 
+import argparse
 import ssl
+
+
+def server_args():
+    """The command line of a client run against a test server: HOST PORT
+    CAFILE, to which the script adds its own options."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("host")
+    ap.add_argument("port", type=int)
+    ap.add_argument("cafile")
+    return ap
 
 
 class HandshakeClosed(ConnectionError):
