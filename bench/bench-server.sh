@@ -24,15 +24,7 @@ done
 
 work=$(mktemp -d)
 pid=
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'bs_cleanup "$pid" "$work"' EXIT
 
 bash "$root/scripts/gen-certs.sh" --out "$work/certs" >/dev/null
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

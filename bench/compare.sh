@@ -288,32 +288,33 @@ rmed_files() { # ours-file base-file column
         awk '{printf "%.3f\n", $1 / $2}' | median
 }
 
+# scenario_row NAME KEY FIGURE DIGITS TARGET: the table's row FIGURE for
+# KEY of scenario NAME: the medians of ours and of the baseline (rounded
+# to DIGITS decimals; DIGITS empty: as measured), the median ratio, and
+# whether the ratio meets TARGET (an awk comparison such as ">= 2").
+scenario_row() {
+    local a b q
+    a=$(med "$1" ours "$2") b=$(med "$1" base "$2") q=$(rmed "$1" "$2")
+    if [ -n "$4" ]; then
+        a=$(calc "$a" "$4") b=$(calc "$b" "$4")
+    fi
+    row "$3" "$a" "$b" "$(calc "$q")" "$5" "$(yes_no "$q $5")"
+}
+
 echo "== small messages: 64 bits, 1 connection, not pipelined"
 scenario small -n 1 -r "$small_reqs" -s 64
-a=$(med small ours requests_per_sec) b=$(med small base requests_per_sec)
-q=$(rmed small requests_per_sec)
-row "64-bit requests/s, 1 conn" "$(calc "$a" 0)" "$(calc "$b" 0)" \
-    "$(calc "$q")" ">= 1.8" "$(yes_no "$q >= 1.8")"
-a=$(med small ours p99) b=$(med small base p99) q=$(rmed small p99)
-row "64-bit p99 latency ms, 1 conn" "$a" "$b" "$(calc "$q")" "< 1" \
-    "$(yes_no "$q < 1")"
+scenario_row small requests_per_sec "64-bit requests/s, 1 conn" 0 ">= 1.8"
+scenario_row small p99 "64-bit p99 latency ms, 1 conn" "" "< 1"
 
 echo "== pipelined: 50 connections, pipeline 16, 64 bits"
 scenario pipe -n 50 -P 16 -r "$pipe_reqs" -s 64
-a=$(med pipe ours requests_per_sec) b=$(med pipe base requests_per_sec)
-q=$(rmed pipe requests_per_sec)
-row "64-bit requests/s, 50 conns -P 16" "$(calc "$a" 0)" "$(calc "$b" 0)" \
-    "$(calc "$q")" ">= 3" "$(yes_no "$q >= 3")"
-a=$(med pipe ours p99) b=$(med pipe base p99) q=$(rmed pipe p99)
-row "p99 latency ms, 50 conns -P 16" "$a" "$b" "$(calc "$q")" "< 1" \
-    "$(yes_no "$q < 1")"
+scenario_row pipe requests_per_sec "64-bit requests/s, 50 conns -P 16" 0 \
+    ">= 3"
+scenario_row pipe p99 "p99 latency ms, 50 conns -P 16" "" "< 1"
 
 echo "== one 100 MB message"
 scenario bulk -n 1 -r 1 -s "$bulk_bits"
-a=$(med bulk ours mb_per_sec) b=$(med bulk base mb_per_sec)
-q=$(rmed bulk mb_per_sec)
-row "one 100 MB message, MB/s" "$(calc "$a" 0)" "$(calc "$b" 0)" \
-    "$(calc "$q")" ">= 2" "$(yes_no "$q >= 2")"
+scenario_row bulk mb_per_sec "one 100 MB message, MB/s" 0 ">= 2"
 
 # ---------------------------------------------------------------------------
 echo "== full handshakes (TLS 1.3, X25519, ECDSA P-256)"

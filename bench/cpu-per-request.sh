@@ -38,25 +38,15 @@ cmake --build "$build" -j 2 --target bitstuffd bitstuff-bench tls_pingpong \
 
 work=$(mktemp -d)
 srv_pid=
-cleanup() {
-    if [ -n "$srv_pid" ]; then
-        kill "$srv_pid" 2>/dev/null || true
-        wait "$srv_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/server-port.sh
+. "$root/scripts/server-port.sh"
+trap 'bs_cleanup "$srv_pid" "$work"' EXIT
 "$root/scripts/gen-certs.sh" --out "$work/certs" >/dev/null 2>&1
 "$build/bitstuffd" -q -l 127.0.0.1:0 --cert "$work/certs/server.crt" \
     --key "$work/certs/server.key" >"$work/server.log" 2>&1 &
 srv_pid=$!
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.log" | head -1)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { cat "$work/server.log" >&2; echo "cpu-per-request.sh: bitstuffd did not start" >&2; exit 1; }
+port=$(bs_server_port "$work/server.log" "$srv_pid") ||
+    { cat "$work/server.log" >&2; echo "cpu-per-request.sh: bitstuffd did not start" >&2; exit 1; }
 
 ticks=$(getconf CLK_TCK)
 server_ticks() { awk '{print $14 + $15}' "/proc/$srv_pid/stat"; }

@@ -55,15 +55,7 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bs-load.XXXXXX")
 pid=
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'bs_cleanup "$pid" "$work" KILL' EXIT
 trap 'exit 1' INT TERM
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -67,15 +67,7 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bs-audit.XXXXXX")
 pid=
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'bs_cleanup "$pid" "$work"' EXIT
 trap 'exit 1' INT TERM
 
 # A year: testssl.sh rates a certificate that expires within 30 days HIGH.
@@ -114,8 +106,7 @@ start_server() { # log-name bitstuffd-options...
 }
 
 stop_server() {
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    bs_reap "$pid"
     pid=
 }
 

@@ -404,6 +404,17 @@ end
 
 -- ---- binary frames ---------------------------------------------------------
 
+-- The end of a frame that cannot be read further (its length or type is
+-- bad): its payload raw, its message tracked as broken.
+local function add_broken(t, tvb, pinfo, off, size, dir, summary)
+    if size > HDR_LEN then
+        t:add(f.payload, tvb(off + HDR_LEN, size - HDR_LEN))
+    end
+    add_msg_info(t, tvb(off, HDR_LEN),
+                 track(pinfo, tvb, off, size, dir, "broken"))
+    return summary .. " [broken]"
+end
+
 local function dissect_frame(tvb, pinfo, tree, off, size, broken)
     local ftype = tvb(off + 1, 1):uint()
     local flags = tvb(off + 2, 1):uint()
@@ -459,12 +470,7 @@ local function dissect_frame(tvb, pinfo, tree, off, size, broken)
         if broken then
             li:add_proto_expert_info(ex.malformed, "an 'E' payload is 12 to "
                 .. "1036 bytes (bad-frame)")
-            if size > HDR_LEN then
-                t:add(f.payload, tvb(off + HDR_LEN, size - HDR_LEN))
-            end
-            add_msg_info(t, tvb(off, HDR_LEN),
-                         track(pinfo, tvb, off, size, dir, "broken"))
-            return summary .. " [broken]"
+            return add_broken(t, tvb, pinfo, off, size, dir, summary)
         end
         if bit32.band(flags, FLAG_LAST) == 0 then
             fl:add_proto_expert_info(ex.violation,
@@ -502,23 +508,13 @@ local function dissect_frame(tvb, pinfo, tree, off, size, broken)
 
     if type_names[ftype] == nil then -- flagged at its type above
         t:add(f.chunk_bits, tvb(off + 4, 4)):append_text(" (unknown type)")
-        if size > HDR_LEN then
-            t:add(f.payload, tvb(off + HDR_LEN, size - HDR_LEN))
-        end
-        local r = track(pinfo, tvb, off, size, dir, "broken")
-        add_msg_info(t, tvb(off, HDR_LEN), r)
-        return summary .. " [broken]"
+        return add_broken(t, tvb, pinfo, off, size, dir, summary)
     end
     local li = t:add(f.chunk_bits, tvb(off + 4, 4))
     if broken then
         li:add_proto_expert_info(ex.malformed, string.format(
             "a chunk holds at most %d bits (bad-frame)", MAX_CHUNK_BITS))
-        if size > HDR_LEN then
-            t:add(f.payload, tvb(off + HDR_LEN, size - HDR_LEN))
-        end
-        add_msg_info(t, tvb(off, HDR_LEN),
-                     track(pinfo, tvb, off, size, dir, "broken"))
-        return summary .. " [broken]"
+        return add_broken(t, tvb, pinfo, off, size, dir, summary)
     end
     t:add(f.nbits, tvb(off + 4, 4), u64(len)):set_generated()
     local nbytes = size - HDR_LEN

@@ -210,6 +210,17 @@ static int add_to(const char **list, size_t *n, size_t max, const char *name,
     return 0;
 }
 
+/* Set *to to optarg, the file name of option --name: not empty. */
+static int set_file(const char **to, const char *name, char *err, size_t errlen)
+{
+    if (optarg[0] == '\0') {
+        snprintf(err, errlen, "--%s needs a file name", name);
+        return -1;
+    }
+    *to = optarg;
+    return 0;
+}
+
 /* The pairs of --cert and --key, and what the client policy needs. */
 static int check_certs(struct bs_opts *o, size_t nkeys, char *err,
                        size_t errlen)
@@ -279,11 +290,9 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
             }
             break;
         case OPT_CRL_FILE:
-            if (optarg[0] == '\0') {
-                snprintf(err, errlen, "--crl-file needs a file name");
+            if (set_file(&o->crl_file, "crl-file", err, errlen) != 0) {
                 return BS_OPTS_ERROR;
             }
-            o->crl_file = optarg;
             break;
         case OPT_ALLOW_CN:
         case OPT_ALLOW_DNS:
@@ -387,11 +396,9 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
             o->max_line = (size_t) v;
             break;
         case OPT_KEYLOG_FILE:
-            if (optarg[0] == '\0') {
-                snprintf(err, errlen, "--keylog-file needs a file name");
+            if (set_file(&o->keylog_file, "keylog-file", err, errlen) != 0) {
                 return BS_OPTS_ERROR;
             }
-            o->keylog_file = optarg;
             break;
         case OPT_GROUPS:
             /* The names are checked by OpenSSL when the context is made. */

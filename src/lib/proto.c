@@ -140,30 +140,34 @@ static bs_status code_status(unsigned code)
     return BS_OK;
 }
 
-const char *bs_proto_code_name(unsigned code)
+/* A code's name or sentence: the library's (of_status) for a stuffing
+ * error, the table's (n entries) for the protocol's own codes, else
+ * unknown. */
+static const char *code_string(unsigned code, const char *const *table,
+                               size_t n, const char *(*of_status)(bs_status),
+                               const char *unknown)
 {
     bs_status st = code_status(code);
 
     if (st != BS_OK) {
-        return bs_status_name(st);
+        return of_status(st);
     }
-    if (code < N_CODES && code_names[code] != NULL) {
-        return code_names[code];
+    if (code < n && table[code] != NULL) {
+        return table[code];
     }
-    return "unknown";
+    return unknown;
+}
+
+const char *bs_proto_code_name(unsigned code)
+{
+    return code_string(code, code_names, N_CODES, bs_status_name, "unknown");
 }
 
 const char *bs_proto_code_text(unsigned code)
 {
-    bs_status st = code_status(code);
-
-    if (st != BS_OK) {
-        return bs_strerror(st);
-    }
-    if (code < N_CODES && code_texts[code] != NULL) {
-        return code_texts[code];
-    }
-    return "unknown error";
+    return code_string(code, code_texts,
+                       sizeof(code_texts) / sizeof(code_texts[0]), bs_strerror,
+                       "unknown error");
 }
 
 unsigned bs_proto_code_from_status(bs_status st)

@@ -21,10 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "stuff.h"
 #include "stuff_kernel.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *raw, size_t size);
 
 static void check(int ok)
 {
@@ -126,7 +127,7 @@ static void compare(enum bs_rule rule, enum bs_dir dir, const uint8_t *in,
     free(tin);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *raw, size_t size)
 {
     enum bs_rule rule;
     size_t n, bad_char, cap, len = 0, last = 0;
@@ -134,17 +135,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct bs_stream st;
     uint64_t total = 0;
     uint8_t *stuffed;
+    const uint8_t *data;
 
-    if (size < 2 || size > 4096) {
+    if (fuzz_input_read(raw, size, &rule, &seed, &data, &n) != 0) {
         return 0;
     }
-    rule = (enum bs_rule)(data[0] % BS_RULE_COUNT);
-    seed = data[1];
-    data += 2;
-    size -= 2;
-    n = size * 8 - (size > 0 ? (seed & 7u) : 0);
     /* a spoilt character in one input of eight, somewhere in the data */
-    bad_char = (data[-2] & 0x38) == 0 && n > 0 ? (seed * 131u) % n : SIZE_MAX;
+    bad_char = (raw[0] & 0x38) == 0 && n > 0 ? (seed * 131u) % n : SIZE_MAX;
 
     compare(rule, BS_DIR_STUFF, data, n, seed, bad_char);
     compare(rule, BS_DIR_UNSTUFF, data, n, seed, bad_char);

@@ -17,9 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "stuff.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *raw, size_t size);
 
 static void check(int ok)
 {
@@ -85,7 +86,7 @@ static void check_stream(enum bs_rule rule, enum bs_dir dir, const uint8_t *in,
     free(out);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *raw, size_t size)
 {
     enum bs_rule rule;
     size_t n, scap, sbits = 0, ubits = 0, tn = 0;
@@ -94,15 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t off = 0, toff = 0;
     bs_status rc, trc;
     unsigned seed;
+    const uint8_t *data;
 
-    if (size < 2 || size > 4096) {
+    if (fuzz_input_read(raw, size, &rule, &seed, &data, &n) != 0) {
         return 0;
     }
-    rule = (enum bs_rule)(data[0] % BS_RULE_COUNT);
-    seed = data[1];
-    data += 2;
-    size -= 2;
-    n = size * 8 - (size > 0 ? (seed & 7u) : 0);
 
     scap = bs_max_stuffed_bits(rule, n);
     s = malloc(bs_bytes_for_bits(scap) + 1);

@@ -12,31 +12,13 @@ it closes.  The server must answer with a bad_record_mac alert and
 take the rest without a reset: a send that fails (ECONNRESET, EPIPE),
 or no alert at all, fails the round.  Prints one line per round; exits 0 if every round got the alert.
 """
-import argparse
 import os
 import socket
 import ssl
 import sys
 import time
 
-
-def handshake(raw, obj, inc, out, hold_last=False):
-    """Handshake; with hold_last, return the client's last flight (its
-    Finished) unsent instead of sending it."""
-    while True:
-        try:
-            obj.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            raw.sendall(out.read())
-            d = raw.recv(65536)
-            if not d:
-                raise ConnectionError("closed during the handshake")
-            inc.write(d)
-    if hold_last:
-        return out.read()
-    raw.sendall(out.read())
-    return b""
+from itlib import bio_handshake, run_rounds, server_args
 
 
 def one_round(a, ctx):
@@ -44,7 +26,7 @@ def one_round(a, ctx):
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
     try:
-        last = handshake(raw, obj, inc, out, a.in_handshake)
+        last = bio_handshake(raw, obj, inc, out, a.in_handshake)
     except (OSError, ssl.SSLError) as e:
         return "handshake failed: %s" % e
     if a.in_handshake:
@@ -132,10 +114,7 @@ def trickle(raw, rec, limit):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("host")
-    ap.add_argument("port", type=int)
-    ap.add_argument("cafile")
+    ap = server_args()
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--burst", type=int, default=65536)
     ap.add_argument("--in-handshake", action="store_true",
@@ -149,15 +128,10 @@ def main():
     a = ap.parse_args()
     ctx = ssl.create_default_context(cafile=a.cafile)
     ctx.set_alpn_protocols(["bitstuff/1"])
-    bad = 0
-    for i in range(a.rounds):
-        res = one_round(a, ctx)
-        ok = res == "alert bad_record_mac" or res.startswith("closed ")
-        bad += 0 if ok else 1
-        print("round %d: %s%s" % (i + 1, "" if ok else "FAIL: ", res),
-              flush=True)
-    print("%d of %d rounds lost the alert" % (bad, a.rounds))
-    return 1 if bad else 0
+    return run_rounds(
+        a.rounds, lambda: one_round(a, ctx),
+        lambda res: res == "alert bad_record_mac" or res.startswith("closed "),
+        "lost the alert")
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ is instead N requests and the FIN in one TCP segment (TCP_CORK), which
 makes the lost edge certain rather than a matter of timing.  Prints one
 line per round; exits 0 if every round passed, 1 if not.
 """
-import argparse
 import select
 import socket
 import ssl
 import sys
 import time
+
+from itlib import HandshakeClosed, bio_handshake, run_rounds, server_args
 
 LAB = b"0101111110011111001010\n"
 REPLY = b"OK 010111110100111110001010\n"
@@ -31,18 +32,10 @@ def one_round(a, ctx):
     raw = socket.create_connection((a.host, a.port), timeout=20)
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
-    # the handshake, blocking on the raw socket
-    while True:
-        try:
-            obj.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            raw.sendall(out.read())
-            d = raw.recv(65536)
-            if not d:
-                return "closed during the handshake"
-            inc.write(d)
-    raw.sendall(out.read())
+    try:
+        bio_handshake(raw, obj, inc, out)
+    except HandshakeClosed as e:
+        return str(e)
     if a.corked:
         return corked_round(a, raw, obj, inc, out)
     raw.setblocking(False)
@@ -155,10 +148,7 @@ def corked_round(a, raw, obj, inc, out):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("host")
-    ap.add_argument("port", type=int)
-    ap.add_argument("cafile")
+    ap = server_args()
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--limit", type=float, default=5.0)
@@ -166,15 +156,8 @@ def main():
                     help="instead: N requests and the FIN in one segment")
     a = ap.parse_args()
     ctx = ssl.create_default_context(cafile=a.cafile)
-    bad = 0
-    for i in range(a.rounds):
-        res = one_round(a, ctx)
-        ok = res.startswith("closed ")
-        bad += 0 if ok else 1
-        print("round %d: %s%s" % (i + 1, "" if ok else "FAIL: ", res),
-              flush=True)
-    print("%d of %d rounds failed" % (bad, a.rounds))
-    return 1 if bad else 0
+    return run_rounds(a.rounds, lambda: one_round(a, ctx),
+                      lambda res: res.startswith("closed "), "failed")
 
 
 if __name__ == "__main__":

@@ -62,11 +62,7 @@ rc_of() {
 # The server's log lines come from its logger thread, a moment after the
 # event they report: wait for the line, 10 s at most (more under valgrind).
 expect_grep() {
-    local i
-    for ((i = 0; i < 100 * IT_TMUL; i++)); do
-        grep -Eq -- "$3" "$2" 2>/dev/null && return 0
-        sleep 0.1
-    done
+    log_has "$2" "$3" $((100 * IT_TMUL)) && return 0
     echo "--- $2:" >&2
     head -40 "$2" >&2
     fail "$1: no line matching /$3/ in $2"
@@ -80,11 +76,7 @@ expect_match() {
 # wait_log FILE PATTERN [TENTHS]: wait (bounded, default 10 s) until FILE
 # has a line matching the ERE.
 wait_log() {
-    local i
-    for ((i = 0; i < ${3:-100}; i++)); do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
+    log_has "$1" "$2" "${3:-100}" && return 0
     fail "no line matching /$2/ in $1 after $((${3:-100} / 10)) s"
 }
 
@@ -121,6 +113,14 @@ stop_server_ok() {
     local rc=0
     stop_server "$1" || rc=$?
     [ "$rc" -eq 0 ] || fail "server $1 exited with status $rc after SIGTERM"
+}
+
+# expect_serves WHAT: the server on $PORT still answers the README's
+# example request rightly (WHAT names the check in a failure).
+expect_serves() {
+    local out
+    out=$(cli -q 0101111110011111001010)
+    expect_eq "$1" "$out" 010111110100111110001010
 }
 
 # bench ARGS...: bitstuff-bench against the server, quiet, bounded.

@@ -14,6 +14,9 @@ SERVER="$BS_BUILD/bitstuffd"
 CLIENT="$BS_BUILD/bitstuff"
 BENCH="$BS_BUILD/bitstuff-bench"
 T=$(mktemp -d "${TMPDIR:-/tmp}/bitstuff-it.XXXXXX")
+# the Python clients import tests/integration/itlib.py: no __pycache__
+# written into the source tree
+export PYTHONDONTWRITEBYTECODE=1
 SERVER_PIDS=()
 
 # BS_IT_VALGRIND=1: the server and the client run under valgrind's
@@ -77,11 +80,16 @@ make_certs() {
 
 # start_server NAME [server options...]: runs bitstuffd on 127.0.0.1:0,
 # waits (bounded) for its "listening on" line; sets PORT and SERVER_PID.
+# With IT_FD_LIMIT=N in its environment the server may open N file
+# descriptors at most (ulimit -n).
 start_server() {
     local name=$1
     shift
     : >"$T/$name.log" # exists before bs_server_port reads it
-    "$SERVER" -l 127.0.0.1:0 "$@" >"$T/$name.log" 2>&1 &
+    (
+        [ -z "${IT_FD_LIMIT:-}" ] || ulimit -n "$IT_FD_LIMIT"
+        exec "$SERVER" -l 127.0.0.1:0 "$@"
+    ) >"$T/$name.log" 2>&1 &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")
     PORT=$(bs_server_port "$T/$name.log" "$SERVER_PID") ||
@@ -89,21 +97,43 @@ start_server() {
             "line within 10 s"
 }
 
-# stop_server PID: SIGTERM, then wait at most 10 s; returns its exit code.
-stop_server() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
+# wait_exit PID SECONDS MESSAGE: wait at most SECONDS for the child PID
+# to end, its exit status in rc; if it has not, SIGKILL it and fail with
+# MESSAGE. (Not in a $(...) subshell: only this shell can wait for its
+# child.)
+wait_exit() {
+    local pid=$1 secs=$2 i
+    for ((i = 0; i < secs * 10; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
         kill -KILL "$pid"
-        fail "server $pid did not stop within 10 s of SIGTERM"
+        fail "$3"
     fi
-    local rc=0
+    rc=0
     wait "$pid" || rc=$?
+}
+
+# stop_server PID: SIGTERM, then wait at most 10 s; returns its exit code.
+stop_server() {
+    local pid=$1 rc
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_exit "$pid" 10 "server $pid did not stop within 10 s of SIGTERM"
     return "$rc"
+}
+
+# log_has FILE ERE [TENTHS]: the server's logger thread writes a line a
+# moment after the event it reports: wait until FILE has a line matching
+# the ERE, TENTHS tenths of a second at most (default 100: 10 s); status 1
+# if it never comes.
+log_has() {
+    local i
+    for ((i = 0; i < ${3:-100}; i++)); do
+        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # expect_eq WHAT GOT WANT

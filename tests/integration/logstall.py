@@ -34,6 +34,8 @@ import sys
 import threading
 import time
 
+from itlib import recv_line
+
 LAB = "0101111110011111001010"
 LAB_STUFFED = "010111110100111110001010"
 
@@ -75,12 +77,7 @@ def real_client(a, port, limit=20):
         raw = socket.create_connection(("127.0.0.1", port), timeout=limit)
         s = ctx.wrap_socket(raw, server_hostname="localhost")
         s.sendall((LAB + "\n").encode())
-        buf = b""
-        while not buf.endswith(b"\n"):
-            d = s.recv(4096)
-            if not d:
-                break
-            buf += d
+        buf = recv_line(s)
         s.close()
     except (OSError, ssl.SSLError) as e:
         return "no answer within %d s (%s)" % (limit, e)
@@ -114,6 +111,29 @@ def stop(p, limit=15):
         die("the server did not exit within %d s of SIGTERM" % limit)
 
 
+def stop_ok(p, what):
+    """SIGTERM: the server must exit 0 ("ok: SIGTERM with WHAT")."""
+    rc = stop(p)
+    if rc != 0:
+        die("server exit status %d after SIGTERM" % rc)
+    print("ok: SIGTERM with %s: exit 0" % what)
+
+
+def kill_left(p):
+    """When a case ends early: a server still running is killed."""
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+
+
+def expect_answer(a, port, what):
+    """A real client is answered; else fail, saying after WHAT."""
+    res = real_client(a, port)
+    if not res.startswith("answered"):
+        die(what + res)
+    return res
+
+
 def case_display(a):
     p, port = start(a, [])
     try:
@@ -131,9 +151,7 @@ def case_display(a):
                 "exit %d: %s" % (a.requests, b.returncode,
                                  b.stdout.decode()[-300:]))
         print("ok: %d requests served while nobody read stdout" % a.requests)
-        res = real_client(a, port)
-        if not res.startswith("answered"):
-            die("a real client after them: " + res)
+        res = expect_answer(a, port, "a real client after them: ")
         print("ok: a real client meanwhile: " + res)
         out, err = Reader(p.stdout), Reader(p.stderr)
         out.start()
@@ -148,9 +166,7 @@ def case_display(a):
             time.sleep(0.1)
         print("ok: once read again: %s" %
               pat.search(bytes(err.data)).group(0).decode())
-        res = real_client(a, port)
-        if not res.startswith("answered"):
-            die("a real client after the pipes were read: " + res)
+        expect_answer(a, port, "a real client after the pipes were read: ")
     finally:
         if p.poll() is None:
             rc = stop(p)
@@ -195,18 +211,11 @@ def case_junk(a):
             die("%d plaintext connections were not closed within 30 s" % left)
         print("ok: %d plaintext connections, each closed by the server" %
               a.junk)
-        res = real_client(a, port)
-        if not res.startswith("answered"):
-            die("a real client after them: " + res)
+        res = expect_answer(a, port, "a real client after them: ")
         print("ok: a real client meanwhile: " + res)
-        rc = stop(p)
-        if rc != 0:
-            die("server exit status %d after SIGTERM" % rc)
-        print("ok: SIGTERM with stderr unread: exit 0")
+        stop_ok(p, "stderr unread")
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        kill_left(p)
     err = p.stderr.read().decode(errors="replace").splitlines()
     per_conn = [l for l in err if "TLS handshake failed" in l]
     counted = [l for l in per_conn if re.search(
@@ -242,21 +251,14 @@ def case_stderr_full(a):
     p, port = start(a, ["-q"], stderr=w)
     os.close(w)
     try:
-        res = real_client(a, port)
-        if not res.startswith("answered"):
-            die("a real client with stderr full: " + res)
+        res = expect_answer(a, port, "a real client with stderr full: ")
         print("ok: stderr full (%d bytes) from the start; a real client: %s"
               % (filled, res))
         if junk_one_batch(port, 20):
             die("plaintext connections not closed with stderr full")
-        rc = stop(p)
-        if rc != 0:
-            die("server exit status %d after SIGTERM" % rc)
-        print("ok: SIGTERM with stderr full: exit 0")
+        stop_ok(p, "stderr full")
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        kill_left(p)
         os.close(r)
 
 

@@ -10,7 +10,6 @@ thread per connection, non-blocking), so requests are pipelined.  Messages are s
 ('M' frames) and some are text lines; some are unstuff requests of
 stuffed data, some invalid.  Exits 0 if every reply matched, 1 if not.
 """
-import argparse
 import random
 import select
 import socket
@@ -18,6 +17,8 @@ import ssl
 import struct
 import sys
 import threading
+
+from itlib import server_args
 
 RULES = {0: ("hdlc", 5, False), 1: ("usb", 6, False), 2: ("can", 5, True)}
 
@@ -185,10 +186,7 @@ def run_conn(args, seed, results):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("host")
-    ap.add_argument("port", type=int)
-    ap.add_argument("cafile")
+    ap = server_args()
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--conns", type=int, default=1)
     ap.add_argument("--max-bits", type=int, default=3000)

@@ -20,6 +20,8 @@ import socket
 import ssl
 import sys
 
+from itlib import recv_line
+
 REQUEST = b"0101111110011111001010\n"
 REPLY = b"OK 010111110100111110001010\n"
 
@@ -40,12 +42,7 @@ def hop(port, ctx, session):
         return "refused", None, str(e)
     try:
         s.sendall(REQUEST)
-        got = b""
-        while not got.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            got += chunk
+        got = recv_line(s)
     except (ssl.SSLError, OSError) as e:
         s.close()
         return "refused", None, str(e)

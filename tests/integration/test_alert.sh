@@ -10,41 +10,38 @@
 start_server server -q --threads 2 \
     --cert "$CERTS/server.crt" --key "$CERTS/server.key"
 
+# badrecord NAME SECONDS [badrecord.py options...]: run it against the
+# server for at most SECONDS, its output in $T/NAME.out (and shown), its
+# exit status in rc
+badrecord() {
+    local out=$T/$1.out limit=$2
+    shift 2
+    rc=0
+    rc_of rc timeout "$limit" python3 "$IT_INTEGRATION/badrecord.py" \
+        127.0.0.1 "$PORT" "$CERTS/ca.crt" "$@" >"$out" 2>&1
+    cat "$out"
+}
+
 note "10 rounds: a corrupted record, then 64 KiB more"
-rc=0
-rc_of rc timeout 300 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
-    "$PORT" "$CERTS/ca.crt" --rounds 10 --burst 65536 >"$T/alert.out" 2>&1
-cat "$T/alert.out"
+badrecord alert 300 --rounds 10 --burst 65536
 [ "$rc" -eq 0 ] || fail "the bad_record_mac alert was lost"
 
 note "10 rounds: a corrupted Finished (the server fails in its handshake)"
-rc=0
-rc_of rc timeout 300 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
-    "$PORT" "$CERTS/ca.crt" --rounds 10 --burst 65536 --in-handshake \
-    >"$T/alert-hs.out" 2>&1
-cat "$T/alert-hs.out"
+badrecord alert-hs 300 --rounds 10 --burst 65536 --in-handshake
 [ "$rc" -eq 0 ] || fail "the bad_record_mac alert of a handshake was lost"
 
 note "a client that sends for longer than the drain lasts is cut off"
-rc=0
-rc_of rc timeout 60 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
-    "$PORT" "$CERTS/ca.crt" --rounds 1 --burst $((64 << 20)) --pause 0 \
-    >"$T/flood.out" 2>&1
-cat "$T/flood.out"
+badrecord flood 60 --rounds 1 --burst $((64 << 20)) --pause 0
 [ "$rc" -ne 124 ] || fail "a client flooding after the alert held on"
 # 64 MiB at full speed: the server drops at most 256 KiB, then closes
 grep -q 'send: ' "$T/flood.out" ||
     fail "the server read a 64 MiB flood after its alert to the end"
 
 note "a client that trickles a byte every 100 ms after the alert is cut off"
-rc=0
-rc_of rc timeout 60 python3 "$IT_INTEGRATION/badrecord.py" 127.0.0.1 \
-    "$PORT" "$CERTS/ca.crt" --rounds 1 --trickle 20 >"$T/trickle.out" 2>&1
-cat "$T/trickle.out"
+badrecord trickle 60 --rounds 1 --trickle 20
 [ "$rc" -eq 0 ] || fail "a client trickling after the alert held the server"
 
 note "the server serves on"
-out=$(cli -q 0101111110011111001010)
-expect_eq "client after the bad records" "$out" 010111110100111110001010
+expect_serves "client after the bad records"
 stop_server_ok "$SERVER_PID"
 echo "PASS"

@@ -122,16 +122,7 @@ for ((i = 0; i < 120 && stable < 4; i++)); do
     fi
 done
 kill -INT "$CAP_PID"
-for ((i = 0; i < 300; i++)); do
-    kill -0 "$CAP_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$CAP_PID" 2>/dev/null; then
-    kill -KILL "$CAP_PID"
-    fail "tshark did not stop within 30 s of SIGINT"
-fi
-rc=0
-wait "$CAP_PID" || rc=$?
+wait_exit "$CAP_PID" 30 "tshark did not stop within 30 s of SIGINT"
 CAP_PID=
 expect_eq "tshark capture exit status" "$rc" 0
 stop_server_ok "$SERVER_PID"

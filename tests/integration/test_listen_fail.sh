@@ -32,17 +32,8 @@ BS_SHIM_EPOLL_ALLOW=1 LD_PRELOAD=$SHIM timeout 20 "$SERVER" \
 expect_grep "second worker" "$T/start2.log" 'cannot watch the listening socket'
 
 note "resuming after a pause for descriptors fails: logged, retried"
-: >"$T/fds.log"
-(
-    ulimit -n 32
-    export BS_SHIM_EPOLL_ALLOW=1 LD_PRELOAD=$SHIM
-    exec "$SERVER" -l 127.0.0.1:0 -q --threads 1 \
-        --cert "$CERTS/server.crt" --key "$CERTS/server.key"
-) >"$T/fds.log" 2>&1 &
-SERVER_PID=$!
-SERVER_PIDS+=("$SERVER_PID")
-PORT=$(bs_server_port "$T/fds.log" "$SERVER_PID") ||
-    fail "the server with 32 descriptors did not start"
+IT_FD_LIMIT=32 BS_SHIM_EPOLL_ALLOW=1 LD_PRELOAD=$SHIM start_server fds \
+    -q --threads 1 --cert "$CERTS/server.crt" --key "$CERTS/server.key"
 python3 - "$PORT" <<'PY' &
 import socket, sys, time
 socks = []

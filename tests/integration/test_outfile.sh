@@ -71,20 +71,9 @@ wait_written() {
     fail "the client wrote nothing to its temporary file within 30 s"
 }
 
-# wait_rc PID: its exit status in rc, waiting at most 60 s (not in a
-# $(...) subshell: only this shell can wait for its child)
+# wait_rc PID: its exit status in rc, waiting at most 60 s
 wait_rc() {
-    local i
-    for ((i = 0; i < 600; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        kill -KILL "$1"
-        fail "client $1 did not end within 60 s"
-    fi
-    rc=0
-    wait "$1" || rc=$?
+    wait_exit "$1" 60 "client $1 did not end within 60 s"
 }
 
 # a client in the background against the stall stub, --out $O/t

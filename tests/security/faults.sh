@@ -57,17 +57,6 @@ load_stop() {
         "of 2000 checked requests, all exit 0"
 }
 
-# log_has FILE ERE: the server's logger thread writes a line a moment
-# after the event it reports: wait for it, 10 s at most.
-log_has() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # hostile CASE ARGS...: run one case, bounded; its line goes to the log.
 hostile() {
     local out rc=0
@@ -89,6 +78,19 @@ finish() {
         "$T/$name.log" >&2; then
         fail "server $name reported an internal error"
     fi
+}
+
+# server_cert NAME DAYS: a new key $T/NAME.key and a server certificate
+# $T/NAME.crt for localhost signed by the CA of $T/a, valid for DAYS days
+# (-1: already expired).
+server_cert() {
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$T/$1.key" -subj /CN=localhost -out "$T/$1.csr" 2>/dev/null
+    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
+        'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature' \
+        >"$T/server.ext"
+    openssl x509 -req -in "$T/$1.csr" -CA "$T/a/ca.crt" -CAkey "$T/a/ca.key" \
+        -days "$2" -extfile "$T/server.ext" -out "$T/$1.crt" 2>/dev/null
 }
 
 make_certs "$T/a"
@@ -150,16 +152,8 @@ flow)
     hostile max-conns 20 "$T/caps.log"
     finish caps
     # Out of descriptors: the hard limit is 64, 200 connections arrive.
-    : >"$T/fds.log"
-    (
-        ulimit -n 64
-        exec "$SERVER" -l 127.0.0.1:0 -q --max-conns 1000 \
-            --cert "$T/a/server.crt" --key "$T/a/server.key"
-    ) >"$T/fds.log" 2>&1 &
-    SERVER_PID=$!
-    SERVER_PIDS+=("$SERVER_PID")
-    PORT=$(bs_server_port "$T/fds.log" "$SERVER_PID") ||
-        fail "server with 64 descriptors did not start"
+    IT_FD_LIMIT=64 start_server fds -q --max-conns 1000 \
+        --cert "$T/a/server.crt" --key "$T/a/server.key"
     hostile fd-exhaustion 200
     log_has "$T/fds.log" 'accept: Too many open files; pausing' ||
         fail "no 'pausing accepts' line when out of descriptors"
@@ -213,13 +207,7 @@ tls)
 client)
     [ -x "$CLIENT" ] || { echo "skipped: no client ($CLIENT)"; exit 0; }
     make_certs "$T/b"
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout "$T/old.key" -subj /CN=localhost -out "$T/old.csr" 2>/dev/null
-    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
-        'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature' \
-        >"$T/server.ext"
-    openssl x509 -req -in "$T/old.csr" -CA "$T/a/ca.crt" -CAkey "$T/a/ca.key" \
-        -days -1 -extfile "$T/server.ext" -out "$T/old.crt" 2>/dev/null
+    server_cert old -1
     client_case() { # what, want exit, client options...
         local what=$1 want=$2 rc=0
         shift 2
@@ -290,36 +278,21 @@ signals)
         >"$T/hold.out" 2>&1 &
     hold_pid=$!
     SERVER_PIDS+=("$hold_pid")
-    for ((i = 0; i < 100; i++)); do
-        grep -q held "$T/hold.out" && break
-        sleep 0.1
-    done
+    log_has "$T/hold.out" held || true
     # Good: a renewed certificate from the same CA, new key.
     make_certs "$T/a2" # only for a key that matches nothing here
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout "$T/new.key" -subj /CN=localhost -out "$T/new.csr" 2>/dev/null
-    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
-        'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature' \
-        >"$T/server.ext"
-    openssl x509 -req -in "$T/new.csr" -CA "$T/a/ca.crt" -CAkey "$T/a/ca.key" \
-        -days 2 -extfile "$T/server.ext" -out "$T/new.crt" 2>/dev/null
+    server_cert new 2
     hostile peer-cert "$T/a/server.crt"
     cp "$T/new.crt" "$T/live/server.crt"
     cp "$T/new.key" "$T/live/server.key"
     kill -HUP "$SERVER_PID"
-    for ((i = 0; i < 50; i++)); do
-        grep -q 'SIGHUP: reloaded' "$T/srv.log" && break
-        sleep 0.1
-    done
+    log_has "$T/srv.log" 'SIGHUP: reloaded' 50 || true
     grep -q 'SIGHUP: reloaded' "$T/srv.log" || fail "no 'reloaded' log line"
     hostile peer-cert "$T/new.crt"
     # Broken: a key that does not match, then a file that is not PEM.
     cp "$T/a2/server.key" "$T/live/server.key"
     kill -HUP "$SERVER_PID"
-    for ((i = 0; i < 50; i++)); do
-        grep -q 'reload refused' "$T/srv.log" && break
-        sleep 0.1
-    done
+    log_has "$T/srv.log" 'reload refused' 50 || true
     grep 'reload refused' "$T/srv.log" | grep -q 'does not match' ||
         fail "no 'reload refused ... does not match' log line"
     hostile peer-cert "$T/new.crt"

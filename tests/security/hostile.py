@@ -19,6 +19,10 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+import itlib  # noqa: E402  (tests/integration/itlib.py)
+
 HOST = "127.0.0.1"
 ALPN = "bitstuff/1"
 LAB_IN = "0101111110011111001010"
@@ -101,14 +105,7 @@ def wait_closed(s, limit):
 
 def client_hello():
     """The bytes of a real TLS 1.3 ClientHello."""
-    ctx = tls_context()
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return out.read()
+    return itlib.client_hello(tls_context())
 
 
 # ---- cases ---------------------------------------------------------------

@@ -196,8 +196,7 @@ static char *run(enum bs_proto_role role, const struct bs_proto_limits *lim,
         if (mode == BYTES) {
             k = 1;
         } else if (mode == RANDOM) {
-            size_t r = 1 + (size_t) (rng_next(&seed) % 19);
-            k = r < k ? r : k;
+            k = rng_piece(&seed, k, 19);
         }
         uint8_t *piece = malloc(k);
         assert_non_null(piece);

@@ -25,4 +25,13 @@ static inline size_t rng_below(uint64_t *s, size_t n)
     return n == 0 ? 0 : (size_t) (rng_next(s) % n);
 }
 
+/* The size of the next piece when input of which left bytes remain is
+ * fed in random pieces of 1 to max bytes (max > 0). */
+static inline size_t rng_piece(uint64_t *s, size_t left, size_t max)
+{
+    size_t r = 1 + (size_t) (rng_next(s) % max);
+
+    return r < left ? r : left;
+}
+
 #endif /* BS_TEST_RNG_H */
