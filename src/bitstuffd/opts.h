@@ -16,8 +16,8 @@
 
 #define BS_OPTS_MAX_LISTEN  16
 #define BS_OPTS_MAX_THREADS 256
-#define BS_OPTS_MAX_ALLOW   64 /* each of --allow-cn, --allow-dns, --allow-uri \
-                                */
+/* entries in each of --allow-cn, --allow-dns and --allow-uri */
+#define BS_OPTS_MAX_ALLOW 64
 
 #define BS_OPTS_DEFAULT_LISTEN       BS_NET_DEFAULT_ADDR
 #define BS_OPTS_DEFAULT_PORT         BS_NET_DEFAULT_PORT
