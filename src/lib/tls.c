@@ -1730,6 +1730,36 @@ static int ticket_gen_cb(SSL *ssl, void *arg)
     return SSL_SESSION_set1_ticket_appdata(sess, data, sizeof data);
 }
 
+/*
+ * Under a client policy (CRL, allow-lists), 1 if a ticket's client
+ * certificate passes it today.  A ticket holds the leaf only, not the chain
+ * the client sent, so a leaf issued by an intermediate CA fails here: its
+ * client then makes a full handshake, sends its chain, and is checked (and,
+ * if refused, told so by an alert) like any other.  Quiet: a failure only
+ * means no resumption.
+ */
+static int session_policy_ok(const SSL *ssl, X509 *peer)
+{
+    const struct bs_tls_conn *c = SSL_get_app_data(ssl);
+    const struct client_policy *p = c != NULL ? c->ctx->policy : NULL;
+
+    if (p == NULL) {
+        return 1;
+    }
+    if (!client_allowed(p, peer)) {
+        return 0;
+    }
+    X509_STORE_CTX *sc = X509_STORE_CTX_new();
+    int ok = sc != NULL &&
+             X509_STORE_CTX_init(sc, SSL_CTX_get_cert_store(c->ctx->ssl), peer,
+                                 NULL) == 1 &&
+             X509_STORE_CTX_set_default(sc, "ssl_client") == 1 &&
+             X509_verify_cert(sc) == 1;
+    X509_STORE_CTX_free(sc);
+    ERR_clear_error();
+    return ok;
+}
+
 /* 1 if the session in a decrypted ticket may be resumed now. */
 static int ticket_usable(const SSL *ssl, SSL_SESSION *sess)
 {
@@ -1758,8 +1788,12 @@ static int ticket_usable(const SSL *ssl, SSL_SESSION *sess)
         return (SSL_get_verify_mode(ssl) & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) ==
                0;
     }
-    return X509_cmp_time(X509_get0_notBefore(peer), &now) < 0 &&
-           X509_cmp_time(X509_get0_notAfter(peer), &now) > 0;
+    if (X509_cmp_time(X509_get0_notBefore(peer), &now) >= 0 ||
+        X509_cmp_time(X509_get0_notAfter(peer), &now) <= 0)
+    {
+        return 0;
+    }
+    return session_policy_ok(ssl, peer);
 }
 
 static SSL_TICKET_RETURN ticket_dec_cb(SSL *ssl, SSL_SESSION *sess,
