@@ -120,9 +120,10 @@ static int make_temp(struct bs_outfile *f, const struct stat *old, char *err,
         }
         snprintf(f->tmp_path, len, "%.*s.%s.bitstuff-%08x", (int) dirlen,
                  f->final_path, base, (unsigned) r);
-        f->fd =
-            open(f->tmp_path,
-                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+        /* created no wider than the file it replaces, from the start */
+        f->fd = open(f->tmp_path,
+                     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                     old != NULL ? old->st_mode & 0777 : 0666);
         if (f->fd >= 0) {
             break;
         }
