@@ -20,9 +20,9 @@
 #include "session.h"
 #include "tls.h"
 
-/* Set by SIGINT/SIGTERM: the signal's number.  The handler also writes a
- * byte to a pipe (the self-pipe trick) whose read end the session polls
- * with the connection, so that a signal that lands just before poll()
+/* Set by SIGINT, SIGTERM, SIGHUP or SIGQUIT: the signal's number.  The handler
+ * also writes a byte to a pipe (the self-pipe trick) whose read end the session
+ * polls with the connection, so that a signal that lands just before poll()
  * still wakes it; both are written once here and only read elsewhere. */
 static volatile sig_atomic_t stop_signal;
 static int stop_pipe[2] = {-1, -1};
@@ -52,6 +52,11 @@ static void catch_stop_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* the terminal or ssh session went away */
+    sigaction(SIGQUIT, &sa, NULL);
+    /* a file size limit: write() fails with EFBIG and the transfer ends
+     * on the usual error path, which removes the temporary file */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 /* File mode: the input, the output and what is known of them. */

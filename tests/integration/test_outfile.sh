@@ -4,13 +4,15 @@
 # left behind.  Each failure kind with its exit code: network (2),
 # handshake (3, a peer that accepts and hangs up), verification (4),
 # rejection (5), a server killed mid-transfer (6), a reply for another op
-# or rule (6), a timeout mid-transfer (2), SIGINT (130) and SIGTERM (143)
+# or rule (6), a timeout mid-transfer (2), SIGINT (130), SIGTERM (143),
+# SIGHUP (129: the terminal or ssh session went away) and SIGQUIT (131)
 # mid-transfer, and damaged containers (1, before connecting).  Devices
 # (made with mknod here), FIFOs and symbolic links are written through,
 # never replaced or removed.  "Mid-transfer" is made certain by a server
 # stub (fakeserver.py stall) that sends 512 KiB of reply and then
 # stalls: the client has written to its temporary file when it is hit.
 . "$(dirname "$0")/it.sh"
+ulimit -c 0 # SIGQUIT below: no core file anywhere
 
 FAKE="$IT_INTEGRATION/fakeserver.py"
 O=$T/out # the only directory the targets live in
@@ -151,7 +153,7 @@ wait "$FPID" 2>/dev/null || true
 check_kept timeout
 echo "   timeout mid-transfer: exit 2, target kept"
 
-for sig in INT TERM; do
+for sig in INT TERM HUP QUIT; do
     note "SIG$sig mid-transfer"
     fake stall
     stalled_client
