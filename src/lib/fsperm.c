@@ -50,6 +50,79 @@ static int check_dir(const char *dir, const char *what, const char *file,
     return 0;
 }
 
+/* Every directory from dir (resolved) up to "/": writable by nobody else.
+ * A directory that does not resolve is left to the loader's message. */
+static int check_dirs_up(const char *dir, const char *what, const char *file,
+                         char *err, size_t errlen)
+{
+    char *real = realpath(dir, NULL);
+    int rc = 0;
+
+    if (real == NULL) {
+        return 0;
+    }
+    for (;;) {
+        rc = check_dir(real, what, file, err, errlen);
+        char *slash = strrchr(real, '/');
+        if (rc != 0 || slash == NULL || slash == real) {
+            break;
+        }
+        *slash = '\0';
+    }
+    if (rc == 0 && strcmp(real, "/") != 0) {
+        rc = check_dir("/", what, file, err, errlen);
+    }
+    free(real);
+    return rc;
+}
+
+/*
+ * A symbolic link is as safe as the directory that holds it: whoever may
+ * write there may point it elsewhere.  So the directories of the path as
+ * given, and of every link on the way to the file, are checked as well as
+ * the file's own (at most 40 links, as the kernel allows).
+ */
+static int check_link_dirs(const char *path, const char *what, char *err,
+                           size_t errlen)
+{
+    char cur[4096], next[4096];
+
+    if (snprintf(cur, sizeof cur, "%s", path) >= (int) sizeof cur) {
+        return 0; /* longer than any path: the loader says why */
+    }
+    for (int hop = 0; hop < 40; hop++) {
+        struct stat st;
+        char *slash = strrchr(cur, '/');
+        char dir[4096];
+
+        if (slash == NULL) {
+            snprintf(dir, sizeof dir, ".");
+        } else if (slash == cur) {
+            snprintf(dir, sizeof dir, "/");
+        } else {
+            snprintf(dir, sizeof dir, "%.*s", (int) (slash - cur), cur);
+        }
+        if (check_dirs_up(dir, what, path, err, errlen) != 0) {
+            return -1;
+        }
+        if (lstat(cur, &st) == -1 || !S_ISLNK(st.st_mode)) {
+            return 0;
+        }
+        ssize_t n = readlink(cur, next, sizeof next - 1);
+        if (n < 0) {
+            return 0;
+        }
+        next[n] = '\0';
+        if (next[0] == '/') {
+            snprintf(cur, sizeof cur, "%s", next);
+        } else if (snprintf(cur, sizeof cur, "%s/%s", dir, next) >=
+                   (int) sizeof cur) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
 int bs_fsperm_check(const char *path, const char *what,
                     enum bs_fsperm_kind kind, char *err, size_t errlen)
 {
@@ -71,6 +144,9 @@ int bs_fsperm_check(const char *path, const char *what,
     if (!S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s %s is not a regular file: give a file", what,
                  path);
+        goto out;
+    }
+    if (check_link_dirs(path, what, err, errlen) != 0) {
         goto out;
     }
     if (!owner_ok(&st)) {

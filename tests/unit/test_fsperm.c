@@ -191,6 +191,44 @@ static void test_symlink_judged_by_target(void **state)
         -1);
 }
 
+/* A link in a directory others may write is refused even when it points
+ * at a safe file: they could point it elsewhere (found in review). */
+static void test_symlink_in_open_directory(void **state)
+{
+    struct dirs *d = *state;
+    char safe[300], key[300], open_dir[300], link[300], link2[300];
+    char err[512] = "";
+
+    path_in(safe, sizeof safe, d, "safe");
+    assert_int_equal(mkdir(safe, 0700), 0);
+    path_in(key, sizeof key, d, "safe/server.key");
+    make_file(key, 0600);
+    path_in(open_dir, sizeof open_dir, d, "open");
+    assert_int_equal(mkdir(open_dir, 0700), 0);
+    path_in(link, sizeof link, d, "open/server.key");
+    assert_int_equal(symlink(key, link), 0);
+    /* a second hop, from the safe directory into the open one */
+    path_in(link2, sizeof link2, d, "safe/via.key");
+    assert_int_equal(symlink("../open/server.key", link2), 0);
+    assert_int_equal(
+        bs_fsperm_check(link, "private key", BS_FSPERM_SECRET, err, sizeof err),
+        0);
+    assert_int_equal(bs_fsperm_check(link2, "private key", BS_FSPERM_SECRET,
+                                     err, sizeof err),
+                     0);
+    assert_int_equal(chmod(open_dir, 0777), 0); /* not sticky */
+    assert_int_equal(
+        bs_fsperm_check(link, "private key", BS_FSPERM_SECRET, err, sizeof err),
+        -1);
+    assert_non_null(strstr(err, open_dir));
+    err[0] = '\0';
+    assert_int_equal(bs_fsperm_check(link2, "private key", BS_FSPERM_SECRET,
+                                     err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, open_dir));
+    assert_int_equal(chmod(open_dir, 0700), 0);
+}
+
 static void test_owner_and_kind(void **state)
 {
     struct dirs *d = *state;
@@ -232,6 +270,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_directory_writable_by_others,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_in_open_directory, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_symlink_judged_by_target, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_owner_and_kind, setup, teardown),
