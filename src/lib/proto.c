@@ -609,6 +609,14 @@ static enum step refuse(struct bs_proto_decoder *d, struct bs_proto_event *ev,
 }
 
 /* Client: an 'E' frame's header; its payload comes next. */
+/* The op and rule a reply or an error names: the header's, or 0 (stuff,
+ * hdlc) when its nibbles are not valid ones. */
+static void note_kind(struct bs_proto_decoder *d, const struct header *h)
+{
+    d->msg_op = (uint8_t) (h->nibble_ok ? h->op : 0);
+    d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
+}
+
 static enum step eframe_header(struct bs_proto_decoder *d,
                                struct bs_proto_event *ev,
                                const struct header *h)
@@ -622,8 +630,7 @@ static enum step eframe_header(struct bs_proto_decoder *d,
                            "an 'E' frame length outside 12..1036 bytes");
     }
     /* an 'E' frame names the failed request's op and rule */
-    d->msg_op = (uint8_t) (h->nibble_ok ? h->op : 0);
-    d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
+    note_kind(d, h);
     d->e_total = (uint16_t) h->length;
     d->e_len = 0;
     d->state = S_EFRAME;
@@ -650,8 +657,7 @@ static enum step first_chunk(struct bs_proto_decoder *d,
     }
     d->skip = 0;
     d->msg_bits = 0;
-    d->msg_op = (uint8_t) (h->nibble_ok ? h->op : 0);
-    d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
+    note_kind(d, h);
     if (!h->nibble_ok) {
         return refuse(d, ev, BS_PROTO_E_BAD_RULE, BS_PROTO_NO_OFFSET,
                       "a reply names an unknown op or rule",
@@ -671,8 +677,7 @@ static enum step next_chunk(struct bs_proto_decoder *d,
     }
     if (!d->msg_open) {
         if (d->role == BS_PROTO_ROLE_SERVER) {
-            d->msg_op = (uint8_t) (h->nibble_ok ? h->op : 0);
-            d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
+            note_kind(d, h);
         }
         return refuse(d, ev, BS_PROTO_E_SEQUENCE, BS_PROTO_NO_OFFSET,
                       "a reply chunk without FIRST and no reply "
