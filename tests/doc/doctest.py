@@ -31,7 +31,9 @@ programs do.  The conventions (docs/LAB.md follows them; so can any page):
   whole process group is killed.  Well-behaved pages stop their own
   servers; this is the safety net.  Background jobs must send their
   output to a file of their own, not to the block's.
-* `<!-- doctest: skip -->` before a block: not run (say why in the page
+* Directives are HTML comments on a line of their own (invisible when
+  the page is rendered).
+  `<!-- doctest: skip -->` before a block: not run (say why in the page
   or in the comment, e.g. the build, which the runner replaces by the
   build under test).  `<!-- doctest: timeout=N -->`: the next block may
   take N seconds (default 120).  `<!-- doctest: requires root tshark -->`
@@ -113,7 +115,10 @@ def parse(path):
                 requires = []
                 keep_jobs = False
                 last_sh = None
-            for d in DIRECTIVE.findall(line):
+            # a directive is a comment on a line of its own (a page may
+            # mention the syntax in its text)
+            whole = DIRECTIVE.fullmatch(line.strip())
+            for d in [whole.group(1)] if whole else []:
                 words = d.split()
                 if not words:
                     raise DocError(f"{path}:{i + 1}: empty doctest directive")
@@ -131,7 +136,7 @@ def parse(path):
                 else:
                     raise DocError(
                         f"{path}:{i + 1}: unknown doctest directive '{d}'")
-            if line.strip() and not DIRECTIVE.fullmatch(line.strip()):
+            if line.strip() and not whole:
                 last_sh = None
             i += 1
             continue

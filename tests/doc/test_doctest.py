@@ -174,6 +174,19 @@ check("a part whose requirement is missing is skipped, and said so",
 
 rc, out = run_page(f"""
     ## Part 1
+    The text may mention `<!-- doctest: ... -->` without it being one.
+    {F}sh
+    echo ran
+    {F}
+
+    {F}output
+    ran
+    {F}
+    """)
+check("a directive mentioned inside a line of text is not one", rc == 0, out)
+
+rc, out = run_page(f"""
+    ## Part 1
     <!-- doctest: skip -->
     {F}sh
     false
