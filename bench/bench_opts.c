@@ -16,20 +16,22 @@
 
 void bs_bench_opts_default(struct bs_bench_opts *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->connect = BS_NET_DEFAULT_ADDR;
-    o->min_tls = 13;
-    o->connections = 50;
-    o->requests = 100000;
-    o->pipeline = 1;
-    o->min_bits = 64;
-    o->max_bits = 64;
-    o->op = BS_BENCH_OP_STUFF;
-    o->rule = 0;
-    o->resume = 1;
-    o->seed = 1;
-    o->pool = 1024;
-    o->timeout_ms = 30000;
+    static const struct bs_bench_opts d = {
+        .connect = BS_NET_DEFAULT_ADDR,
+        .min_tls = 13,
+        .connections = 50,
+        .requests = 100000,
+        .pipeline = 1,
+        .min_bits = 64,
+        .max_bits = 64,
+        .op = BS_BENCH_OP_STUFF,
+        .resume = 1,
+        .seed = 1,
+        .pool = 1024,
+        .timeout_ms = 30000,
+    };
+
+    *o = d;
 }
 
 static int parse_count(const char *s, uint64_t max, uint64_t *out)
@@ -138,9 +140,7 @@ static const struct bs_opt options[] = {
      .help = "SNI and name to verify (default: the host)"},
     {BS_OPT_NAME("insecure", 0, BS_OPT_FLAG, NULL), O(insecure), .min = 1,
      .help = "do not verify the server (testing only)"},
-    {BS_OPT_NAME("min-tls", 0, BS_OPT_CHOICE, "1.2|1.3"), O(min_tls),
-     .words = bs_opt_words_tls, .what = "a TLS version", .flags = SHOW,
-     .help = "lowest TLS version"},
+    BS_OPT_MIN_TLS(struct bs_bench_opts, min_tls, "lowest TLS version"),
     {.name = "", .kind = BS_OPT_SECTION, .help = "Load:"},
     {BS_OPT_NAME("connections", 'n', BS_OPT_COUNT, "N"), O(connections),
      .min = 1, .max = 1000000, .what = "a connection count", .flags = SHOW,
@@ -197,13 +197,8 @@ static const struct bs_opt options[] = {
      .help = "machine-readable summary on stdout"},
     {BS_OPT_NAME("quiet", 'q', BS_OPT_FLAG, NULL), O(quiet), .min = 1,
      .help = "no progress, summary only"},
-    {BS_OPT_NAME("help", 'h', BS_OPT_ACTION, NULL), .min = BS_BENCH_OPTS_HELP,
-     .help = "show this help and exit"},
-    {BS_OPT_NAME("version", 'V', BS_OPT_ACTION, NULL),
-     .min = BS_BENCH_OPTS_VERSION, .help = "show the version and exit"},
-    {BS_OPT_NAME("list-options", 0, BS_OPT_ACTION, NULL),
-     .min = BS_BENCH_OPTS_LIST, .flags = BS_OPT_HIDDEN,
-     .help = "print every option name, one a line (bash completion)"},
+    BS_OPT_STANDARD(BS_BENCH_OPTS_HELP, BS_BENCH_OPTS_VERSION,
+                    BS_BENCH_OPTS_LIST),
 };
 
 static const struct bs_opt_table table = BS_OPT_TABLE(options, 0, 27);

@@ -8,6 +8,19 @@
 
 #include "optparse.h"
 
+static void defaults(struct bs_cli_opts *o)
+{
+    static const struct bs_cli_opts d = {
+        .connect = BS_CLI_DEFAULT_CONNECT,
+        .min_tls = 13,
+        .timeout_ms = BS_CLI_DEFAULT_TIMEOUT * 1000,
+        .op = BS_PROTO_STUFF,
+        .rule = BS_RULE_HDLC,
+    };
+
+    *o = d;
+}
+
 /* --rule: the stuffing module's names, in any case. */
 static int parse_rule(void *opts, const char *s)
 {
@@ -88,9 +101,7 @@ static const struct bs_opt options[] = {
      .help = "name sent as SNI and checked in the server's certificate "
              "(default: the host of --connect; an IP address is checked "
              "against the certificate's IP addresses)"},
-    {BS_OPT_NAME("min-tls", 0, BS_OPT_CHOICE, "1.2|1.3"), O(min_tls),
-     .words = bs_opt_words_tls, .what = "a TLS version", .flags = SHOW,
-     .help = "lowest TLS version to accept"},
+    BS_OPT_MIN_TLS(struct bs_cli_opts, min_tls, "lowest TLS version to accept"),
     {BS_OPT_NAME("insecure", 0, BS_OPT_FLAG, NULL), O(insecure), .min = 1,
      .help = "do NOT verify the server's certificate (testing only)"},
     {BS_OPT_NAME("timeout", 0, BS_OPT_DURATION, "T"), O(timeout_ms), .min = 1,
@@ -99,26 +110,10 @@ static const struct bs_opt options[] = {
              "seconds, or 500ms, 1.5s, 5m"},
     {BS_OPT_NAME("keylog-file", 0, BS_OPT_STRING, "FILE"), O(keylog_file),
      .help = "append TLS secrets for Wireshark (debugging only)"},
-    {BS_OPT_NAME("help", 'h', BS_OPT_ACTION, NULL), .min = BS_CLI_HELP,
-     .help = "this text"},
-    {BS_OPT_NAME("version", 'V', BS_OPT_ACTION, NULL), .min = BS_CLI_VERSION,
-     .help = "the version"},
-    {BS_OPT_NAME("list-options", 0, BS_OPT_ACTION, NULL), .min = BS_CLI_LIST,
-     .flags = BS_OPT_HIDDEN,
-     .help = "print every option name, one a line (bash completion)"},
+    BS_OPT_STANDARD(BS_CLI_HELP, BS_CLI_VERSION, BS_CLI_LIST),
 };
 
 static const struct bs_opt_table table = BS_OPT_TABLE(options, 1, 25);
-
-static void defaults(struct bs_cli_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->connect = BS_CLI_DEFAULT_CONNECT;
-    o->min_tls = 13;
-    o->timeout_ms = BS_CLI_DEFAULT_TIMEOUT * 1000;
-    o->op = BS_PROTO_STUFF;
-    o->rule = BS_RULE_HDLC;
-}
 
 void bs_cli_usage(FILE *f, const char *prog)
 {

@@ -75,12 +75,10 @@ static const struct bs_opt options[] = {
      .what = "a verification mode",
      .help = "none, optional or require (default: require with --ca-file, "
              "else none)"},
-    {BS_OPT_NAME("min-tls", 0, BS_OPT_CHOICE, "VERSION"), O(min_tls),
-     .words = bs_opt_words_tls, .what = "a TLS version", .flags = SHOW,
-     .help = "1.2 or 1.3"},
+    BS_OPT_MIN_TLS(struct bs_opts, min_tls, "lowest TLS version to accept"),
     {BS_OPT_NAME("groups", 0, BS_OPT_CUSTOM, "LIST"), .parse = parse_groups,
-     .what =
-         "a list of group names separated by ':', e.g. " BS_TLS_DEFAULT_GROUPS,
+     .what = "a list of group names; give names separated by ':', "
+             "e.g. " BS_TLS_DEFAULT_GROUPS,
      .help = "key-exchange groups, ':' between names "
              "(default: " BS_TLS_DEFAULT_GROUPS ")"},
     {BS_OPT_NAME("threads", 0, BS_OPT_UINT, "N"), O(threads), .min = 1,
@@ -107,30 +105,27 @@ static const struct bs_opt options[] = {
              "traffic"},
     {BS_OPT_NAME("quiet", 'q', BS_OPT_FLAG, NULL), O(quiet), .min = 1,
      .help = "do not display the exchanges"},
-    {BS_OPT_NAME("help", 'h', BS_OPT_ACTION, NULL), .min = BS_OPTS_HELP,
-     .help = "show this help and exit"},
-    {BS_OPT_NAME("version", 'V', BS_OPT_ACTION, NULL), .min = BS_OPTS_VERSION,
-     .help = "show the version and exit"},
-    {BS_OPT_NAME("list-options", 0, BS_OPT_ACTION, NULL), .min = BS_OPTS_LIST,
-     .flags = BS_OPT_HIDDEN,
-     .help = "print every option name, one a line (bash completion)"},
+    BS_OPT_STANDARD(BS_OPTS_HELP, BS_OPTS_VERSION, BS_OPTS_LIST),
 };
 
 static const struct bs_opt_table table = BS_OPT_TABLE(options, 0, 28);
 
 static void defaults(struct bs_opts *o)
 {
-    memset(o, 0, sizeof *o);
-    o->cert_file = BS_OPTS_DEFAULT_CERT;
-    o->key_file = BS_OPTS_DEFAULT_KEY;
-    o->verify_client = BS_TLS_VERIFY_NONE;
-    o->min_tls = 13;
-    o->max_conns = BS_OPTS_DEFAULT_MAX_CONNS;
-    o->handshake_ms = BS_OPTS_DEFAULT_HANDSHAKE_MS;
-    o->idle_ms = BS_OPTS_DEFAULT_IDLE_MS;
-    o->max_message_bits = BS_PROTO_DEFAULT_MAX_MESSAGE_BITS;
-    o->max_line = BS_PROTO_DEFAULT_MAX_LINE;
-    o->strict_modes = 1;
+    static const struct bs_opts d = {
+        .cert_file = BS_OPTS_DEFAULT_CERT,
+        .key_file = BS_OPTS_DEFAULT_KEY,
+        .verify_client = BS_TLS_VERIFY_NONE,
+        .min_tls = 13,
+        .max_conns = BS_OPTS_DEFAULT_MAX_CONNS,
+        .handshake_ms = BS_OPTS_DEFAULT_HANDSHAKE_MS,
+        .idle_ms = BS_OPTS_DEFAULT_IDLE_MS,
+        .max_message_bits = BS_PROTO_DEFAULT_MAX_MESSAGE_BITS,
+        .max_line = BS_PROTO_DEFAULT_MAX_LINE,
+        .strict_modes = 1,
+    };
+
+    *o = d;
 }
 
 void bs_opts_usage(FILE *f, const char *prog)

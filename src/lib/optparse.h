@@ -107,6 +107,28 @@ struct bs_opt_table {
         (array), sizeof(array) / sizeof((array)[0]), (positional), (col)       \
     }
 
+/* The entries every program has: -h/--help, -V/--version, and the hidden
+ * --list-options; the parse returns the given codes for them. */
+#define BS_OPT_STANDARD(help_code, version_code, list_code)                    \
+    {BS_OPT_NAME("help", 'h', BS_OPT_ACTION, NULL), .min = (help_code),        \
+     .help = "show this help and exit"},                                       \
+        {BS_OPT_NAME("version", 'V', BS_OPT_ACTION, NULL),                     \
+         .min = (version_code), .help = "show the version and exit"},          \
+    {                                                                          \
+        BS_OPT_NAME("list-options", 0, BS_OPT_ACTION, NULL),                   \
+            .min = (list_code), .flags = BS_OPT_HIDDEN,                        \
+            .help = "print every option name, one a line"                      \
+    }
+
+/* --min-tls 1.2|1.3 into an int field (12 or 13). */
+#define BS_OPT_MIN_TLS(type, member, help_text)                                \
+    {                                                                          \
+        BS_OPT_NAME("min-tls", 0, BS_OPT_CHOICE, "1.2|1.3"),                   \
+            BS_OPT_AT(type, member),                                           \
+            .words = bs_opt_words_tls, .what = "a TLS version",                \
+            .flags = BS_OPT_SHOW_DEFAULT, .help = (help_text)                  \
+    }
+
 /* Most options a table may hold. */
 #define BS_OPT_MAX 96
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "refusals.h"
 
 #define MAXARGS 32
 
@@ -141,10 +142,7 @@ static void test_all_options(void **state)
 
 /* Each refusal: arguments (after the program name) and words its error
  * must contain ("" when any error will do). */
-static const struct {
-    const char *args[8];
-    const char *words;
-} refusals[] = {
+static const struct refusal refusals[] = {
     {{"--rule", "ppp"}, "hdlc, usb or can"},
     {{"--min-tls", "1.1"}, "1.2 or 1.3"},
     {{"--timeout", "0"}, "--timeout: '0'"},
@@ -174,43 +172,37 @@ static const struct {
     {{"-u", "--in", "f", "--in-bits", "8"}, "--raw"},
 };
 
-static void test_bad_values(void **state)
+static int refuses(const char *const *a, char *err, size_t errlen)
 {
-    (void) state;
-    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-        const char *const *a = refusals[i].args;
-        struct bs_cli_opts o;
-        char err[256];
+    struct bs_cli_opts o;
 
-        if (parse(&o, err, sizeof(err), a[0], a[1], a[2], a[3], a[4], a[5],
-                  a[6], NULL) != BS_CLI_ERROR ||
-            strstr(err, refusals[i].words) == NULL)
-        {
-            fail_msg("refusal %zu (%s ...): '%s' lacks '%s'", i, a[0], err,
-                     refusals[i].words);
-        }
-    }
+    return parse(&o, err, errlen, a[0], a[1], a[2], a[3], a[4], a[5], a[6],
+                 a[7], a[8], a[9], NULL) == BS_CLI_ERROR;
 }
+
+REFUSALS_TEST(test_bad_values, refusals, refuses)
 
 /* One duration syntax (issue 12 item 6): --timeout takes units. */
 static void test_timeout_units(void **state)
 {
+    static const struct {
+        const char *arg;
+        int ms;
+    } cases[] = {{"500ms", 500},
+                 {"1.5s", 1500},
+                 {"2m", 120000},
+                 {"86400", 86400000},
+                 {"1h", 3600000}};
     struct bs_cli_opts o;
     char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "500ms", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.timeout_ms, 500);
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "1.5s", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.timeout_ms, 1500);
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "2m", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.timeout_ms, 120000);
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "86400", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.timeout_ms, 86400000);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(
+            parse(&o, err, sizeof(err), "--timeout", cases[i].arg, NULL),
+            BS_CLI_RUN);
+        assert_int_equal(o.timeout_ms, cases[i].ms);
+    }
     assert_int_equal(parse(&o, err, sizeof(err), "--list-options", NULL),
                      BS_CLI_LIST);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "optparse.h"
+#include "refusals.h"
 
 struct t_opts {
     int flag, off_flag, seen_name;
@@ -174,10 +175,7 @@ static void test_actions_and_positionals(void **state)
 }
 
 /* Each refusal and the words its error must contain. */
-static const struct {
-    const char *args[6];
-    const char *words;
-} refusals[] = {
+static const struct refusal refusals[] = {
     {{"--bogus"}, "unknown option '--bogus' (see --help)"},
     {{"-z"}, "unknown option '-z' (see --help)"},
     {{"--name"}, "--name needs a value (see --help)"},
@@ -190,40 +188,25 @@ static const struct {
     {{"--small", "10"}, "from 2 to 9"},
     {{"--small", "5k"}, "--small: '5k'"},
     {{"--small", "-3"}, "--small: '-3'"},
-    {{"--big", "18446744073709551616"},
-     "--big: '18446744073709551616' is not "
-     "a number"},
-    {{"-c", "6M"},
-     "-c: '6M' is not a number from 1 to 5000000 (k/M/G "
-     "allowed)"},
+    {{"--big", "18446744073709551616"}, "is not a number"},
+    {{"-c", "6M"}, "-c: '6M' is not a number from 1 to 5000000 (k/M/G"},
     {{"-w", "0"}, "-w: '0' is not a duration from 1ms to 24h"},
     {{"--wait", "25h"}, "--wait: '25h'"},
     {{"--wait", "5 s"}, "500ms, 10s, 1.5s, 5m"},
     {{"--wait32", "2h"}, "from 1ms to 1h"},
-    {{"--colour", "pink"},
-     "--colour: 'pink' is not a colour; use red, green "
-     "or blue"},
+    {{"--colour", "pink"}, "'pink' is not a colour; use red, green or blue"},
     {{"--even", "3"}, "--even: '3' is not 2 or 4"},
 };
 
-static void test_refusals(void **state)
+static int refuses(const char *const *args, char *err, size_t errlen)
 {
-    (void) state;
-    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
-        const char *const *a = refusals[i].args;
-        struct t_opts o;
-        char err[256];
+    struct t_opts o;
 
-        if (run(&table, &o, err, NULL,
-                (const char *[]){a[0], a[1], a[2], a[3], a[4], a[5], NULL}) !=
-                -1 ||
-            strstr(err, refusals[i].words) == NULL)
-        {
-            fail_msg("refusal %zu (%s): '%s' lacks '%s'", i, a[0], err,
-                     refusals[i].words);
-        }
-    }
+    (void) errlen; /* run's err holds 256 */
+    return run(&table, &o, err, NULL, args) == -1;
 }
+
+REFUSALS_TEST(test_refusals, refusals, refuses)
 
 static void test_repeat_limit(void **state)
 {
@@ -240,66 +223,75 @@ static void test_repeat_limit(void **state)
     assert_int_equal(o.nlist, 3); /* nothing written past the array */
 }
 
+#define DAY  86400000u
+#define NONE UINT64_MAX /* refused */
+
+/* Durations: text, range, and the milliseconds or NONE. */
+static const struct {
+    const char *s;
+    uint64_t min, max, ms;
+} durations[] = {
+    /* the server's old cases (bs_opts_parse_duration), 1ms to a day */
+    {"10", 1, DAY, 10000},
+    {"10s", 1, DAY, 10000},
+    {"250ms", 1, DAY, 250},
+    {"86400", 1, DAY, DAY},
+    {"86401", 1, DAY, NONE},
+    {"0ms", 1, DAY, NONE},
+    {"s", 1, DAY, NONE},
+    {"10 s", 1, DAY, NONE},
+    {"99999999999999999999999", 1, DAY, NONE},
+    /* the one syntax of issue 12 item 6: fractions, m and h */
+    {"1.5", 1, DAY, 1500},
+    {"1.5s", 1, DAY, 1500},
+    {"5m", 1, DAY, 300000},
+    {"0.5m", 1, DAY, 30000},
+    {"2h", 1, DAY, 7200000},
+    {"24h", 1, DAY, DAY},
+    {"0.001", 1, DAY, 1},
+    {"1.9ms", 1, DAY, 1}, /* finer than a millisecond: dropped */
+    {"0.0001", 1, DAY, NONE},
+    {"0", 0, DAY, 0},
+    /* malformed */
+    {"", 0, DAY, NONE},
+    {".5", 0, DAY, NONE},
+    {"1.", 0, DAY, NONE},
+    {"1.s", 0, DAY, NONE},
+    {"-1", 0, DAY, NONE},
+    {"+1", 0, DAY, NONE},
+    {"1e3", 0, DAY, NONE},
+    {"1S", 0, DAY, NONE},
+    {"1 ", 0, DAY, NONE},
+    {" 1", 0, DAY, NONE},
+    {"5min", 0, DAY, NONE},
+    {"1sms", 0, DAY, NONE},
+    {"0x10", 0, DAY, NONE},
+    {"nan", 0, DAY, NONE},
+    {"inf", 0, DAY, NONE},
+    {"1.2.3", 0, DAY, NONE},
+    /* overflow in every unit is refused, not wrapped */
+    {"18446744073709551614ms", 0, UINT64_MAX, UINT64_MAX - 1},
+    {"18446744073709551616ms", 0, UINT64_MAX, NONE},
+    {"18446744073709551615s", 0, UINT64_MAX, NONE},
+    {"5124095576030432h", 0, UINT64_MAX, NONE},
+};
+
 static void test_duration(void **state)
 {
-    uint64_t ms = 0;
-    const uint64_t day = 86400000;
-
     (void) state;
-    /* the server's old cases (bs_opts_parse_duration), 1ms to a day */
-    assert_int_equal(bs_opt_parse_duration("10", 1, day, &ms), 0);
-    assert_true(ms == 10000);
-    assert_int_equal(bs_opt_parse_duration("10s", 1, day, &ms), 0);
-    assert_true(ms == 10000);
-    assert_int_equal(bs_opt_parse_duration("250ms", 1, day, &ms), 0);
-    assert_true(ms == 250);
-    assert_int_equal(bs_opt_parse_duration("86400", 1, day, &ms), 0);
-    assert_true(ms == day);
-    assert_int_equal(bs_opt_parse_duration("86401", 1, day, &ms), -1);
-    assert_int_equal(bs_opt_parse_duration("0ms", 1, day, &ms), -1);
-    assert_int_equal(bs_opt_parse_duration("s", 1, day, &ms), -1);
-    assert_int_equal(bs_opt_parse_duration("10 s", 1, day, &ms), -1);
-    assert_int_equal(
-        bs_opt_parse_duration("99999999999999999999999", 1, day, &ms), -1);
-    assert_int_equal(bs_opt_parse_duration(NULL, 1, day, &ms), -1);
-    /* the one syntax of issue 12 item 6: fractions, m and h */
-    assert_int_equal(bs_opt_parse_duration("1.5", 1, day, &ms), 0);
-    assert_true(ms == 1500);
-    assert_int_equal(bs_opt_parse_duration("1.5s", 1, day, &ms), 0);
-    assert_true(ms == 1500);
-    assert_int_equal(bs_opt_parse_duration("5m", 1, day, &ms), 0);
-    assert_true(ms == 300000);
-    assert_int_equal(bs_opt_parse_duration("0.5m", 1, day, &ms), 0);
-    assert_true(ms == 30000);
-    assert_int_equal(bs_opt_parse_duration("2h", 1, day, &ms), 0);
-    assert_true(ms == 7200000);
-    assert_int_equal(bs_opt_parse_duration("0.001", 1, day, &ms), 0);
-    assert_true(ms == 1);
-    assert_int_equal(bs_opt_parse_duration("1.9ms", 1, day, &ms), 0);
-    assert_true(ms == 1); /* finer than a millisecond: dropped */
-    assert_int_equal(bs_opt_parse_duration("0.0001", 1, day, &ms), -1);
-    assert_int_equal(bs_opt_parse_duration("0", 0, day, &ms), 0);
-    assert_true(ms == 0);
-    ms = 77;
-    for (const char *const *bad =
-             (const char *const[]){"", ".5", "1.", "1.s", "-1", "+1", "1e3",
-                                   "1S", "1 ", " 1", "5min", "1sms", "0x10",
-                                   "nan", "inf", "1.2.3", NULL};
-         *bad != NULL; bad++)
-    {
-        if (bs_opt_parse_duration(*bad, 0, UINT64_MAX, &ms) != -1) {
-            fail_msg("'%s' was taken as a duration", *bad);
+    for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+        uint64_t ms = 77;
+        int rc = bs_opt_parse_duration(durations[i].s, durations[i].min,
+                                       durations[i].max, &ms);
+
+        if (durations[i].ms == NONE ? rc != -1 || ms != 77
+                                    : rc != 0 || ms != durations[i].ms)
+        {
+            fail_msg("'%s': rc %d, %llu ms", durations[i].s, rc,
+                     (unsigned long long) ms);
         }
     }
-    assert_true(ms == 77); /* a refusal leaves *ms alone */
-    /* overflow in every unit is refused, not wrapped */
-    assert_int_equal(
-        bs_opt_parse_duration("18446744073709551615ms", 0, UINT64_MAX, &ms), 0);
-    assert_true(ms == UINT64_MAX);
-    assert_int_equal(
-        bs_opt_parse_duration("18446744073709551615s", 0, UINT64_MAX, &ms), -1);
-    assert_int_equal(
-        bs_opt_parse_duration("5124095576030431h", 0, UINT64_MAX, &ms), -1);
+    assert_int_equal(bs_opt_parse_duration(NULL, 1, DAY, NULL), -1);
 }
 
 static void test_format_duration(void **state)
