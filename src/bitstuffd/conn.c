@@ -587,6 +587,29 @@ static void conn_event(struct bs_loop_src *src, unsigned ev)
     conn_run(c);
 }
 
+/* --explain: the connection's copy of each message (display.h).  Without
+ * memory for it the connection still serves, unexplained. */
+static void conn_explain_init(struct bs_conn *c)
+{
+    if (!c->cs->explain || c->x.peer == NULL) {
+        return;
+    }
+    c->x.explain = calloc(1, sizeof *c->x.explain);
+    if (c->x.explain == NULL) {
+        log_conn(c, "--explain",
+                 "out of memory: this connection's messages "
+                 "are not explained");
+        return;
+    }
+    c->x.explain->colour = c->cs->explain_colour;
+}
+
+static void conn_free(struct bs_conn *c)
+{
+    free(c->x.explain);
+    free(c);
+}
+
 static void conn_ready(struct bs_loop_src *src)
 {
     conn_run((struct bs_conn *) (void *) src);
@@ -616,6 +639,7 @@ void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
     bs_tls_conn_gather_writes(c->tls); /* flush() sends what it gathers */
     bs_xchg_init(&c->x, &cs->lim, cs->log_requests ? c->peer : NULL);
     c->x.log = cs->log;
+    conn_explain_init(c);
     if (bs_loop_add(cs->loop, &c->src, BS_LOOP_STREAM, err, sizeof err) != 0) {
         log_conn(c, "cannot watch the connection", err);
         goto fail;
@@ -635,7 +659,9 @@ void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
      * them when the socket is added) starts the handshake. */
     return;
 fail:
-    free(c);
+    if (c != NULL) {
+        conn_free(c);
+    }
     bs_tls_conn_free(tls);
     close(fd);
     atomic_fetch_sub(cs->nconns, 1);
@@ -729,7 +755,7 @@ void bs_conns_end_turn(struct bs_conns *cs)
     while (bs_link_linked(&cs->zombies)) {
         struct bs_link *l = cs->zombies.next;
         bs_link_remove(l);
-        free(BS_CONTAINER(l, struct bs_conn, src.ready));
+        conn_free(BS_CONTAINER(l, struct bs_conn, src.ready));
     }
 }
 
@@ -744,6 +770,8 @@ int bs_conns_init(struct bs_conns *cs, const struct bs_conns_config *cfg,
     cs->outcap = bs_xchg_outbuf_size(&cs->lim);
     cs->log_requests = cfg->log_requests;
     cs->log_client_certs = cfg->log_client_certs;
+    cs->explain = cfg->explain;
+    cs->explain_colour = cfg->explain_colour;
     bs_timer_list_init(&cs->hs_timers, cfg->handshake_ms);
     bs_timer_list_init(&cs->idle_timers, cfg->idle_ms);
     bs_timer_list_init(&cs->linger_timers, LINGER_MS);
