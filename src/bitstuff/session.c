@@ -28,6 +28,7 @@
 #include "progress.h"
 #include "proto.h"
 #include "timer.h"
+#include "tlsinfo.h"
 
 #define CHUNK_BYTES  (BS_PROTO_MAX_CHUNK_BITS / 8u)
 #define OUT_CAP      (2u * (BS_PROTO_HDR_LEN + CHUNK_BYTES))
@@ -105,6 +106,8 @@ struct session {
     struct bs_bitio_writer w;
     struct bs_progress prog;
     int64_t waited_ms; /* polls in a row cut short by progress ticks */
+
+    struct bs_tlsinfo_trace trace; /* -v: the handshake as it happens */
 
     /* --explain: colour on its stream; file mode's bits sent and
      * received */
@@ -184,6 +187,7 @@ static void disconnect(struct session *s)
 {
     bs_tls_conn_free(s->tls);
     s->tls = NULL;
+    bs_tlsinfo_trace_free(&s->trace);
     if (s->fd >= 0) {
         close(s->fd);
     }
@@ -282,6 +286,43 @@ static enum bs_cli_exit handshake_failed(struct session *s, bs_tls_status st)
     return bs_cli_exit_for_tls(f, 1, 0, s->o->cert_file != NULL);
 }
 
+/* ---- -v: the TLS handshake in words (tlsinfo.h) ---- */
+
+/* A handshake message as it passes: "> ClientHello (238 bytes)". */
+static void verbose_trace_line(void *arg, const char *line)
+{
+    (void) arg;
+    fprintf(stderr, "%s\n", line);
+}
+
+/* A fact about the connection: "* TLS version: TLSv1.3". */
+static void verbose_info_line(void *arg, const char *line)
+{
+    (void) arg;
+    fprintf(stderr, "* %s\n", line);
+}
+
+static void verbose_start(struct session *s)
+{
+    if (s->o->verbose) {
+        (void) bs_tlsinfo_trace_start(s->tls, &s->trace, verbose_trace_line,
+                                      NULL, s->o->verbose > 1);
+    }
+}
+
+/* After the handshake, or after it failed: what was agreed, the chain
+ * received and what was checked of it. */
+static void verbose_summary(struct session *s, int failed)
+{
+    if (!s->o->verbose) {
+        return;
+    }
+    if (failed) {
+        fprintf(stderr, "* the handshake failed; what it got that far:\n");
+    }
+    bs_tlsinfo_describe(s->tls, &s->trace, verbose_info_line, NULL);
+}
+
 static enum bs_cli_exit do_connect(struct session *s)
 {
     const struct bs_session_target *t = s->t;
@@ -309,6 +350,7 @@ static enum bs_cli_exit do_connect(struct session *s)
         disconnect(s);
         return BS_CLI_EXIT_USAGE;
     }
+    verbose_start(s);
 
     deadline = now_ms() + s->o->timeout_ms;
     for (;;) {
@@ -320,7 +362,10 @@ static enum bs_cli_exit do_connect(struct session *s)
             break;
         }
         if (st != BS_TLS_WANT_READ && st != BS_TLS_WANT_WRITE) {
-            enum bs_cli_exit code = handshake_failed(s, st);
+            enum bs_cli_exit code;
+
+            verbose_summary(s, 1);
+            code = handshake_failed(s, st);
 
             disconnect(s);
             return code;
@@ -351,6 +396,7 @@ static enum bs_cli_exit do_connect(struct session *s)
                 bs_tls_conn_version(s->tls), bs_tls_conn_cipher(s->tls),
                 bs_tls_conn_resumed(s->tls) ? ", resumed" : "");
     }
+    verbose_summary(s, 0);
     s->got_reply = 0;
     bs_proto_decoder_init(&s->dec, BS_PROTO_ROLE_CLIENT, NULL);
     bs_proto_decoder_set_errbuf(&s->dec, s->errbuf);

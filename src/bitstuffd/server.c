@@ -347,7 +347,8 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
                                  .log_requests = cfg->log_requests,
                                  .log_client_certs = cfg->log_client_certs,
                                  .explain = cfg->explain,
-                                 .explain_colour = cfg->explain_colour};
+                                 .explain_colour = cfg->explain_colour,
+                                 .verbose = cfg->verbose};
     char why[200];
 
     memset(w, 0, sizeof *w);

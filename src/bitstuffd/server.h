@@ -35,6 +35,9 @@ struct bs_server_config {
     /* 1: explain each request bit by bit on the display (--explain;
      * needs log_requests); explain_colour: with ANSI colours */
     int explain, explain_colour;
+    /* 1: each connection's TLS handshake in words on the log (-v), 2:
+     * with every record header (-vv); lines start with the peer */
+    int verbose;
 };
 
 /* Start the workers.  Returns NULL with err filled on failure. */
