@@ -458,55 +458,64 @@ static size_t get24(const unsigned char *p)
  * certificate's length (3) and DER [TLS 1.3: extensions length (2) and
  * extensions].  Every length is checked against what is left.
  */
-static void describe_sent_chain(const struct bs_tlsinfo_trace *t,
-                                const char *whose, bs_tlsinfo_line_fn *fn,
-                                void *arg)
+int bs_tlsinfo_describe_cert_msg(const unsigned char *msg, size_t len,
+                                 int tls13, const char *whose,
+                                 bs_tlsinfo_line_fn *fn, void *arg)
 {
-    const unsigned char *p = t->certs + 4, *end = t->certs + t->certs_len;
+    const unsigned char *p, *end;
     size_t list;
     int n = 0;
     char head[16];
 
-    if (t->certs_len < 4 || get24(t->certs + 1) != t->certs_len - 4) {
-        return;
+    if (msg == NULL || len < 4 || msg[0] != 11 || get24(msg + 1) != len - 4) {
+        return -1;
     }
-    if (t->certs_tls13) {
+    p = msg + 4;
+    end = msg + len;
+    if (tls13) {
         if (end - p < 1 || (size_t) (end - p) < 1u + p[0]) {
-            return;
+            return -1;
         }
         p += 1 + p[0];
     }
     if (end - p < 3 || (list = get24(p)) != (size_t) (end - p) - 3) {
-        return;
+        return -1;
     }
     p += 3;
     emit(fn, arg,
          "%s certificate chain, as sent (the handshake failed):", whose);
     while (end - p >= 3) {
-        size_t len = get24(p);
+        size_t clen = get24(p);
         const unsigned char *der = p + 3;
         X509 *x;
 
-        if ((size_t) (end - der) < len) {
+        if ((size_t) (end - der) < clen) {
             break;
         }
-        x = d2i_X509(NULL, &der, (long) len);
+        x = d2i_X509(NULL, &der, (long) clen);
         snprintf(head, sizeof head, "[%d] ", n++);
         if (x != NULL) {
             describe_cert(x, head, fn, arg);
             X509_free(x);
         } else {
             emit(fn, arg, "  %s(%zu bytes that are not a certificate)", head,
-                 len);
+                 clen);
         }
-        p += 3 + len;
-        if (t->certs_tls13) {
-            if (end - p < 2 || (size_t) (end - p) < 2u + (p[0] << 8 | p[1])) {
+        p += 3 + clen;
+        if (tls13) {
+            size_t ext;
+
+            if (end - p < 2) {
                 break;
             }
-            p += 2 + (p[0] << 8 | p[1]);
+            ext = (size_t) p[0] << 8 | p[1];
+            if ((size_t) (end - p) - 2 < ext) {
+                break;
+            }
+            p += 2 + ext;
         }
     }
+    return p == end ? 0 : -1;
 }
 
 static void describe_chain(SSL *ssl, const struct bs_tlsinfo_trace *t,
@@ -520,7 +529,8 @@ static void describe_chain(SSL *ssl, const struct bs_tlsinfo_trace *t,
     char head[16];
 
     if (leaf == NULL && t != NULL && t->certs != NULL) {
-        describe_sent_chain(t, whose, fn, arg);
+        (void) bs_tlsinfo_describe_cert_msg(t->certs, t->certs_len,
+                                            t->certs_tls13, whose, fn, arg);
         return;
     }
     if (leaf == NULL) {

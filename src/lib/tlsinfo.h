@@ -117,4 +117,16 @@ void bs_tlsinfo_describe(const struct bs_tls_conn *c,
 int bs_tlsinfo_describe_cert_file(const char *path, bs_tlsinfo_line_fn *fn,
                                   void *arg);
 
+/*
+ * The chain in a Certificate handshake message as received (type byte
+ * and length included; TLS 1.3's form when tls13): a line "<whose>
+ * certificate chain, as sent (the handshake failed):" and each
+ * certificate's lines.  Every length is checked against what is left.
+ * Returns 0, or -1 for a message that is not a well-formed Certificate
+ * message (what could be read before the fault is still shown).
+ */
+int bs_tlsinfo_describe_cert_msg(const unsigned char *msg, size_t len,
+                                 int tls13, const char *whose,
+                                 bs_tlsinfo_line_fn *fn, void *arg);
+
 #endif /* BS_TLSINFO_H */
