@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <openssl/asn1.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -434,14 +435,17 @@ int bs_tlsinfo_describe_cert_file(const char *path, bs_tlsinfo_line_fn *fn,
         emit(fn, arg, "cannot open %s", path);
         return -1;
     }
+    ERR_set_mark();
     x = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (x == NULL) {
+        ERR_pop_to_mark();
         emit(fn, arg, "%s holds no PEM certificate", path);
         return -1;
     }
     describe_cert(x, "", fn, arg);
     X509_free(x);
+    ERR_pop_to_mark();
     return 0;
 }
 
@@ -458,18 +462,32 @@ static size_t get24(const unsigned char *p)
  * certificate's length (3) and DER [TLS 1.3: extensions length (2) and
  * extensions].  Every length is checked against what is left.
  */
+static int read_cert_msg(const unsigned char *msg, size_t len, int tls13,
+                         const char *whose, bs_tlsinfo_line_fn *fn, void *arg);
+
 int bs_tlsinfo_describe_cert_msg(const unsigned char *msg, size_t len,
                                  int tls13, const char *whose,
                                  bs_tlsinfo_line_fn *fn, void *arg)
+{
+    int rc;
+
+    if (msg == NULL || len < 4 || msg[0] != 11 || get24(msg + 1) != len - 4) {
+        return -1;
+    }
+    ERR_set_mark();
+    rc = read_cert_msg(msg, len, tls13, whose, fn, arg);
+    ERR_pop_to_mark();
+    return rc;
+}
+
+static int read_cert_msg(const unsigned char *msg, size_t len, int tls13,
+                         const char *whose, bs_tlsinfo_line_fn *fn, void *arg)
 {
     const unsigned char *p, *end;
     size_t list;
     int n = 0;
     char head[16];
 
-    if (msg == NULL || len < 4 || msg[0] != 11 || get24(msg + 1) != len - 4) {
-        return -1;
-    }
     p = msg + 4;
     end = msg + len;
     if (tls13) {
@@ -618,20 +636,35 @@ static void describe_checks(SSL *ssl, bs_tlsinfo_line_fn *fn, void *arg)
     OPENSSL_free(ip);
 }
 
+static void describe(SSL *ssl, const struct bs_tlsinfo_trace *t,
+                     bs_tlsinfo_line_fn *fn, void *arg);
+
 void bs_tlsinfo_describe(const struct bs_tls_conn *c,
                          const struct bs_tlsinfo_trace *t,
                          bs_tlsinfo_line_fn *fn, void *arg)
 {
     SSL *ssl = bs_tls_conn_ssl(c);
+
+    if (ssl == NULL || fn == NULL) {
+        return;
+    }
+    /* Some queries leave errors on the thread's queue (an absent IP
+     * address: "passed a null parameter"); the connection's next read
+     * must not take them for its own. */
+    ERR_set_mark();
+    describe(ssl, t, fn, arg);
+    ERR_pop_to_mark();
+}
+
+static void describe(SSL *ssl, const struct bs_tlsinfo_trace *t,
+                     bs_tlsinfo_line_fn *fn, void *arg)
+{
     const unsigned char *alpn = NULL;
     unsigned int alpn_len = 0;
     const char *sni;
     int nid;
     const char *group = NULL;
 
-    if (ssl == NULL || fn == NULL) {
-        return;
-    }
     emit(fn, arg, "TLS version: %s", SSL_get_version(ssl));
     emit(fn, arg, "cipher suite: %s", SSL_get_cipher_name(ssl));
     nid = (int) SSL_get_negotiated_group(ssl);
