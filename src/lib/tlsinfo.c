@@ -615,13 +615,19 @@ static void describe_checks(SSL *ssl, bs_tlsinfo_line_fn *fn, void *arg)
         emit(fn, arg, "  why: %s (X.509 error %ld)",
              X509_verify_cert_error_string(vr), vr);
     }
-    if (host != NULL || ip != NULL) {
+    if (host != NULL) {
         emit(fn, arg,
              "checked: name \"%s\" against the certificate's SANs: %s%s%s%s",
-             host != NULL ? host : ip,
-             vr == X509_V_OK || peername != NULL ? "ok" : "see above",
-             peername != NULL ? " (matched " : "",
+             host, vr == X509_V_OK || peername != NULL ? "ok" : "FAILED",
+             peername != NULL ? " (matched DNS:" : "",
              peername != NULL ? peername : "", peername != NULL ? ")" : "");
+    } else if (ip != NULL) {
+        /* OpenSSL names no match for an address: the chain check above
+         * includes it, and only an exact IP SAN matches */
+        emit(fn, arg,
+             "checked: address %s against the certificate's IP SANs: %s%s%s",
+             ip, vr == X509_V_OK ? "ok (matched IP:" : "FAILED",
+             vr == X509_V_OK ? ip : "", vr == X509_V_OK ? ")" : "");
     } else if (!SSL_is_server(ssl)) {
         emit(fn, arg, "checked: name: not checked (no name was set)");
     }

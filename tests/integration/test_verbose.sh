@@ -19,7 +19,7 @@ cli -v "$example" >"$T/v.out" 2>"$T/v.err"
 expect_grep "the result still on stdout" "$T/v.out" "^received: 010111110100111110001010\$"
 for m in '> ClientHello \(' '< ServerHello \(' '< EncryptedExtensions \(' \
     '< Certificate \(' '< CertificateVerify \(' '< Finished \(' '> Finished \('; do
-    expect_grep "message $m" "$T/v.err" "^$m[0-9]+ bytes\\)\$"
+    expect_grep "message $m" "$T/v.err" "^${m}[0-9]+ bytes\\)\$"
 done
 expect_grep "today's line" "$T/v.err" \
     "^connected to 127\\.0\\.0\\.1:$PORT \\(TLSv1\\.3, TLS_"
@@ -35,8 +35,8 @@ expect_grep "fingerprint" "$T/v.err" "^\\*       SHA-256 fingerprint: $fp\$"
 expect_grep "key" "$T/v.err" '^\*       key: EC prime256v1, 256 bits$'
 expect_grep "chain checked" "$T/v.err" \
     '^\* checked: chain of 2 to trusted CA "CN=bitstuff local test CA,O=bitstuff": ok$'
-expect_grep "name checked" "$T/v.err" \
-    "^\\* checked: name \"127\\.0\\.0\\.1\" against the certificate's SANs: ok"
+expect_grep "address checked" "$T/v.err" \
+    "^\\* checked: address 127\\.0\\.0\\.1 against the certificate's IP SANs: ok \\(matched IP:127\\.0\\.0\\.1\\)\$"
 expect_grep "dates checked" "$T/v.err" '^\* checked: dates of every certificate against now \(.*\): ok$'
 expect_grep "time" "$T/v.err" '^\* handshake: [0-9]+\.[0-9] ms \([0-9]+ messages, first to last\)$'
 
@@ -45,7 +45,7 @@ timeout 60 "$CLIENT" -c "localhost:$PORT" --ca-file "$CERTS/ca.crt" -v \
     "$example" >/dev/null 2>"$T/v2.err"
 expect_grep "SNI sent" "$T/v2.err" '^\* SNI: localhost$'
 expect_grep "SAN matched" "$T/v2.err" \
-    "^\\* checked: name \"localhost\" against the certificate's SANs: ok \\(matched localhost\\)\$"
+    "^\\* checked: name \"localhost\" against the certificate's SANs: ok \\(matched DNS:localhost\\)\$"
 
 note "client -vv: the record headers too"
 cli -vv "$example" >/dev/null 2>"$T/vv.err"

@@ -285,7 +285,7 @@ static void test_handshake(void **state)
     assert_has(&c.info, "checked: chain of 2 to trusted CA \"CN=bitstuff "
                         "local test CA");
     assert_has(&c.info, "checked: name \"localhost\" against the "
-                        "certificate's SANs: ok (matched localhost)\n");
+                        "certificate's SANs: ok (matched DNS:localhost)\n");
     assert_has(&c.info, "checked: dates of every certificate against now (");
     assert_has(&c.info, "handshake: ");
 
