@@ -305,8 +305,9 @@ static void verbose_info_line(void *arg, const char *line)
 static void verbose_start(struct session *s)
 {
     if (s->o->verbose) {
-        (void) bs_tlsinfo_trace_start(s->tls, &s->trace, verbose_trace_line,
-                                      NULL, s->o->verbose > 1);
+        (void) bs_tlsinfo_trace_start(
+            s->tls, &s->trace, verbose_trace_line, NULL,
+            s->o->verbose > 1 ? BS_TLSINFO_RECORDS : 0u);
     }
 }
 

@@ -471,13 +471,18 @@ static void conn_verbose_line(void *arg, const char *line)
  * it the connection still serves, untraced. */
 static void conn_verbose_init(struct bs_conn *c)
 {
+    unsigned flags = BS_TLSINFO_HOLD; /* one block per connection */
+
     if (!c->cs->verbose) {
         return;
     }
+    if (c->cs->verbose > 1) {
+        flags |= BS_TLSINFO_RECORDS;
+    }
     c->trace = calloc(1, sizeof *c->trace);
     if (c->trace == NULL ||
-        bs_tlsinfo_trace_start(c->tls, c->trace, conn_verbose_line, c,
-                               c->cs->verbose > 1) != 0)
+        bs_tlsinfo_trace_start(c->tls, c->trace, conn_verbose_line, c, flags) !=
+            0)
     {
         free(c->trace);
         c->trace = NULL;
@@ -650,6 +655,7 @@ static void conn_explain_init(struct bs_conn *c)
 static void conn_free(struct bs_conn *c)
 {
     free(c->x.explain);
+    bs_tlsinfo_trace_flush(c->trace); /* a handshake that never ended */
     bs_tlsinfo_trace_free(c->trace);
     free(c->trace);
     free(c);

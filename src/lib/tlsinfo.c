@@ -48,6 +48,62 @@ emit(bs_tlsinfo_line_fn *fn, void *arg, const char *fmt, ...)
     fn(arg, line);
 }
 
+/* Hold at most this much of a trace before giving it out anyway. */
+#define HOLD_MAX 16384u
+
+/* A trace line: to the callback, or held (BS_TLSINFO_HOLD) until the
+ * summary. */
+__attribute__((format(printf, 2, 3))) static void
+trace_line(struct bs_tlsinfo_trace *t, const char *fmt, ...)
+{
+    char line[BS_TLSINFO_LINE_MAX];
+    size_t n;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    n = strlen(line) + 1;
+    if (t->hold && t->held_len + n > HOLD_MAX) {
+        bs_tlsinfo_trace_flush(t);
+    }
+    if (t->hold && t->held_len + n > t->held_cap) {
+        size_t cap = t->held_cap == 0 ? 1024 : t->held_cap * 2;
+        char *p;
+
+        while (cap < t->held_len + n) {
+            cap *= 2;
+        }
+        p = realloc(t->held, cap);
+        if (p == NULL) {
+            bs_tlsinfo_trace_flush(t); /* give out what is held, then go on */
+        } else {
+            t->held = p;
+            t->held_cap = cap;
+        }
+    }
+    if (!t->hold) {
+        t->fn(t->arg, line);
+        return;
+    }
+    memcpy(t->held + t->held_len, line, n);
+    t->held_len += n;
+}
+
+void bs_tlsinfo_trace_flush(struct bs_tlsinfo_trace *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < t->held_len; i += strlen(t->held + i) + 1) {
+        t->fn(t->arg, t->held + i);
+    }
+    free(t->held);
+    t->held = NULL;
+    t->held_len = t->held_cap = 0;
+    t->hold = 0;
+}
+
 static int64_t mono_us(void)
 {
     struct timespec ts;
@@ -168,8 +224,8 @@ static void on_handshake(struct bs_tlsinfo_trace *t, char dir,
     char other[32];
 
     if (len < 4) {
-        emit(t->fn, t->arg, "%c handshake fragment (%zu %s)", dir, len,
-             bytes_word(len));
+        trace_line(t, "%c handshake fragment (%zu %s)", dir, len,
+                   bytes_word(len));
         return;
     }
     name = bs_tlsinfo_handshake_name(p[0]);
@@ -188,7 +244,7 @@ static void on_handshake(struct bs_tlsinfo_trace *t, char dir,
     if (p[0] == 11 && dir == '<') {
         keep_certs(t, p, len);
     }
-    emit(t->fn, t->arg, "%c %s (%zu %s)", dir, name, len, bytes_word(len));
+    trace_line(t, "%c %s (%zu %s)", dir, name, len, bytes_word(len));
 }
 
 static void on_message(int write_p, int version, int content_type,
@@ -206,17 +262,17 @@ static void on_message(int write_p, int version, int content_type,
             unsigned v = (unsigned) p[1] << 8 | p[2];
             unsigned n = (unsigned) p[3] << 8 | p[4];
 
-            emit(t->fn, t->arg, "%c record: %s%s, %s (0x%04x), %u %s", dir,
-                 ct != NULL ? ct : "content type ", ct != NULL ? "" : "?",
-                 bs_tlsinfo_version_name(v), v, n, bytes_word(n));
+            trace_line(t, "%c record: %s%s, %s (0x%04x), %u %s", dir,
+                       ct != NULL ? ct : "content type ", ct != NULL ? "" : "?",
+                       bs_tlsinfo_version_name(v), v, n, bytes_word(n));
         }
         return;
     case SSL3_RT_INNER_CONTENT_TYPE:
         if (t->records && len >= 1) {
             const char *ct = bs_tlsinfo_content_name(p[0]);
 
-            emit(t->fn, t->arg, "%c   inner content type (TLS 1.3): %s", dir,
-                 ct != NULL ? ct : "unknown");
+            trace_line(t, "%c   inner content type (TLS 1.3): %s", dir,
+                       ct != NULL ? ct : "unknown");
         }
         return;
     case SSL3_RT_HANDSHAKE:
@@ -224,15 +280,15 @@ static void on_message(int write_p, int version, int content_type,
         on_handshake(t, dir, p, len);
         return;
     case SSL3_RT_CHANGE_CIPHER_SPEC:
-        emit(t->fn, t->arg, "%c ChangeCipherSpec (%zu %s)%s", dir, len,
-             bytes_word(len),
-             version == TLS1_3_VERSION ? ", for middlebox compatibility" : "");
+        trace_line(
+            t, "%c ChangeCipherSpec (%zu %s)%s", dir, len, bytes_word(len),
+            version == TLS1_3_VERSION ? ", for middlebox compatibility" : "");
         return;
     case SSL3_RT_ALERT:
         if (len >= 2) {
-            emit(t->fn, t->arg, "%c Alert: %s, %s", dir,
-                 p[0] == 2 ? "fatal" : "warning",
-                 SSL_alert_desc_string_long(p[1]));
+            trace_line(t, "%c Alert: %s, %s", dir,
+                       p[0] == 2 ? "fatal" : "warning",
+                       SSL_alert_desc_string_long(p[1]));
         }
         return;
     default:
@@ -241,7 +297,7 @@ static void on_message(int write_p, int version, int content_type,
 }
 
 int bs_tlsinfo_trace_start(struct bs_tls_conn *c, struct bs_tlsinfo_trace *t,
-                           bs_tlsinfo_line_fn *fn, void *arg, int records)
+                           bs_tlsinfo_line_fn *fn, void *arg, unsigned flags)
 {
     SSL *ssl = bs_tls_conn_ssl(c);
 
@@ -251,7 +307,8 @@ int bs_tlsinfo_trace_start(struct bs_tls_conn *c, struct bs_tlsinfo_trace *t,
     memset(t, 0, sizeof *t);
     t->fn = fn;
     t->arg = arg;
-    t->records = records;
+    t->records = (flags & BS_TLSINFO_RECORDS) != 0;
+    t->hold = (flags & BS_TLSINFO_HOLD) != 0;
     SSL_set_msg_callback(ssl, on_message);
     SSL_set_msg_callback_arg(ssl, t);
     return 0;
@@ -263,6 +320,9 @@ void bs_tlsinfo_trace_free(struct bs_tlsinfo_trace *t)
         free(t->certs);
         t->certs = NULL;
         t->certs_len = 0;
+        free(t->held);
+        t->held = NULL;
+        t->held_len = t->held_cap = 0;
     }
 }
 
@@ -646,11 +706,12 @@ static void describe(SSL *ssl, const struct bs_tlsinfo_trace *t,
                      bs_tlsinfo_line_fn *fn, void *arg);
 
 void bs_tlsinfo_describe(const struct bs_tls_conn *c,
-                         const struct bs_tlsinfo_trace *t,
-                         bs_tlsinfo_line_fn *fn, void *arg)
+                         struct bs_tlsinfo_trace *t, bs_tlsinfo_line_fn *fn,
+                         void *arg)
 {
     SSL *ssl = bs_tls_conn_ssl(c);
 
+    bs_tlsinfo_trace_flush(t); /* the messages first, then the summary */
     if (ssl == NULL || fn == NULL) {
         return;
     }

@@ -43,7 +43,10 @@ typedef void bs_tlsinfo_line_fn(void *arg, const char *line);
 struct bs_tlsinfo_trace {
     bs_tlsinfo_line_fn *fn;
     void *arg;
-    int records;        /* also show record headers (-vv) */
+    int records; /* also show record headers (-vv) */
+    int hold;    /* keep lines until the summary */
+    char *held;  /* held lines, each NUL-terminated */
+    size_t held_len, held_cap;
     int64_t t_first_us; /* monotonic: the first handshake message */
     int64_t t_last_us;  /* monotonic: the last handshake message */
     unsigned nmsgs;     /* handshake messages seen */
@@ -54,14 +57,26 @@ struct bs_tlsinfo_trace {
     int certs_tls13;
 };
 
+enum {
+    BS_TLSINFO_RECORDS = 1, /* each record header too (-vv) */
+    /* hold the lines of the handshake and give them out with the
+     * summary, so that a server's log shows each connection as one
+     * block (at most 16 KiB are held; more go out at once) */
+    BS_TLSINFO_HOLD = 2,
+};
+
 /*
  * Start tracing c (before its handshake): each handshake message, alert
- * and ChangeCipherSpec gives a line to fn(arg, line); with records, each
- * record header too.  t is filled here and must stay where it is while c
+ * and ChangeCipherSpec gives a line to fn(arg, line); flags are
+ * BS_TLSINFO_*.  t is filled here and must stay where it is while c
  * lives.  Returns 0, or -1 if c is NULL.
  */
 int bs_tlsinfo_trace_start(struct bs_tls_conn *c, struct bs_tlsinfo_trace *t,
-                           bs_tlsinfo_line_fn *fn, void *arg, int records);
+                           bs_tlsinfo_line_fn *fn, void *arg, unsigned flags);
+
+/* Give out the lines held (BS_TLSINFO_HOLD) and hold no more: for a
+ * connection that ends before its summary.  NULL ok. */
+void bs_tlsinfo_trace_flush(struct bs_tlsinfo_trace *t);
 
 /* Free what the trace holds (the copy of the peer's Certificate
  * message); t may be zeroed or NULL.  After the connection is freed. */
@@ -99,15 +114,15 @@ const char *bs_tlsinfo_version_name(unsigned version);
  *     checked: dates (now 2026-12-07 17:03:11 UTC): ok
  *     handshake: 4.2 ms (8 messages)
  *
- * t may be NULL (no timing line).  On a server the chain is the
- * client's, if it sent one.  After a failed handshake OpenSSL keeps no
- * chain: with t, the chain comes from the copy of the Certificate
- * message the trace kept, and the checks say which failed.  Does nothing
- * for a NULL c.
+ * Lines the trace held come first.  t may be NULL (no timing line).  On a
+ * server the chain is the client's, if it sent one.  After a failed handshake
+ * OpenSSL keeps no chain: with t, the chain comes from the copy of the
+ * Certificate message the trace kept, and the checks say which failed.  Does
+ * nothing for a NULL c.
  */
 void bs_tlsinfo_describe(const struct bs_tls_conn *c,
-                         const struct bs_tlsinfo_trace *t,
-                         bs_tlsinfo_line_fn *fn, void *arg);
+                         struct bs_tlsinfo_trace *t, bs_tlsinfo_line_fn *fn,
+                         void *arg);
 
 /*
  * One certificate (PEM file) as the summary shows it, for tools and

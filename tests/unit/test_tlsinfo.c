@@ -172,6 +172,7 @@ struct end {
     struct lines trace_lines, info;
     bs_tls_status st;
     int fd;
+    size_t lines_before_summary; /* trace bytes given out before it */
 };
 
 static int waiting(bs_tls_status st)
@@ -198,7 +199,7 @@ static void run_handshake(struct end *s, struct end *c)
 }
 
 static void pair(struct end *s, struct end *c, const char *ca,
-                 const char *servername, int records)
+                 const char *servername, unsigned flags)
 {
     struct bs_tls_server_config sc = {.cert_file = "a/server.crt",
                                       .key_file = "a/server.key"};
@@ -224,12 +225,14 @@ static void pair(struct end *s, struct end *c, const char *ca,
     bs_tls_ctx_free(sctx); /* the connections hold their references */
     bs_tls_ctx_free(cctx);
     assert_int_equal(bs_tlsinfo_trace_start(s->conn, &s->trace, collect,
-                                            &s->trace_lines, records),
+                                            &s->trace_lines, flags),
                      0);
     assert_int_equal(bs_tlsinfo_trace_start(c->conn, &c->trace, collect,
-                                            &c->trace_lines, records),
+                                            &c->trace_lines, flags),
                      0);
     run_handshake(s, c);
+    s->lines_before_summary = s->trace_lines.len;
+    c->lines_before_summary = c->trace_lines.len;
     ERR_clear_error();
     bs_tlsinfo_describe(s->conn, &s->trace, collect, &s->info);
     bs_tlsinfo_describe(c->conn, &c->trace, collect, &c->info);
@@ -302,7 +305,7 @@ static void test_records(void **state)
     struct end s, c;
 
     (void) state;
-    pair(&s, &c, "a/ca.crt", "localhost", 1);
+    pair(&s, &c, "a/ca.crt", "localhost", BS_TLSINFO_RECORDS);
     assert_int_equal(c.st, BS_TLS_OK);
     /* the ClientHello's record says TLS 1.0 for old middleboxes; the
      * encrypted rest of TLS 1.3 travels as application data of 1.2 */
@@ -310,6 +313,31 @@ static void test_records(void **state)
     assert_has(&c.trace_lines, "< record: application_data, TLS 1.2 "
                                "(0x0303), ");
     assert_has(&c.trace_lines, "inner content type (TLS 1.3): handshake");
+    end_free(&s);
+    end_free(&c);
+}
+
+/* BS_TLSINFO_HOLD (the server's -v): nothing goes out before the
+ * summary, then the messages in their order and the summary after them,
+ * one block. */
+static void test_hold(void **state)
+{
+    struct end s, c;
+    const char *hello, *finished;
+
+    (void) state;
+    pair(&s, &c, "a/ca.crt", "localhost", BS_TLSINFO_HOLD);
+    assert_int_equal(s.st, BS_TLS_OK);
+    assert_int_equal(s.lines_before_summary, 0);
+    assert_int_equal(c.lines_before_summary, 0);
+    hello = strstr(s.trace_lines.text, "< ClientHello (");
+    finished = strstr(s.trace_lines.text, "< Finished (");
+    assert_non_null(hello);
+    assert_non_null(finished);
+    assert_true(hello < finished);
+    /* held no more: later lines go out at once */
+    bs_tlsinfo_trace_flush(&s.trace);
+    assert_int_equal(s.trace.hold, 0);
     end_free(&s);
     end_free(&c);
 }
@@ -357,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_cert_file),
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_records),
+        cmocka_unit_test(test_hold),
         cmocka_unit_test(test_failed_handshake),
         cmocka_unit_test(test_wrong_name),
     };
