@@ -38,6 +38,8 @@ struct bs_conns_config {
     uint64_t handshake_ms; /* from accept to the end of the handshake */
     uint64_t idle_ms;      /* without progress */
     int log_requests, log_client_certs; /* see bs_server_config */
+    int explain, explain_colour;        /* see bs_server_config */
+    int verbose;                        /* see bs_server_config */
 };
 
 /* One worker's connections.  Fields are private to conn.c except nlive,
@@ -49,6 +51,8 @@ struct bs_conns {
     struct bs_proto_limits lim;
     size_t outcap;
     int log_requests, log_client_certs;
+    int explain, explain_colour;
+    int verbose;
     int stopping; /* new connections are drained as they finish handshakes */
     struct bs_timer_list hs_timers, idle_timers, linger_timers, quiet_timers;
     struct bs_timer_list alert_timers;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "advice.h"
+#include "explain.h"
 #include "fsperm.h"
 #include "log.h"
 #include "net.h"
@@ -413,6 +414,10 @@ int main(int argc, char **argv)
     sc.limits.max_message_bits = o.max_message_bits;
     sc.log_requests = !o.quiet;
     sc.log_client_certs = o.verify_client != BS_TLS_VERIFY_NONE;
+    sc.explain = o.explain;
+    sc.explain_colour =
+        bs_explain_want_colour(isatty(1), getenv("NO_COLOR"), getenv("TERM"));
+    sc.verbose = o.verbose;
     srv = bs_server_start(&sc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "bitstuffd: %s\n", err);

@@ -345,7 +345,10 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
                                  .handshake_ms = cfg->handshake_ms,
                                  .idle_ms = cfg->idle_ms,
                                  .log_requests = cfg->log_requests,
-                                 .log_client_certs = cfg->log_client_certs};
+                                 .log_client_certs = cfg->log_client_certs,
+                                 .explain = cfg->explain,
+                                 .explain_colour = cfg->explain_colour,
+                                 .verbose = cfg->verbose};
     char why[200];
 
     memset(w, 0, sizeof *w);

@@ -32,6 +32,12 @@ struct bs_server_config {
     struct bs_proto_limits limits; /* per request (max_line, message bits) */
     int log_requests;              /* 1: a line per request (0: --quiet) */
     int log_client_certs; /* 1: a line per client certificate's subject */
+    /* 1: explain each request bit by bit on the display (--explain;
+     * needs log_requests); explain_colour: with ANSI colours */
+    int explain, explain_colour;
+    /* 1: each connection's TLS handshake in words on the log (-v), 2:
+     * with every record header (-vv); lines start with the peer */
+    int verbose;
 };
 
 /* Start the workers.  Returns NULL with err filled on failure. */
