@@ -7,6 +7,9 @@
  */
 #include "tlsinfo.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +17,10 @@
 #include <time.h>
 
 #include <openssl/asn1.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -389,14 +394,12 @@ static void sans_text(X509 *x, char *buf, size_t len)
         case GEN_IPADD:
             d = ASN1_STRING_get0_data(g->d.ip);
             n = ASN1_STRING_length(g->d.ip);
-            if (n == 4) {
-                append(buf, len, "%sIP:%u.%u.%u.%u", sep, d[0], d[1], d[2],
-                       d[3]);
-            } else if (n == 16) {
-                append(buf, len, "%sIP:", sep);
-                for (int k = 0; k < 16; k += 2) {
-                    append(buf, len, "%s%x", k > 0 ? ":" : "",
-                           (unsigned) d[k] << 8 | d[k + 1]);
+            if (n == 4 || n == 16) {
+                char ip[INET6_ADDRSTRLEN];
+
+                if (inet_ntop(n == 4 ? AF_INET : AF_INET6, d, ip, sizeof ip) !=
+                    NULL) {
+                    append(buf, len, "%sIP:%s", sep, ip);
                 }
             }
             break;
@@ -447,6 +450,16 @@ static void key_text(X509 *x, char *buf, size_t len)
         type = "EC";
         if (EVP_PKEY_get_group_name(k, group, sizeof group, NULL) != 1) {
             group[0] = '\0';
+        } else {
+            /* "P-256 (prime256v1)": the NIST name students meet first */
+            const char *nist = EC_curve_nid2nist(OBJ_sn2nid(group));
+
+            if (nist != NULL) {
+                char both[64];
+
+                snprintf(both, sizeof both, "%s (%s)", nist, group);
+                snprintf(group, sizeof group, "%s", both);
+            }
         }
         break;
     case EVP_PKEY_ED25519:
