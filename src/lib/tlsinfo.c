@@ -433,7 +433,7 @@ static void key_text(X509 *x, char *buf, size_t len)
 {
     EVP_PKEY *k = X509_get0_pubkey(x);
     char group[64] = "";
-    const char *type;
+    const char *type, *nist = NULL;
 
     if (k == NULL) {
         snprintf(buf, len, "?");
@@ -452,14 +452,7 @@ static void key_text(X509 *x, char *buf, size_t len)
             group[0] = '\0';
         } else {
             /* "P-256 (prime256v1)": the NIST name students meet first */
-            const char *nist = EC_curve_nid2nist(OBJ_sn2nid(group));
-
-            if (nist != NULL) {
-                char both[64];
-
-                snprintf(both, sizeof both, "%s (%s)", nist, group);
-                snprintf(group, sizeof group, "%s", both);
-            }
+            nist = EC_curve_nid2nist(OBJ_sn2nid(group));
         }
         break;
     case EVP_PKEY_ED25519:
@@ -472,8 +465,10 @@ static void key_text(X509 *x, char *buf, size_t len)
         type = EVP_PKEY_get0_type_name(k);
         break;
     }
-    snprintf(buf, len, "%s%s%s, %d bits", type != NULL ? type : "?",
-             group[0] != '\0' ? " " : "", group, EVP_PKEY_get_bits(k));
+    snprintf(buf, len, "%s%s%s%s%s%s, %d bits", type != NULL ? type : "?",
+             nist != NULL ? " " : "", nist != NULL ? nist : "",
+             group[0] != '\0' ? (nist != NULL ? " (" : " ") : "", group,
+             nist != NULL ? ")" : "", EVP_PKEY_get_bits(k));
 }
 
 /* The lines of one certificate; head is "[i] " or "", pad as wide. */
