@@ -3,6 +3,7 @@
 options (issue 12).
 
 Usage: man_options.py MANPAGE PROGRAM [ARG...]
+       man_options.py --print-man MANPAGE   (its options, one a line)
 
 Runs PROGRAM ARG... --help and compares the options it lists with the
 options of the OPTIONS section of MANPAGE (mdoc: every `Fl` of an `.It`
@@ -50,6 +51,9 @@ def man_options(path):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--print-man":
+        print("\n".join(sorted(man_options(sys.argv[2]))))
+        return
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     man, prog = sys.argv[1], sys.argv[2:]
