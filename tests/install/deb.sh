@@ -34,8 +34,10 @@ depends=$(field Depends)
 for dep in 'libc6 (>= ' 'libssl3 (>= 3' openssl bash; do
     [[ $depends == *"$dep"* ]] || fail "Depends '$depends' lacks '$dep'"
 done
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './shlibs' ||
-    fail "no shlibs file for libbitstuff.so.0"
+# (grep reads a variable: grep -q ending a pipe early would break it
+# under pipefail)
+control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
+grep -qx './shlibs' <<<"$control" || fail "no shlibs file for libbitstuff.so.0"
 
 note "dpkg-deb -c"
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||' | sort >"$T/contents"

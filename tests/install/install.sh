@@ -46,7 +46,9 @@ check_installed_programs "$P"
 # needs_shared APP YES|NO: whether APP's dynamic section needs libbitstuff
 needs_shared() {
     local got=no
-    readelf -d "$1" | grep -q 'NEEDED.*\[libbitstuff\.so\.0\]' && got=yes
+    local dynamic
+    dynamic=$(readelf -d "$1")
+    grep -q 'NEEDED.*\[libbitstuff\.so\.0\]' <<<"$dynamic" && got=yes
     expect_eq "$(basename "$1") needs libbitstuff.so.0" "$got" "$2"
 }
 # expect_consumer_output WHAT OUTPUT
