@@ -50,10 +50,11 @@ for f in usr/sbin/bitstuffd usr/bin/bitstuff usr/bin/bitstuff-bench \
     "$libdir/pkgconfig/bitstuff.pc" \
     "$libdir/cmake/bitstuff/bitstuffConfig.cmake" \
     usr/include/bitstuff/bitstuff.h usr/include/bitstuff/stuff.h \
-    usr/share/man/man8/bitstuffd.8 usr/share/man/man1/bitstuff.1 \
-    usr/share/man/man1/bitstuff-bench.1 \
-    usr/share/man/man1/bitstuff-gen-certs.1 \
-    usr/share/man/man3/libbitstuff.3 \
+    usr/share/man/man8/bitstuffd.8.gz usr/share/man/man1/bitstuff.1.gz \
+    usr/share/man/man1/bitstuff-bench.1.gz \
+    usr/share/man/man1/bitstuff-gen-certs.1.gz \
+    usr/share/man/man3/libbitstuff.3.gz \
+    usr/share/doc/bitstuff/copyright \
     usr/share/bash-completion/completions/bitstuff \
     usr/share/bash-completion/completions/bitstuffd; do
     grep -qxF "$f" "$T/contents" || fail "$f is not in the package"
@@ -67,5 +68,11 @@ note "dpkg-deb -x to a temporary root"
 dpkg-deb -x "$deb" "$T/x"
 grep -qx 'prefix=/usr' "$T/x/$libdir/pkgconfig/bitstuff.pc" ||
     fail "bitstuff.pc in the package does not say prefix=/usr"
+for page in "$T"/x/usr/share/man/man*/*.gz; do
+    gzip -t "$page" || fail "$page is not a valid gzip file"
+done
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./md5sums >"$T/md5sums"
+(cd "$T/x" && md5sum -c --quiet "$T/md5sums") ||
+    fail "the package's md5sums do not match its files"
 check_installed_programs "$T/x/usr"
 echo "PASS"
