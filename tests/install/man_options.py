@@ -58,7 +58,9 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     man, prog = sys.argv[1], sys.argv[2:]
-    name = prog[-1].rsplit("/", 1)[-1]
+    # the program's name as its page has it (gen-certs.sh is installed
+    # as bitstuff-gen-certs)
+    name = man.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     try:
         run = subprocess.run(prog + ["--help"], capture_output=True,
                              text=True, timeout=60, check=False)
