@@ -288,7 +288,7 @@ int bs_sdnotify_listen_fds(int unset_env, struct bs_sdnotify_fds *out,
             fcntl(out->fds[i], F_SETFD, flags | FD_CLOEXEC) == -1) {
             int e = errno;
             rc = fail(err, errlen, -e,
-                      "socket activation: descriptor %d from systemd: %s",
+                      "descriptor %d from systemd: %s",
                       out->fds[i], strerror(e));
             out->n = 0;
         }
