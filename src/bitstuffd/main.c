@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "advice.h"
+#include "certpath.h"
 #include "fsperm.h"
 #include "log.h"
 #include "net.h"
@@ -376,6 +377,37 @@ static int open_listeners(const struct bs_opts *o, int argc, char **argv,
     return 0;
 }
 
+/* No --cert and no --key: the certificate and key from the first place
+ * that has them (certpath.h), whatever the working directory.  An
+ * explicit --cert or --key is used as given. */
+static int default_certs(struct bs_opts *o, int argc, char **argv, char *cert,
+                         char *key, size_t len, char *err, size_t errlen)
+{
+    struct bs_certpath_dirs d;
+    char why[2048];
+
+    if (o->ncerts != 1 || from_argv(o->cert_files[0], argc, argv) ||
+        from_argv(o->key_files[0], argc, argv))
+    {
+        return 0;
+    }
+    bs_certpath_default_dirs(&d);
+    if (bs_certpath_find_pair(&d, BS_CERTPATH_SERVER_CERT,
+                              BS_CERTPATH_SERVER_KEY, cert, key, len, why,
+                              sizeof why) != 0)
+    {
+        snprintf(err, errlen,
+                 "no certificate given and none found: %s; give --cert and "
+                 "--key, or make a test set with scripts/gen-certs.sh",
+                 why);
+        return -1;
+    }
+    o->cert_files[0] = o->cert_file = cert;
+    o->key_files[0] = o->key_file = key;
+    fprintf(stderr, "bitstuffd: certificate %s, key %s\n", cert, key);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bs_opts o;
@@ -387,7 +419,8 @@ int main(int argc, char **argv)
     struct sigaction sa;
     sigset_t set;
     struct bs_sysd sd = {.notify = {.fd = -1}};
-    char err[512];
+    char cert[BS_CERTPATH_MAX], key[BS_CERTPATH_MAX];
+    char err[2560];
     int sigfd = -1, status = 1, activated = 0;
 
     memset(&sa, 0, sizeof sa);
@@ -413,6 +446,11 @@ int main(int argc, char **argv)
     raise_fd_limit();
     if (bs_sysd_open(&sd, err, sizeof err) != 0) {
         fprintf(stderr, "bitstuffd: warning: %s\n", err);
+    }
+    if (default_certs(&o, argc, argv, cert, key, sizeof cert, err,
+                      sizeof err) != 0) {
+        fprintf(stderr, "bitstuffd: %s\n", err);
+        goto out;
     }
 
     memset(&tc, 0, sizeof tc);
