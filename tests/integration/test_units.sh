@@ -5,8 +5,11 @@
 # says, and check with `systemd-analyze verify` (no systemd as PID 1
 # needed; --man=no: the man pages are not installed here) that they
 # load without a word, and with `systemd-analyze security --offline`
-# that the service's exposure stays at 2.0 or below.
-. "$(dirname "$0")/lib.sh"
+# that the service's exposure stays at 2.0 or below.  Then the service's
+# ExecStart= line run the way systemd runs it: from /, the socket passed
+# (LISTEN_FDS), the key and certificate in $CREDENTIALS_DIRECTORY, a
+# NOTIFY_SOCKET: READY=1 comes and the lab's example is answered.
+. "$(dirname "$0")/it.sh"
 
 command -v systemd-analyze >/dev/null ||
     fail "systemd-analyze is missing (Debian package systemd)"
@@ -59,4 +62,30 @@ systemd-analyze security --offline=yes --threshold=20 \
     "$U/bitstuffd.service" >"$T/security.out" 2>&1 || rc=$?
 grep 'Overall exposure level' "$T/security.out" || true
 [ "$rc" -eq 0 ] || fail "exposure above 2.0: $(grep '✗' "$T/security.out")"
+
+echo "-- ExecStart= as systemd runs it: from /, socket, credentials, notify"
+read -r -a cmd < <(sed -n 's/^ExecStart=//p' "$U/bitstuffd.service")
+mkdir -p "$T/cred"
+cp "$CERTS/server.crt" "$CERTS/server.key" "$T/cred/"
+python3 "$IT_INTEGRATION/notify_rx.py" "$T/notify" "$T/rx.out" \
+    $((60 * IT_TMUL)) &
+rx=$!
+SERVER_PIDS+=("$rx")
+wait_log "$T/rx.out" '^bound$'
+(cd / && CREDENTIALS_DIRECTORY=$T/cred NOTIFY_SOCKET=$T/notify \
+    exec python3 "$IT_INTEGRATION/sockhold.py" --seconds $((60 * IT_TMUL)) \
+    --port-file "$T/port" --log "$T/events" -- "${cmd[@]}") \
+    >"$T/service.log" 2>&1 &
+holder=$!
+SERVER_PIDS+=("$holder")
+wait_log "$T/rx.out" 'READY=1' $((100 * IT_TMUL))
+PORT=$(cat "$T/port")
+expect_grep "status" "$T/rx.out" \
+    "READY=1\|STATUS=serving on 127\.0\.0\.1:$PORT \(sockets from the service manager\)"
+expect_grep "credentials" "$T/service.log" \
+    "^bitstuffd: certificate $T/cred/server\.crt, key $T/cred/server\.key$"
+expect_serves "the service as systemd would run it"
+kill -TERM "$holder"
+wait "$holder" || true
+expect_grep "clean stop" "$T/events" '^exited [0-9]+ 0$'
 echo "PASS"
