@@ -24,7 +24,7 @@ cd /
 note "from /: the server's certificate from \$CREDENTIALS_DIRECTORY"
 CREDENTIALS_DIRECTORY=$T/cred start_server cred
 expect_grep "the certificate used" "$T/cred.log" \
-    "^bitstuffd: certificate $T/cred/server\.crt, key $T/cred/server\.key$"
+    "bitstuffd: certificate $T/cred/server\.crt, key $T/cred/server\.key$"
 note "from /: the client's CA from its \$CREDENTIALS_DIRECTORY"
 out=$(CREDENTIALS_DIRECTORY=$T/ccred client "$example")
 expect_eq "client from /" "$out" "sent: $example
@@ -38,21 +38,21 @@ note "from /, no CA anywhere: exit 4 and where the client looked"
 rc_of rc client "$example" 2>"$T/noca.err"
 expect_eq "client without a CA: exit status" "$rc" 4
 expect_grep "client without a CA" "$T/noca.err" \
-    "^note: no --ca-file given and no ca\.crt in \\\$CREDENTIALS_DIRECTORY \(not set\), .*/bitstuff or certs \(in /\), so the system's trusted CAs were used$"
+    "note: no --ca-file given and no ca\.crt in \\\$CREDENTIALS_DIRECTORY \(not set\), .*/bitstuff or certs \(in /\), so the system's trusted CAs were used$"
 stop_server_ok "$SERVER_PID"
 
 note "from the source tree: certs/ of the working directory"
 cd "$T/tree"
 start_server tree
 expect_grep "the certificate used" "$T/tree.log" \
-    "^bitstuffd: certificate certs/server\.crt, key certs/server\.key$"
+    "bitstuffd: certificate certs/server\.crt, key certs/server\.key$"
 out=$(client -q "$example")
 expect_eq "client in the tree" "$out" "$stuffed"
 note "explicit --cert/--key win over \$CREDENTIALS_DIRECTORY"
 stop_server_ok "$SERVER_PID"
 CREDENTIALS_DIRECTORY=$T/half start_server explicit \
     --cert "$CERTS/server.crt" --key "$CERTS/server.key"
-grep -q '^bitstuffd: certificate' "$T/explicit.log" &&
+grep -q 'bitstuffd: certificate' "$T/explicit.log" &&
     fail "searched although --cert and --key were given"
 expect_serves "explicit --cert"
 stop_server_ok "$SERVER_PID"
@@ -62,7 +62,7 @@ note "nothing anywhere: exit 1, every place named"
 rc_of rc "$SERVER" -l 127.0.0.1:0 >"$T/none.log" 2>&1
 expect_eq "no certificate: exit status" "$rc" 1
 expect_grep "no certificate" "$T/none.log" \
-    "^bitstuffd: no certificate given and none found: no server\.crt in \\\$CREDENTIALS_DIRECTORY \(not set\), /.*/bitstuff or certs \(in /\); give --cert and --key"
+    "bitstuffd: no certificate given and none found: no server\.crt in \\\$CREDENTIALS_DIRECTORY \(not set\), /.*/bitstuff or certs \(in /\); give --cert and --key"
 note "a certificate without its key beside it: exit 1"
 rc_of rc env CREDENTIALS_DIRECTORY="$T/half" "$SERVER" -l 127.0.0.1:0 \
     >"$T/half.log" 2>&1

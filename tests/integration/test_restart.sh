@@ -19,7 +19,7 @@ python3 "$IT_INTEGRATION/sockhold.py" --seconds $((240 * IT_TMUL)) \
     --threads 2 -q >"$T/server.log" 2>&1 &
 HOLDER=$!
 SERVER_PIDS+=("$HOLDER")
-wait_log "$T/server.log" '^listening on 127\.0\.0\.1:[0-9]+ \(socket activation' \
+wait_log "$T/server.log" 'listening on 127\.0\.0\.1:[0-9]+ \(socket activation' \
     $((100 * IT_TMUL))
 PORT=$(cat "$T/port")
 expect_serves "before the restarts"
@@ -29,7 +29,7 @@ expect_serves "before the restarts"
 started() {
     local i
     for ((i = 0; i < 200 * IT_TMUL; i++)); do
-        [ "$(grep -c '^listening on' "$T/server.log")" -ge "$1" ] && return 0
+        [ "$(grep -c 'listening on' "$T/server.log")" -ge "$1" ] && return 0
         sleep 0.05
     done
     fail "server start $1 did not come within $((10 * IT_TMUL)) s"

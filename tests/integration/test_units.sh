@@ -83,7 +83,7 @@ PORT=$(cat "$T/port")
 expect_grep "status" "$T/rx.out" \
     "READY=1\|STATUS=serving on 127\.0\.0\.1:$PORT \(sockets from the service manager\)"
 expect_grep "credentials" "$T/service.log" \
-    "^bitstuffd: certificate $T/cred/server\.crt, key $T/cred/server\.key$"
+    "bitstuffd: certificate $T/cred/server\.crt, key $T/cred/server\.key$"
 expect_serves "the service as systemd would run it"
 kill -TERM "$holder"
 wait "$holder" || true
