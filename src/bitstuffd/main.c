@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,29 +315,13 @@ static int wait_loop(struct bs_server *s, int sigfd,
     }
 }
 
-/* Did the user give s on the command line (an option's value points into
- * argv), or is it a default the parser filled in? */
-static int from_argv(const char *s, int argc, char **argv)
-{
-    uintptr_t p = (uintptr_t) s;
-
-    for (int i = 1; s != NULL && i < argc; i++) {
-        uintptr_t a = (uintptr_t) argv[i];
-        if (p >= a && p <= a + strlen(argv[i])) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* The listening sockets: the ones a service manager passed (socket
  * activation), else one per address of each --listen.  Both at once is
  * refused: which addresses a service listens on must be said in one
  * place (the .socket unit's ListenStream= lines).  *activated is 1 for
  * passed sockets. */
-static int open_listeners(const struct bs_opts *o, int argc, char **argv,
-                          struct listeners *l, int *activated, char *err,
-                          size_t errlen)
+static int open_listeners(const struct bs_opts *o, struct listeners *l,
+                          int *activated, char *err, size_t errlen)
 {
     int n = bs_sysd_inherit(l->fd, MAX_FDS, err, errlen);
 
@@ -348,7 +331,7 @@ static int open_listeners(const struct bs_opts *o, int argc, char **argv,
     }
     if (n > 0) {
         l->n = (size_t) n;
-        if (from_argv(o->listen[0], argc, argv)) {
+        if (!o->listen_default) {
             snprintf(err, errlen,
                      "--listen %s and socket activation (%d socket%s passed "
                      "in LISTEN_FDS) both given: with socket activation the "
@@ -380,15 +363,13 @@ static int open_listeners(const struct bs_opts *o, int argc, char **argv,
 /* No --cert and no --key: the certificate and key from the first place
  * that has them (certpath.h), whatever the working directory.  An
  * explicit --cert or --key is used as given. */
-static int default_certs(struct bs_opts *o, int argc, char **argv, char *cert,
-                         char *key, size_t len, char *err, size_t errlen)
+static int default_certs(struct bs_opts *o, char *cert, char *key, size_t len,
+                         char *err, size_t errlen)
 {
     struct bs_certpath_dirs d;
     char why[2048];
 
-    if (o->ncerts != 1 || from_argv(o->cert_files[0], argc, argv) ||
-        from_argv(o->key_files[0], argc, argv))
-    {
+    if (!o->cert_default) {
         return 0;
     }
     bs_certpath_default_dirs(&d);
@@ -450,8 +431,7 @@ int main(int argc, char **argv)
     if (bs_sysd_open(&sd, err, sizeof err) != 0) {
         fprintf(stderr, "bitstuffd: warning: %s\n", err);
     }
-    if (default_certs(&o, argc, argv, cert, key, sizeof cert, err,
-                      sizeof err) != 0) {
+    if (default_certs(&o, cert, key, sizeof cert, err, sizeof err) != 0) {
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
@@ -498,7 +478,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
-    if (open_listeners(&o, argc, argv, &l, &activated, err, sizeof err) != 0) {
+    if (open_listeners(&o, &l, &activated, err, sizeof err) != 0) {
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
