@@ -131,7 +131,8 @@ static const struct bs_opt options[] = {
     {BS_OPT_NAME("connect", 'c', BS_OPT_STRING, "HOST:PORT"), O(connect),
      .flags = SHOW, .help = "server"},
     {BS_OPT_NAME("ca-file", 0, BS_OPT_STRING, "FILE"), O(ca_file),
-     .help = "CA certificates to verify the server"},
+     .help = "CA certificates to verify the server (default: ca.crt "
+             "found as bitstuff finds it, otherwise the system store)"},
     {BS_OPT_NAME("cert", 0, BS_OPT_STRING, "FILE"), O(cert_file),
      .help = "client certificate for mutual TLS (with --key)"},
     {BS_OPT_NAME("key", 0, BS_OPT_STRING, "FILE"), O(key_file),

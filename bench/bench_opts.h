@@ -24,7 +24,8 @@
 
 struct bs_bench_opts {
     const char *connect;   /* HOST:PORT; default "localhost:55000" */
-    const char *ca_file;   /* NULL: system store */
+    const char *ca_file;   /* NULL: ca.crt as certpath.h finds it, else
+                              the system store */
     const char *cert_file; /* mutual TLS */
     const char *key_file;
     const char *servername; /* NULL: the host of --connect */

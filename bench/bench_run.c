@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench_msg.h"
+#include "certpath.h"
 #include "chunk.h"
 #include "cli.h"
 #include "net.h"
@@ -1225,7 +1226,7 @@ static void *worker_main(void *arg)
 static int setup_shared(struct shared *sh, const struct bs_bench_opts *o,
                         char *host, size_t hostlen, char *err, size_t errlen)
 {
-    char port[16];
+    char port[16], ca_path[BS_CERTPATH_MAX], ca_note[2048];
     struct bs_net_addr addrs[4];
     size_t n = 0;
     struct bs_tls_client_config tc = {
@@ -1240,6 +1241,14 @@ static int setup_shared(struct shared *sh, const struct bs_bench_opts *o,
     };
     int rc;
 
+    /* no --ca-file: the client's default (certpath.h), else the system's
+     * CAs */
+    if (tc.ca_file == NULL &&
+        bs_certpath_find_default(BS_CERTPATH_CA, ca_path, sizeof ca_path,
+                                 ca_note, sizeof ca_note) == 0)
+    {
+        tc.ca_file = ca_path;
+    }
     rc = bs_net_split_hostport(o->connect, NULL, host, hostlen, port,
                                sizeof(port), err, errlen);
     if (rc != 0) {

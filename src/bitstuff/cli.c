@@ -98,8 +98,9 @@ static const struct bs_opt options[] = {
     {BS_OPT_NAME("connect", 'c', BS_OPT_STRING, "HOST:PORT"), O(connect),
      .flags = SHOW, .help = "server; IPv6 as [::1]:55000"},
     {BS_OPT_NAME("ca-file", 0, BS_OPT_STRING, "FILE"), O(ca_file),
-     .help = "CA certificates to trust (default " BS_CLI_DEFAULT_CA
-             " if it exists, otherwise the system store)"},
+     .help = "CA certificates to trust (default: ca.crt in "
+             "$CREDENTIALS_DIRECTORY, <sysconfdir>/bitstuff or certs, the "
+             "first that has it, otherwise the system store)"},
     {BS_OPT_NAME("cert", 0, BS_OPT_STRING, "FILE"), O(cert_file),
      .help = "client certificate for mutual TLS"},
     {BS_OPT_NAME("key", 0, BS_OPT_STRING, "FILE"), O(key_file),

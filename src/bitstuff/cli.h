@@ -18,7 +18,6 @@
 
 #define BS_CLI_DEFAULT_CONNECT BS_NET_DEFAULT_ADDR
 #define BS_CLI_DEFAULT_PORT    BS_NET_DEFAULT_PORT
-#define BS_CLI_DEFAULT_CA      "certs/ca.crt"
 #define BS_CLI_DEFAULT_TIMEOUT 10    /* seconds */
 #define BS_CLI_MAX_TIMEOUT     86400 /* seconds */
 /* Longest line read from standard input, in characters (bits). */

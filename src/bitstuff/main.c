@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "certpath.h"
 #include "cli.h"
 #include "container.h"
 #include "net.h"
@@ -317,6 +318,7 @@ int main(int argc, char **argv)
     struct bs_session_target t;
     struct bs_tls_ctx *ctx = NULL;
     char err[512], host[256], port[32];
+    char ca_path[BS_CERTPATH_MAX], ca_note[2048] = "";
     struct files fl;
     enum bs_cli_exit rc;
 
@@ -357,8 +359,15 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     cfg.advice = bs_cli_tls_advice; /* this program's words in TLS errors */
     cfg.ca_file = o.ca_file;
-    if (cfg.ca_file == NULL && access(BS_CLI_DEFAULT_CA, R_OK) == 0) {
-        cfg.ca_file = BS_CLI_DEFAULT_CA;
+    if (cfg.ca_file == NULL) {
+        /* no --ca-file: ca.crt from the usual places, else the system's
+         * CAs (and a failed verification then says where we looked) */
+        if (bs_certpath_find_default(BS_CERTPATH_CA, ca_path, sizeof ca_path,
+                                     ca_note, sizeof ca_note) == 0)
+        {
+            cfg.ca_file = ca_path;
+            ca_note[0] = '\0';
+        }
     }
     cfg.cert_file = o.cert_file;
     cfg.key_file = o.key_file;
@@ -411,6 +420,12 @@ int main(int argc, char **argv)
 
 out:
     bs_tls_ctx_free(ctx);
+    if (rc == BS_CLI_EXIT_VERIFY && ca_note[0] != '\0') {
+        fprintf(stderr,
+                "note: no --ca-file given and %s, so the system's trusted "
+                "CAs were used\n",
+                ca_note);
+    }
     if (rc == BS_CLI_EXIT_INTERRUPTED && stop_signal != 0) {
         /* die of the signal, as the shell expects (130 or 143) */
         int sig = stop_signal;

@@ -54,6 +54,7 @@ struct bs_conn {
     uint8_t read_done; /* no more input will be read */
     uint8_t draining;  /* the server is stopping */
     uint8_t peer_eof;  /* the client closed its side (close_notify or not) */
+    uint8_t got_input; /* the client has sent some data */
     uint8_t reads;     /* reads this turn */
     uint8_t alerted;   /* LINGER after a fatal alert: drain_left bounds it */
     uint32_t drain_left;
@@ -321,6 +322,7 @@ static int read_once(struct bs_conn *c)
     switch (st) {
     case BS_TLS_OK:
         c->reads++;
+        c->got_input = 1;
         touch(c);
         if (feed(c, cs->scratch, n, &used) != 0) {
             return -1;
@@ -341,8 +343,12 @@ static int read_once(struct bs_conn *c)
         }
         return 1;
     case BS_TLS_WANT_READ:
-        if (c->draining) {
-            c->read_done = 1; /* answer what arrived, nothing more */
+        /* Answer what arrived, nothing more; but a client that has sent
+         * nothing yet is owed its first request (it connected before the
+         * stop, so a restart through a held socket loses nothing): the
+         * drain timeout bounds the wait. */
+        if (c->draining && c->got_input) {
+            c->read_done = 1;
         }
         return 0;
     case BS_TLS_WANT_WRITE:
@@ -727,9 +733,9 @@ void bs_conns_drain(struct bs_conns *cs)
     for (l = cs->live.next; l != &cs->live; l = next) {
         struct bs_conn *c = BS_CONTAINER(l, struct bs_conn, live);
         next = l->next;
-        if (c->state == CS_HANDSHAKE) {
-            conn_close(c); /* no request can have arrived yet */
-        } else if (c->state == CS_SERVING) {
+        /* A handshake in progress goes on (the drain timeout bounds it):
+         * its client is about to send a request. */
+        if (c->state == CS_SERVING) {
             c->draining = 1;
             /* look once more for requests already sent */
             bs_tls_conn_retry(c->tls, BS_TLS_RECV_SIDE);

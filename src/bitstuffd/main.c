@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "advice.h"
+#include "certpath.h"
 #include "explain.h"
 #include "fsperm.h"
 #include "log.h"
@@ -28,6 +29,7 @@
 #include "opts.h"
 #include "proto.h"
 #include "server.h"
+#include "sysd.h"
 #include "tls.h"
 
 #define MAX_FDS 64
@@ -215,7 +217,8 @@ static void serials(const struct bs_tls_ctx *ctx, char *buf, size_t len)
  * the context in force (*cur) stays: a bad rotation must never take the
  * service down. */
 static void reload(struct bs_server *s, const struct bs_tls_server_config *tc,
-                   int strict_modes, struct bs_tls_ctx **cur)
+                   int strict_modes, struct bs_tls_ctx **cur, char *note,
+                   size_t notelen)
 {
     char err[768], serial[256];
     struct bs_tls_ctx *ctx = NULL;
@@ -240,6 +243,8 @@ static void reload(struct bs_server *s, const struct bs_tls_server_config *tc,
                tc->ca_file != NULL ? tc->ca_file : "",
                tc->crl_file != NULL ? ", CRL " : "",
                tc->crl_file != NULL ? tc->crl_file : "");
+    snprintf(note, notelen, "SIGHUP: reloaded certificate %s (serial %s)",
+             tc->cert_file, serial);
     return;
 refused:
     bs_tls_ctx_free(ctx);
@@ -247,13 +252,15 @@ refused:
                "bitstuffd: SIGHUP: certificate reload refused, still "
                "serving with the previous certificate: %s",
                err);
+    snprintf(note, notelen,
+             "SIGHUP: reload refused, kept the previous certificate: %s", err);
 }
 
 /* Wait for the workers, stopping them on the first SIGINT/SIGTERM; a
  * second one exits at once.  SIGHUP reloads the certificate. */
 static int wait_loop(struct bs_server *s, int sigfd,
                      const struct bs_tls_server_config *tc, int strict_modes,
-                     struct bs_tls_ctx **cur)
+                     struct bs_tls_ctx **cur, struct bs_sysd *sd)
 {
     int stopping = 0;
 
@@ -280,7 +287,10 @@ static int wait_loop(struct bs_server *s, int sigfd,
         }
         if (si.ssi_signo == SIGHUP) {
             if (!stopping) {
-                reload(s, tc, strict_modes, cur);
+                char note[1024];
+                bs_sysd_reloading(sd, bs_server_log(s));
+                reload(s, tc, strict_modes, cur, note, sizeof note);
+                bs_sysd_ready(sd, bs_server_log(s), note);
             }
             continue;
         }
@@ -293,6 +303,9 @@ static int wait_loop(struct bs_server *s, int sigfd,
             _exit(1);
         }
         stopping = 1;
+        bs_sysd_stopping(sd, bs_server_log(s),
+                         "stopping: answering the requests received, "
+                         "accepting no new connection");
         /* Through the logger: a stalled stderr must not keep the server
          * from stopping (issue 9). */
         bs_log_put(bs_server_log(s), BS_LOG_ERR,
@@ -301,6 +314,80 @@ static int wait_loop(struct bs_server *s, int sigfd,
                    strsignal((int) si.ssi_signo));
         bs_server_stop(s);
     }
+}
+
+/* The listening sockets: the ones a service manager passed (socket
+ * activation), else one per address of each --listen.  Both at once is
+ * refused: which addresses a service listens on must be said in one
+ * place (the .socket unit's ListenStream= lines).  *activated is 1 for
+ * passed sockets. */
+static int open_listeners(const struct bs_opts *o, struct listeners *l,
+                          int *activated, char *err, size_t errlen)
+{
+    int n = bs_sysd_inherit(l->fd, MAX_FDS, err, errlen);
+
+    *activated = n > 0;
+    if (n < 0) {
+        return -1;
+    }
+    if (n > 0) {
+        l->n = (size_t) n;
+        if (!o->listen_default) {
+            snprintf(err, errlen,
+                     "--listen %s and socket activation (%d socket%s passed "
+                     "in LISTEN_FDS) both given: with socket activation the "
+                     "addresses come from the .socket unit's ListenStream= "
+                     "lines; drop --listen",
+                     o->listen[0], n, n == 1 ? "" : "s");
+            return -1;
+        }
+        for (size_t i = 0; i < l->n; i++) {
+            struct bs_net_addr a;
+            char addr[BS_NET_ADDRSTRLEN];
+            a.len = sizeof a.ss;
+            if (getsockname(l->fd[i], (struct sockaddr *) &a.ss, &a.len) == 0) {
+                bs_net_addr_str(&a, addr, sizeof addr);
+                printf("listening on %s (socket activation, descriptor %d)\n",
+                       addr, l->fd[i]);
+            }
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < o->nlisten; i++) {
+        if (listen_spec(o->listen[i], l, err, errlen) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* No --cert and no --key: the certificate and key from the first place
+ * that has them (certpath.h), whatever the working directory.  An
+ * explicit --cert or --key is used as given. */
+static int default_certs(struct bs_opts *o, char *cert, char *key, size_t len,
+                         char *err, size_t errlen)
+{
+    struct bs_certpath_dirs d;
+    char why[2048];
+
+    if (!o->cert_default) {
+        return 0;
+    }
+    bs_certpath_default_dirs(&d);
+    if (bs_certpath_find_pair(&d, BS_CERTPATH_SERVER_CERT,
+                              BS_CERTPATH_SERVER_KEY, cert, key, len, why,
+                              sizeof why) != 0)
+    {
+        snprintf(err, errlen,
+                 "no certificate given and none found: %s; give --cert and "
+                 "--key, or make a test set with scripts/gen-certs.sh",
+                 why);
+        return -1;
+    }
+    o->cert_files[0] = o->cert_file = cert;
+    o->key_files[0] = o->key_file = key;
+    fprintf(stderr, "bitstuffd: certificate %s, key %s\n", cert, key);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -313,8 +400,10 @@ int main(int argc, char **argv)
     struct listeners l = {.n = 0};
     struct sigaction sa;
     sigset_t set;
-    char err[512];
-    int sigfd = -1, status = 1;
+    struct bs_sysd sd = {.notify = {.fd = -1}};
+    char cert[BS_CERTPATH_MAX], key[BS_CERTPATH_MAX];
+    char err[2560];
+    int sigfd = -1, status = 1, activated = 0;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_IGN; /* a peer that vanishes must not kill us */
@@ -340,6 +429,13 @@ int main(int argc, char **argv)
         o.threads = default_threads();
     }
     raise_fd_limit();
+    if (bs_sysd_open(&sd, err, sizeof err) != 0) {
+        fprintf(stderr, "bitstuffd: warning: %s\n", err);
+    }
+    if (default_certs(&o, cert, key, sizeof cert, err, sizeof err) != 0) {
+        fprintf(stderr, "bitstuffd: %s\n", err);
+        goto out;
+    }
 
     memset(&tc, 0, sizeof tc);
     tc.cert_file = o.cert_file;
@@ -383,11 +479,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
-    for (size_t i = 0; i < o.nlisten; i++) {
-        if (listen_spec(o.listen[i], &l, err, sizeof err) != 0) {
-            fprintf(stderr, "bitstuffd: %s\n", err);
-            goto out;
-        }
+    if (open_listeners(&o, &l, &activated, err, sizeof err) != 0) {
+        fprintf(stderr, "bitstuffd: %s\n", err);
+        goto out;
     }
     fflush(stdout); /* tests wait for "listening on" lines */
 
@@ -423,10 +517,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
-    if (wait_loop(srv, sigfd, &tc, o.strict_modes, &ctx) == 0) {
+    bs_sysd_describe(&sd, l.fd, l.n, o.threads, activated);
+    bs_sysd_ready(&sd, bs_server_log(srv), NULL);
+    if (wait_loop(srv, sigfd, &tc, o.strict_modes, &ctx, &sd) == 0) {
         status = 0;
     }
 out:
+    bs_sysd_close(&sd);
     bs_server_free(srv);
     listeners_close(&l);
     if (sigfd >= 0) {

@@ -41,16 +41,18 @@ static const struct bs_opt options[] = {
      N(nlisten), .max = BS_OPTS_MAX_LISTEN,
      .help = "listen there; repeatable; IPv6 as [::1]:PORT; port 0 picks a "
              "free port; :PORT listens on every address "
-             "(default: " BS_OPTS_DEFAULT_LISTEN ")"},
+             "(default: " BS_OPTS_DEFAULT_LISTEN "); not with socket "
+             "activation, which passes the sockets"},
     {BS_OPT_NAME("cert", 0, BS_OPT_LIST, "FILE"), O(cert_files), N(ncerts),
      .max = BS_TLS_MAX_CERTS,
-     .help = "server certificate chain, PEM (default: " BS_OPTS_DEFAULT_CERT
-             "); repeatable, one per key type (RSA, ECDSA, Ed25519): each "
-             "client gets one it supports"},
+     .help = "server certificate chain, PEM (default: server.crt in "
+             "$CREDENTIALS_DIRECTORY, <sysconfdir>/bitstuff or certs, the "
+             "first that has it); repeatable, one per key type (RSA, ECDSA, "
+             "Ed25519): each client gets one it supports"},
     {BS_OPT_NAME("key", 0, BS_OPT_LIST, "FILE"), O(key_files), N(nkeys),
      .max = BS_TLS_MAX_CERTS,
-     .help = "its private key, PEM (default: " BS_OPTS_DEFAULT_KEY
-             "); the Nth --key goes with the Nth --cert"},
+     .help = "its private key, PEM (default: server.key beside the "
+             "default certificate); the Nth --key goes with the Nth --cert"},
     {BS_OPT_NAME("ca-file", 0, BS_OPT_STRING, "FILE"), O(ca_file),
      .help = "CA that signs client certificates (mutual TLS)"},
     {BS_OPT_NAME("crl-file", 0, BS_OPT_FILE, "FILE"), O(crl_file),
@@ -162,6 +164,10 @@ void bs_opts_usage(FILE *f, const char *prog)
           "certificate is out of date, from another CA or drops a name, "
           "it says\n"
           "why and keeps the old ones.\n"
+          "Under systemd it serves on the sockets passed by socket "
+          "activation\n"
+          "(LISTEN_FDS) and reports READY, RELOADING and STOPPING to "
+          "$NOTIFY_SOCKET.\n"
           "Exit status: 0 after a clean stop, 1 on a bad option, "
           "certificate, key\n"
           "or address.\n",
@@ -218,9 +224,11 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
     if (rc != 0) {
         return rc < 0 ? BS_OPTS_ERROR : (enum bs_opts_result) rc;
     }
+    o->listen_default = o->nlisten == 0;
     if (o->nlisten == 0) {
         o->listen[o->nlisten++] = BS_OPTS_DEFAULT_LISTEN;
     }
+    o->cert_default = o->ncerts == 0 && o->nkeys == 0;
     if (o->ca_file != NULL && !o->verify_client_set) {
         o->verify_client = BS_TLS_VERIFY_REQUIRE;
     }

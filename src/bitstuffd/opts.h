@@ -57,6 +57,10 @@ struct bs_opts {
     int strict_modes;      /* 1 unless --no-strict-modes */
     size_t nkeys;          /* --key options given */
     int verify_client_set; /* --verify-client given */
+    int listen_default;    /* no --listen: listen[0] is the default */
+    int cert_default;      /* no --cert, no --key: the caller looks for them
+                              (certpath.h); cert_file/key_file hold the old
+                              defaults */
 };
 
 enum bs_opts_result {

@@ -156,19 +156,37 @@ int bs_sdnotify_reloading(struct bs_sdnotify *n, char *err, size_t errlen)
     return bs_sdnotify_send(n, msg, err, errlen);
 }
 
-int bs_sdnotify_status(struct bs_sdnotify *n, const char *text, char *err,
-                       size_t errlen)
+int bs_sdnotify_state_status(struct bs_sdnotify *n, const char *state,
+                             const char *text, char *err, size_t errlen)
 {
-    char msg[sizeof("STATUS=") + BS_SDNOTIFY_STATUS_MAX];
-    size_t j = strlen("STATUS=");
+    char msg[BS_SDNOTIFY_STATE_MAX + sizeof("\nSTATUS=") +
+             BS_SDNOTIFY_STATUS_MAX];
+    size_t j = 0;
 
-    memcpy(msg, "STATUS=", j);
+    if (state != NULL && state[0] != '\0') {
+        j = strlen(state);
+        if (j > BS_SDNOTIFY_STATE_MAX) {
+            return fail(err, errlen, -EINVAL,
+                        "cannot notify systemd: state longer than %d bytes",
+                        BS_SDNOTIFY_STATE_MAX);
+        }
+        memcpy(msg, state, j);
+        msg[j++] = '\n';
+    }
+    memcpy(msg + j, "STATUS=", strlen("STATUS="));
+    j += strlen("STATUS=");
     for (size_t i = 0; text[i] != '\0' && i < BS_SDNOTIFY_STATUS_MAX; i++) {
         unsigned char c = (unsigned char) text[i];
         msg[j++] = (c < 0x20 || c == 0x7F) ? ' ' : (char) c;
     }
     msg[j] = '\0';
     return bs_sdnotify_send(n, msg, err, errlen);
+}
+
+int bs_sdnotify_status(struct bs_sdnotify *n, const char *text, char *err,
+                       size_t errlen)
+{
+    return bs_sdnotify_state_status(n, NULL, text, err, errlen);
 }
 
 void bs_sdnotify_close(struct bs_sdnotify *n)
@@ -270,7 +288,7 @@ int bs_sdnotify_listen_fds(int unset_env, struct bs_sdnotify_fds *out,
             fcntl(out->fds[i], F_SETFD, flags | FD_CLOEXEC) == -1) {
             int e = errno;
             rc = fail(err, errlen, -e,
-                      "socket activation: descriptor %d from systemd: %s",
+                      "descriptor %d from systemd: %s",
                       out->fds[i], strerror(e));
             out->n = 0;
         }

@@ -47,6 +47,7 @@
 #define BS_SDNOTIFY_MAX_FDS          64   /* more is refused */
 #define BS_SDNOTIFY_FDNAME_MAX       255  /* as systemd's FDNAME_MAX */
 #define BS_SDNOTIFY_STATUS_MAX       1024 /* bytes of a STATUS= text */
+#define BS_SDNOTIFY_STATE_MAX        256  /* bytes before it, see below */
 
 struct bs_sdnotify {
     int fd; /* datagram socket, -1 when notification is off */
@@ -93,6 +94,12 @@ int bs_sdnotify_stopping(struct bs_sdnotify *n, char *err, size_t errlen);
  * would start a new assignment). */
 int bs_sdnotify_status(struct bs_sdnotify *n, const char *text, char *err,
                        size_t errlen);
+/* One datagram "<state>\nSTATUS=<text>" (text as in bs_sdnotify_status),
+ * so that systemd sees the new state and its explanation at once, e.g.
+ * state "READY=1".  state NULL or "": STATUS= alone; a state longer than
+ * BS_SDNOTIFY_STATE_MAX bytes is refused (-EINVAL). */
+int bs_sdnotify_state_status(struct bs_sdnotify *n, const char *state,
+                             const char *text, char *err, size_t errlen);
 
 /* Close the socket; n is then off.  Safe to call twice. */
 void bs_sdnotify_close(struct bs_sdnotify *n);

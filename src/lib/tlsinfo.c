@@ -7,6 +7,9 @@
  */
 #include "tlsinfo.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +17,10 @@
 #include <time.h>
 
 #include <openssl/asn1.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -389,14 +394,12 @@ static void sans_text(X509 *x, char *buf, size_t len)
         case GEN_IPADD:
             d = ASN1_STRING_get0_data(g->d.ip);
             n = ASN1_STRING_length(g->d.ip);
-            if (n == 4) {
-                append(buf, len, "%sIP:%u.%u.%u.%u", sep, d[0], d[1], d[2],
-                       d[3]);
-            } else if (n == 16) {
-                append(buf, len, "%sIP:", sep);
-                for (int k = 0; k < 16; k += 2) {
-                    append(buf, len, "%s%x", k > 0 ? ":" : "",
-                           (unsigned) d[k] << 8 | d[k + 1]);
+            if (n == 4 || n == 16) {
+                char ip[INET6_ADDRSTRLEN];
+
+                if (inet_ntop(n == 4 ? AF_INET : AF_INET6, d, ip, sizeof ip) !=
+                    NULL) {
+                    append(buf, len, "%sIP:%s", sep, ip);
                 }
             }
             break;
@@ -430,7 +433,7 @@ static void key_text(X509 *x, char *buf, size_t len)
 {
     EVP_PKEY *k = X509_get0_pubkey(x);
     char group[64] = "";
-    const char *type;
+    const char *type, *nist = NULL;
 
     if (k == NULL) {
         snprintf(buf, len, "?");
@@ -447,6 +450,9 @@ static void key_text(X509 *x, char *buf, size_t len)
         type = "EC";
         if (EVP_PKEY_get_group_name(k, group, sizeof group, NULL) != 1) {
             group[0] = '\0';
+        } else {
+            /* "P-256 (prime256v1)": the NIST name students meet first */
+            nist = EC_curve_nid2nist(OBJ_sn2nid(group));
         }
         break;
     case EVP_PKEY_ED25519:
@@ -459,8 +465,10 @@ static void key_text(X509 *x, char *buf, size_t len)
         type = EVP_PKEY_get0_type_name(k);
         break;
     }
-    snprintf(buf, len, "%s%s%s, %d bits", type != NULL ? type : "?",
-             group[0] != '\0' ? " " : "", group, EVP_PKEY_get_bits(k));
+    snprintf(buf, len, "%s%s%s%s%s%s, %d bits", type != NULL ? type : "?",
+             nist != NULL ? " " : "", nist != NULL ? nist : "",
+             group[0] != '\0' ? (nist != NULL ? " (" : " ") : "", group,
+             nist != NULL ? ")" : "", EVP_PKEY_get_bits(k));
 }
 
 /* The lines of one certificate; head is "[i] " or "", pad as wide. */

@@ -40,12 +40,12 @@ done
 rm -f "$T"/in "$T"/s "$T"/b* "$T"/r
 
 note "README's round-trip example, as written"
-# its commands run in a directory of their own where build/bitstuff is
+# its commands run in a directory of their own where build-release/bitstuff is
 # the client pointed at this test's server
-mkdir -p "$T/ex/build"
+mkdir -p "$T/ex/build-release"
 printf '#!/bin/sh\nexec %s -c 127.0.0.1:%s --ca-file %s "$@"\n' \
-    "$CLIENT" "$PORT" "$CERTS/ca.crt" >"$T/ex/build/bitstuff"
-chmod +x "$T/ex/build/bitstuff"
+    "$CLIENT" "$PORT" "$CERTS/ca.crt" >"$T/ex/build-release/bitstuff"
+chmod +x "$T/ex/build-release/bitstuff"
 head -c 150000 /dev/urandom >"$T/ex/photo.jpg"
 sed -n '/<!-- round-trip example: run by tests/,/^```$/p' "$BS_SOURCE/README.md" |
     sed -n 's/^\$ //p' >"$T/ex/example.sh"

@@ -32,7 +32,7 @@ expect_grep "chain" "$T/v.err" '^\* server certificate chain: 1 certificate, as 
 expect_grep "subject" "$T/v.err" '^\*   \[0\] subject: CN=localhost'
 expect_grep "SANs" "$T/v.err" '^\*       SANs: DNS:localhost, IP:127\.0\.0\.1'
 expect_grep "fingerprint" "$T/v.err" "^\\*       SHA-256 fingerprint: $fp\$"
-expect_grep "key" "$T/v.err" '^\*       key: EC prime256v1, 256 bits$'
+expect_grep "key" "$T/v.err" '^\*       key: EC P-256 \(prime256v1\), 256 bits$'
 expect_grep "chain checked" "$T/v.err" \
     '^\* checked: chain of 2 to trusted CA "CN=bitstuff local test CA,O=bitstuff": ok$'
 expect_grep "address checked" "$T/v.err" \

@@ -51,6 +51,10 @@ static void test_defaults(void **state)
     assert_string_equal(o.listen[0], "localhost:55000");
     assert_string_equal(o.cert_file, "certs/server.crt");
     assert_string_equal(o.key_file, "certs/server.key");
+    /* neither given: main looks for them (certpath.h), and the default
+     * address gives way to socket activation */
+    assert_true(o.cert_default);
+    assert_true(o.listen_default);
     assert_null(o.ca_file);
     assert_int_equal(o.verify_client, BS_TLS_VERIFY_NONE);
     assert_int_equal(o.min_tls, 13);
@@ -92,6 +96,8 @@ static void test_every_option(void **state)
     assert_int_equal(o.max_line, 100);
     assert_string_equal(o.keylog_file, "k.log");
     assert_true(o.quiet);
+    assert_false(o.cert_default);
+    assert_false(o.listen_default);
 }
 
 /* Issue 13: --explain on the display (which -q turns off), -v and -vv. */
@@ -209,6 +215,11 @@ static void test_certs_and_client_policy(void **state)
     assert_int_equal(PARSE(&o, err, "--cert", "a.crt"), BS_OPTS_RUN);
     assert_int_equal(o.ncerts, 1);
     assert_string_equal(o.key_file, "certs/server.key"); /* as before */
+    assert_false(o.cert_default); /* one of them given: no search */
+    assert_int_equal(PARSE(&o, err, "--key", "a.key", "-l", "localhost:55000"),
+                     BS_OPTS_RUN);
+    assert_false(o.cert_default);
+    assert_false(o.listen_default); /* given, even if it is the default */
 
     assert_int_equal(PARSE(&o, err, "--ca-file", "ca.crt", "--crl-file",
                            "ca.crl", "--allow-cn", "alice", "--allow-cn", "bob",

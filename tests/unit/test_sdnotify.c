@@ -162,6 +162,24 @@ static void notify_all(int abstract)
     rx_next(&r, got, sizeof(got), 10000);
     assert_int_equal(strlen(got), strlen("STATUS=") + BS_SDNOTIFY_STATUS_MAX);
 
+    /* a state and its explanation in one datagram, the text cleaned */
+    assert_int_equal(
+        bs_sdnotify_state_status(&n, "READY=1", "up\nnow", err, sizeof(err)),
+        1);
+    expect_msg(&r, "READY=1\nSTATUS=up now");
+    assert_int_equal(
+        bs_sdnotify_state_status(&n, NULL, "alone", err, sizeof(err)), 1);
+    expect_msg(&r, "STATUS=alone");
+    assert_int_equal(
+        bs_sdnotify_state_status(&n, "STOPPING=1", longer, err, sizeof(err)),
+        1);
+    rx_next(&r, got, sizeof(got), 10000);
+    assert_int_equal(strlen(got),
+                     strlen("STOPPING=1\nSTATUS=") + BS_SDNOTIFY_STATUS_MAX);
+    assert_true(bs_sdnotify_state_status(&n, longer, "x", err, sizeof(err)) ==
+                -EINVAL);
+    assert_non_null(strstr(err, "state longer than"));
+
     assert_int_equal(bs_sdnotify_stopping(&n, err, sizeof(err)), 1);
     expect_msg(&r, "STOPPING=1");
     assert_int_equal(

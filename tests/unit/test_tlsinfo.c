@@ -149,8 +149,8 @@ static void test_cert_file(void **state)
                      0);
     assert_has(&l, "  subject: CN=localhost");
     assert_has(&l, "  issuer: CN=bitstuff local test CA");
-    assert_has(&l, "  SANs: DNS:localhost, IP:127.0.0.1");
-    assert_has(&l, "  key: EC prime256v1, 256 bits");
+    assert_has(&l, "  SANs: DNS:localhost, IP:127.0.0.1, IP:::1\n");
+    assert_has(&l, "  key: EC P-256 (prime256v1), 256 bits");
     assert_has(&l, " UTC to ");
     openssl_fingerprint("a/server.crt", fp, sizeof fp);
     snprintf(want, sizeof want, "  SHA-256 fingerprint: %s\n", fp);
