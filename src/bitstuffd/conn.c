@@ -769,6 +769,11 @@ static void proxy_read(struct bs_conn *c)
         }
         c->proxy_got += (size_t) n;
         st = bs_proxy_feed(c->pp, buf, (size_t) n, &used);
+        if (st == BS_PROXY_DONE && used != (size_t) n) {
+            /* cannot happen: no read is longer than what remains */
+            proxy_fail(c, "internal error: read past the header");
+            return;
+        }
         if (st == BS_PROXY_DONE) {
             proxy_done(c);
             return;
