@@ -357,6 +357,18 @@ size_t bs_log_render(char *buf, size_t cap, int format, int decor, int level,
         render_once(&b, format, decor, level, realtime_ms,
                     "(log line too long to show)", NULL, 0, 0);
     }
+    if (b.over && format == BS_LOG_FORMAT_JSON) {
+        b.len = 0; /* a tiny buffer: still one object */
+        b.over = 0;
+        if (decor == BS_LOG_DECOR_JOURNAL) {
+            sb_fmt(&b, "<%d>", level);
+        }
+        sb_str(&b, "{}");
+        if (b.over) {
+            buf[0] = '\0';
+            return 0;
+        }
+    }
     buf[b.len++] = '\n';
     buf[b.len] = '\0';
     return b.len;

@@ -142,7 +142,8 @@ int bs_log_journal_stream(const char *env, int fd);
 /* Render one stderr line (with its '\n') into buf, as the logger does:
  * returns its length, at most cap - 1 (and NUL-terminated).  A line that
  * does not fit is cut in TEXT; in JSON its longest values are shortened
- * so that it stays one valid object.  realtime_ms: the wall clock in ms
+ * so that it stays one valid object (in a buffer too small even for
+ * "{}\n", 0 and "").  realtime_ms: the wall clock in ms
  * since the epoch (the timestamp). */
 size_t bs_log_render(char *buf, size_t cap, int format, int decor, int level,
                      uint64_t realtime_ms, const char *msg,

@@ -144,6 +144,15 @@ static void test_too_long(void **state)
     assert_int_equal(n, sizeof buf - 1);
     assert_int_equal(buf[n - 1], '\n');
     assert_null(memchr(buf, '\n', n - 1));
+    /* a tiny buffer (found by fuzz_logrender): still one object */
+    n = bs_log_render(buf, 8, BS_LOG_FORMAT_JSON, BS_LOG_DECOR_JOURNAL,
+                      BS_LOG_LVL_INFO, T0, "m", f, 3);
+    assert_string_equal(buf, "<6>{}\n");
+    assert_int_equal(n, 6);
+    n = bs_log_render(buf, 5, BS_LOG_FORMAT_JSON, BS_LOG_DECOR_JOURNAL,
+                      BS_LOG_LVL_INFO, T0, "m", f, 3);
+    assert_int_equal(n, 0);
+    assert_string_equal(buf, "");
 }
 
 static void test_levels(void **state)
