@@ -424,6 +424,13 @@ int main(int argc, char **argv)
     sc.log_requests = !o.quiet;
     sc.log_client_certs = o.verify_client != BS_TLS_VERIFY_NONE;
     log_options(&sc);
+    sc.log_level = o.log_level;
+    sc.log_format = o.log_format;
+    sc.max_conns_per_ip = o.max_conns_per_ip;
+    if (o.proxy_protocol) {
+        sc.proxy_from = o.proxy_cidr;
+        sc.nproxy_from = o.nproxy_from;
+    }
     srv = bs_server_start(&sc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "bitstuffd: %s\n", err);
