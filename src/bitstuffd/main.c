@@ -234,7 +234,7 @@ static void reload(struct bs_server *s, const struct bs_tls_server_config *tc,
     bs_tls_ctx_free(*cur); /* the server holds its own reference */
     *cur = ctx;
     serials(ctx, serial, sizeof serial);
-    bs_log_put(bs_server_log(s), BS_LOG_ERR,
+    bs_log_msg(bs_server_log(s), BS_LOG_LVL_INFO,
                "bitstuffd: SIGHUP: reloaded certificate %s (serial %s), key "
                "%s%s%s%s%s; new connections use them",
                tc->cert_file, serial, tc->key_file,
@@ -247,7 +247,7 @@ static void reload(struct bs_server *s, const struct bs_tls_server_config *tc,
     return;
 refused:
     bs_tls_ctx_free(ctx);
-    bs_log_put(bs_server_log(s), BS_LOG_ERR,
+    bs_log_msg(bs_server_log(s), BS_LOG_LVL_WARNING,
                "bitstuffd: SIGHUP: certificate reload refused, still "
                "serving with the previous certificate: %s",
                err);
@@ -307,7 +307,7 @@ static int wait_loop(struct bs_server *s, int sigfd,
                          "accepting no new connection");
         /* Through the logger: a stalled stderr must not keep the server
          * from stopping (issue 9). */
-        bs_log_put(bs_server_log(s), BS_LOG_ERR,
+        bs_log_msg(bs_server_log(s), BS_LOG_LVL_INFO,
                    "bitstuffd: %s: stopping; answering the requests "
                    "received (send it again to exit at once)",
                    strsignal((int) si.ssi_signo));
@@ -387,6 +387,16 @@ static int default_certs(struct bs_opts *o, char *cert, char *key, size_t len,
     o->key_files[0] = o->key_file = key;
     fprintf(stderr, "bitstuffd: certificate %s, key %s\n", cert, key);
     return 0;
+}
+
+/* How the server logs: stamped lines, or priorities for journald when
+ * systemd connected stderr to it (issue 12). */
+static void log_options(struct bs_server_config *sc)
+{
+    sc->log_decor =
+        bs_log_journal_stream(getenv("JOURNAL_STREAM"), STDERR_FILENO)
+            ? BS_LOG_DECOR_JOURNAL
+            : BS_LOG_DECOR_TIME;
 }
 
 int main(int argc, char **argv)
@@ -507,6 +517,14 @@ int main(int argc, char **argv)
     sc.limits.max_message_bits = o.max_message_bits;
     sc.log_requests = !o.quiet;
     sc.log_client_certs = o.verify_client != BS_TLS_VERIFY_NONE;
+    log_options(&sc);
+    sc.log_level = o.log_level;
+    sc.log_format = o.log_format;
+    sc.max_conns_per_ip = o.max_conns_per_ip;
+    if (o.proxy_protocol) {
+        sc.proxy_from = o.proxy_cidr;
+        sc.nproxy_from = o.nproxy_from;
+    }
     srv = bs_server_start(&sc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "bitstuffd: %s\n", err);

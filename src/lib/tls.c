@@ -2463,6 +2463,18 @@ const char *bs_tls_conn_alpn(const struct bs_tls_conn *c)
     return n == ALPN_ID_LEN && memcmp(p, ALPN_ID, n) == 0 ? ALPN_ID : "?";
 }
 
+const char *bs_tls_conn_group(const struct bs_tls_conn *c)
+{
+    int nid = (int) SSL_get_negotiated_group(c->ssl);
+    const char *name;
+
+    if (nid == NID_undef) {
+        return "";
+    }
+    name = SSL_group_to_name(c->ssl, nid);
+    return name != NULL ? name : "?";
+}
+
 void bs_tls_conn_peer_subject(const struct bs_tls_conn *c, char *buf,
                               size_t len)
 {

@@ -313,6 +313,10 @@ int bs_tls_conn_resumed(const struct bs_tls_conn *c);
 const char *bs_tls_conn_alpn(const struct bs_tls_conn *c);
 void bs_tls_conn_peer_subject(const struct bs_tls_conn *c, char *buf,
                               size_t len);
+/* The key exchange group of the handshake ("x25519", "secp256r1",
+ * "X25519MLKEM768"...), or "" when none was used (a TLS 1.2 resumption,
+ * or before the handshake). */
+const char *bs_tls_conn_group(const struct bs_tls_conn *c);
 
 /*
  * Client session resumption.  bs_tls_conn_get_session() returns a new

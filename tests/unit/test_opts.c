@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "log.h"
 #include "opts.h"
 #include "proto.h"
 #include "refusals.h"
@@ -160,6 +161,16 @@ static const struct refusal refusals[] = {
     {{"--ca-file", "ca", "--allow-cn", ""}, "--allow-cn needs a value"},
     {{"--groups", ""}, "--groups"},
     {{"--groups", ""}, BS_TLS_DEFAULT_GROUPS},
+    /* issue 14 items 1 and 4, issue 12 item 5 */
+    {{"--proxy-protocol"}, "--proxy-protocol needs --proxy-from"},
+    {{"--proxy-from", "10.0.0.0/8"}, "only with --proxy-protocol"},
+    {{"--proxy-protocol", "--proxy-from", "10.1.2.3/8"},
+     "did you mean 10.0.0.0/8?"},
+    {{"--proxy-protocol", "--proxy-from", "example.com"}, "--proxy-from"},
+    {{"--proxy-protocol", "--proxy-from", ""}, "--proxy-from"},
+    {{"--max-conns-per-ip", "0"}, "--max-conns-per-ip"},
+    {{"--log-level", "warn"}, "use error, warning, info or debug"},
+    {{"--log-format", "xml"}, "use text or json"},
 };
 
 static int refuses(const char *const *args, char *err, size_t errlen)
@@ -301,10 +312,41 @@ static void test_groups(void **state)
     /* the rest is in refusals[] */
 }
 
+/* The PROXY protocol's ranges are parsed; the limit and the log
+ * settings are stored; the defaults are info and text without either. */
+static void test_proxy_limit_and_logs(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "-q"), BS_OPTS_RUN);
+    assert_false(o.proxy_protocol);
+    assert_int_equal(o.nproxy_from, 0);
+    assert_int_equal(o.max_conns_per_ip, 0);
+    assert_int_equal(o.log_level, BS_LOG_LVL_INFO);
+    assert_int_equal(o.log_format, BS_LOG_FORMAT_TEXT);
+    assert_int_equal(PARSE(&o, err, "--proxy-protocol", "--proxy-from",
+                           "10.0.0.0/8", "--proxy-from", "::1",
+                           "--max-conns-per-ip", "20", "--log-level", "debug",
+                           "--log-format", "json"),
+                     BS_OPTS_RUN);
+    assert_true(o.proxy_protocol);
+    assert_int_equal(o.nproxy_from, 2);
+    assert_int_equal(o.proxy_cidr[0].family, AF_INET);
+    assert_int_equal(o.proxy_cidr[0].prefix, 8);
+    assert_int_equal(o.proxy_cidr[1].family, AF_INET6);
+    assert_int_equal(o.proxy_cidr[1].prefix, 128);
+    assert_int_equal(o.max_conns_per_ip, 20);
+    assert_int_equal(o.log_level, BS_LOG_LVL_DEBUG);
+    assert_int_equal(o.log_format, BS_LOG_FORMAT_JSON);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_proxy_limit_and_logs),
         cmocka_unit_test(test_every_option),
         cmocka_unit_test(test_ca_file_means_require),
         cmocka_unit_test(test_help_and_version),
