@@ -22,6 +22,7 @@
 
 #include "advice.h"
 #include "certpath.h"
+#include "explain.h"
 #include "fsperm.h"
 #include "log.h"
 #include "net.h"
@@ -525,6 +526,10 @@ int main(int argc, char **argv)
         sc.proxy_from = o.proxy_cidr;
         sc.nproxy_from = o.nproxy_from;
     }
+    sc.explain = o.explain;
+    sc.explain_colour =
+        bs_explain_want_colour(isatty(1), getenv("NO_COLOR"), getenv("TERM"));
+    sc.verbose = o.verbose;
     srv = bs_server_start(&sc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "bitstuffd: %s\n", err);

@@ -141,6 +141,14 @@ static const struct bs_opt options[] = {
      .help = "text, or json: one JSON object per log line"},
     {BS_OPT_NAME("quiet", 'q', BS_OPT_FLAG, NULL), O(quiet), .min = 1,
      .help = "do not display the exchanges"},
+    {BS_OPT_NAME("explain", 0, BS_OPT_FLAG, NULL), O(explain), .min = 1,
+     .help = "display each message bit by bit: the bits the rule inserted "
+             "or removed, the runs that made it, an offending bit (for "
+             "teaching; messages up to 65536 bits)"},
+    {BS_OPT_NAME("verbose", 'v', BS_OPT_REPEAT, NULL), O(verbose), .max = 2,
+     .help = "log each connection's TLS handshake: every message, then "
+             "version, cipher, group, ALPN, SNI and the client's "
+             "certificates; -vv adds every record header"},
     BS_OPT_STANDARD(BS_OPTS_HELP, BS_OPTS_VERSION, BS_OPTS_LIST),
 };
 
@@ -301,6 +309,12 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
     if (check_certs(o, o->nkeys, err, errlen) != 0 ||
         check_proxy(o, err, errlen) != 0)
     {
+        return BS_OPTS_ERROR;
+    }
+    if (o->explain && o->quiet) {
+        snprintf(err, errlen,
+                 "--explain shows on the display, which --quiet turns off: "
+                 "give one of them");
         return BS_OPTS_ERROR;
     }
     return BS_OPTS_RUN;

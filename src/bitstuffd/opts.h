@@ -45,6 +45,8 @@ struct bs_opts {
     uint64_t max_message_bits;
     size_t max_line;
     int quiet;
+    int explain; /* --explain: each message bit by bit on the display */
+    int verbose; /* -v: each connection's handshake in the log; -vv: more */
     /* --cert and --key are repeatable: pair i is cert_files[i] with
      * key_files[i], one per key type; cert_file/key_file are pair 0. */
     const char *cert_files[BS_TLS_MAX_CERTS];

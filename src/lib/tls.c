@@ -2534,3 +2534,8 @@ void bs_tls_session_free(struct bs_tls_session *s)
 {
     SSL_SESSION_free((SSL_SESSION *) s);
 }
+
+SSL *bs_tls_conn_ssl(const struct bs_tls_conn *c)
+{
+    return c != NULL ? c->ssl : NULL;
+}

@@ -331,4 +331,9 @@ struct bs_tls_session *bs_tls_conn_get_session(const struct bs_tls_conn *c);
 int bs_tls_conn_set_session(struct bs_tls_conn *c, struct bs_tls_session *s);
 void bs_tls_session_free(struct bs_tls_session *s); /* NULL ok */
 
+/* The OpenSSL connection behind c (NULL for a NULL c), for tlsinfo.c,
+ * which describes a connection for -v; no other module uses it. */
+struct ssl_st;
+struct ssl_st *bs_tls_conn_ssl(const struct bs_tls_conn *c);
+
 #endif /* BS_TLS_H */

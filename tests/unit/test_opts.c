@@ -101,6 +101,24 @@ static void test_every_option(void **state)
     assert_false(o.listen_default);
 }
 
+/* Issue 13: --explain on the display (which -q turns off), -v and -vv. */
+static void test_explain_and_verbose(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "--explain", "-v"), BS_OPTS_RUN);
+    assert_true(o.explain);
+    assert_int_equal(o.verbose, 1);
+    assert_int_equal(PARSE(&o, err, "-vv"), BS_OPTS_RUN);
+    assert_false(o.explain);
+    assert_int_equal(o.verbose, 2);
+    assert_int_equal(PARSE(&o, err, "--explain", "-q"), BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "--explain shows on the display, which "
+                                "--quiet turns off"));
+}
+
 static void test_ca_file_means_require(void **state)
 {
     struct bs_opts o;
@@ -348,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_proxy_limit_and_logs),
         cmocka_unit_test(test_every_option),
+        cmocka_unit_test(test_explain_and_verbose),
         cmocka_unit_test(test_ca_file_means_require),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_refusals_name_the_problem),
