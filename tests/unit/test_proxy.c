@@ -213,32 +213,26 @@ static void bad_str(const char *s, int st, const char *words)
     bad((const uint8_t *) s, strlen(s), 0, st, 0, words);
 }
 
-static void check_in(const struct sockaddr_storage *ss, socklen_t len,
-                     const char *addr, unsigned port)
+/* *ss, of len bytes, holds the address addr of family and port. */
+static void check_addr(const struct sockaddr_storage *ss, socklen_t len,
+                       int family, const char *addr, unsigned port)
 {
-    struct sockaddr_in sin;
-    char txt[INET_ADDRSTRLEN];
-
-    assert_int_equal(len, sizeof(sin));
-    memcpy(&sin, ss, sizeof(sin));
-    assert_int_equal(sin.sin_family, AF_INET);
-    assert_non_null(inet_ntop(AF_INET, &sin.sin_addr, txt, sizeof(txt)));
-    assert_string_equal(txt, addr);
-    assert_int_equal(ntohs(sin.sin_port), port);
-}
-
-static void check_in6(const struct sockaddr_storage *ss, socklen_t len,
-                      const char *addr, unsigned port)
-{
-    struct sockaddr_in6 sin6;
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } u;
+    int v6 = family == AF_INET6;
     char txt[INET6_ADDRSTRLEN];
 
-    assert_int_equal(len, sizeof(sin6));
-    memcpy(&sin6, ss, sizeof(sin6));
-    assert_int_equal(sin6.sin6_family, AF_INET6);
-    assert_non_null(inet_ntop(AF_INET6, &sin6.sin6_addr, txt, sizeof(txt)));
+    assert_int_equal(len, v6 ? sizeof(u.v6) : sizeof(u.v4));
+    assert_int_equal(ss->ss_family, family);
+    memcpy(&u, ss, len);
+    assert_non_null(inet_ntop(family,
+                              v6 ? (const void *) &u.v6.sin6_addr
+                                 : (const void *) &u.v4.sin_addr,
+                              txt, sizeof(txt)));
     assert_string_equal(txt, addr);
-    assert_int_equal(ntohs(sin6.sin6_port), port);
+    assert_int_equal(ntohs(v6 ? u.v6.sin6_port : u.v4.sin_port), port);
 }
 
 /* A v2 header: ver_cmd, fam, then body (addresses and TLVs). */
@@ -272,12 +266,12 @@ static void test_v1_tcp4(void **state)
     assert_int_equal(r.local, 0);
     assert_int_equal(r.family, AF_INET);
     assert_int_equal(r.socktype, SOCK_STREAM);
-    check_in(&r.src, r.src_len, "192.168.0.1", 56324);
-    check_in(&r.dst, r.dst_len, "192.168.0.11", 443);
+    check_addr(&r.src, r.src_len, AF_INET, "192.168.0.1", 56324);
+    check_addr(&r.dst, r.dst_len, AF_INET, "192.168.0.11", 443);
 
     r = ok_str("PROXY TCP4 0.0.0.0 255.255.255.255 0 65535\r\n");
-    check_in(&r.src, r.src_len, "0.0.0.0", 0);
-    check_in(&r.dst, r.dst_len, "255.255.255.255", 65535);
+    check_addr(&r.src, r.src_len, AF_INET, "0.0.0.0", 0);
+    check_addr(&r.dst, r.dst_len, AF_INET, "255.255.255.255", 65535);
     /* the spec's longest TCP4 line, 56 bytes */
     r = ok_str("PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n");
     assert_int_equal(r.header_len, 56);
@@ -290,15 +284,15 @@ static void test_v1_tcp6(void **state)
     (void) state;
     r = ok_str("PROXY TCP6 2001:db8::1 ::1 51234 443\r\n");
     assert_int_equal(r.family, AF_INET6);
-    check_in6(&r.src, r.src_len, "2001:db8::1", 51234);
-    check_in6(&r.dst, r.dst_len, "::1", 443);
+    check_addr(&r.src, r.src_len, AF_INET6, "2001:db8::1", 51234);
+    check_addr(&r.dst, r.dst_len, AF_INET6, "::1", 443);
     r = ok_str("PROXY TCP6 :: :: 0 0\r\n");
-    check_in6(&r.src, r.src_len, "::", 0);
+    check_addr(&r.src, r.src_len, AF_INET6, "::", 0);
     /* upper case, full groups, embedded IPv4 */
     r = ok_str("PROXY TCP6 2001:0DB8:0000:0000:0000:0000:0000:00FF "
                "::ffff:192.0.2.1 1 2\r\n");
-    check_in6(&r.src, r.src_len, "2001:db8::ff", 1);
-    check_in6(&r.dst, r.dst_len, "::ffff:192.0.2.1", 2);
+    check_addr(&r.src, r.src_len, AF_INET6, "2001:db8::ff", 1);
+    check_addr(&r.dst, r.dst_len, AF_INET6, "::ffff:192.0.2.1", 2);
     /* the spec's longest TCP6 line, 104 bytes */
     r = ok_str("PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n");
@@ -484,8 +478,8 @@ static void test_v2_ipv4(void **state)
     assert_int_equal(r.socktype, SOCK_STREAM);
     assert_int_equal(r.header_len, 28);
     assert_int_equal(r.tlv_count, 0);
-    check_in(&r.src, r.src_len, "192.0.2.1", 51234);
-    check_in(&r.dst, r.dst_len, "198.51.100.7", 443);
+    check_addr(&r.src, r.src_len, AF_INET, "192.0.2.1", 51234);
+    check_addr(&r.dst, r.dst_len, AF_INET, "198.51.100.7", 443);
     /* UDP over IPv4: parsed, and said so */
     r = ok(h, v2(h, 0x21, 0x12, v4_block, sizeof(v4_block)), 0);
     assert_int_equal(r.family, AF_INET);
@@ -503,8 +497,8 @@ static void test_v2_ipv6(void **state)
     r = ok(h, v2(h, 0x21, 0x21, body, sizeof(body)), 0);
     assert_int_equal(r.family, AF_INET6);
     assert_int_equal(r.socktype, SOCK_STREAM);
-    check_in6(&r.src, r.src_len, "2001:db8::1", 65535);
-    check_in6(&r.dst, r.dst_len, "::1", 0);
+    check_addr(&r.src, r.src_len, AF_INET6, "2001:db8::1", 65535);
+    check_addr(&r.dst, r.dst_len, AF_INET6, "::1", 0);
 }
 
 static void test_v2_unix(void **state)
@@ -599,7 +593,7 @@ static void test_v2_tlvs(void **state)
     r = ok(h, v2(h, 0x21, 0x11, body, n), 0);
     assert_int_equal(r.tlv_count, 6);
     assert_int_equal(r.crc_checked, 0);
-    check_in(&r.src, r.src_len, "192.0.2.1", 51234);
+    check_addr(&r.src, r.src_len, AF_INET, "192.0.2.1", 51234);
 
     /* a TLV that fills a 4 KiB header exactly is fine; one byte more is
      * not, and is refused at byte 16, before the rest is read */
