@@ -108,6 +108,18 @@ static void replace_with(const char *p, const char *text)
     assert_int_equal(bs_outfile_commit(&f, err, sizeof(err)), 0);
 }
 
+/* Write text to p through a bs_outfile, then abort it (which removes its
+ * temporary file). */
+static void abort_with(const char *p, const char *text)
+{
+    struct bs_outfile f;
+    char err[256];
+
+    assert_int_equal(bs_outfile_open(&f, p, err, sizeof(err)), 0);
+    write_text(&f, text);
+    assert_int_equal(bs_outfile_abort(&f), 1);
+}
+
 static void test_new_file_commit(void **state)
 {
     struct fixture *fx = *state;
@@ -170,8 +182,7 @@ static void test_existing_replaced_keeps_mode(void **state)
 static void test_symlink_followed(void **state)
 {
     struct fixture *fx = *state;
-    struct bs_outfile f;
-    char p[256], link[256], err[256];
+    char p[256], link[256];
     struct stat st;
 
     path(fx, "target", p, sizeof(p));
@@ -185,9 +196,7 @@ static void test_symlink_followed(void **state)
     assert_int_equal(entries(fx), 2);
 
     /* abort through a link: the target stays */
-    assert_int_equal(bs_outfile_open(&f, link, err, sizeof(err)), 0);
-    write_text(&f, "lost");
-    assert_int_equal(bs_outfile_abort(&f), 1);
+    abort_with(link, "lost");
     expect_content(p, "new");
     assert_int_equal(entries(fx), 2);
 }
