@@ -294,6 +294,14 @@ static void expect_buf(enum bs_proto_role role, const struct buf *s,
     expect_lim(role, NULL, s->b, s->n, 0, want);
 }
 
+/* s gives want; then s is emptied for the next case. */
+static void expect_next(enum bs_proto_role role, struct buf *s,
+                        const char *want)
+{
+    expect_buf(role, s, want);
+    s->n = 0;
+}
+
 /* A stream of one bare header (type, flags, rule nibble, length) gives
  * want. */
 static void expect_hdr(enum bs_proto_role role, unsigned type, unsigned flags,
@@ -642,12 +650,11 @@ static void test_bad_padding(void **state)
     add_hdr(s, M, FL, 0x00, 4);
     buf_add(s, "\x5f", 1);
     add_frame(s, M, FL, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
-    expect_buf(BS_PROTO_ROLE_SERVER, s,
-               "B(b,stuff,hdlc) ERR(24,-) B(b,stuff,hdlc) D(1) END");
+    expect_next(BS_PROTO_ROLE_SERVER, s,
+                "B(b,stuff,hdlc) ERR(24,-) B(b,stuff,hdlc) D(1) END");
 
     /* the whole bytes before the bad one are delivered, the rest of the
      * message (to LAST) is skipped */
-    s->n = 0;
     add_hdr(s, M, F, 0x12, 12);
     buf_add(s, "\xab\xcd", 2);
     add_frame(s, M, 0, BS_PROTO_UNSTUFF, BS_RULE_CAN, "0101");
@@ -680,11 +687,10 @@ static void test_bad_nibble(void **state)
     buf_add(s, "\x00", 1);
     add_hdr(s, M, L, 0x1F, 0);
     add_frame(s, M, FL, BS_PROTO_UNSTUFF, BS_RULE_CAN, "0");
-    expect_buf(BS_PROTO_ROLE_SERVER, s,
-               "ERR(21,-) ERR(21,-) ERR(21,-) B(b,unstuff,can) D(0) END");
+    expect_next(BS_PROTO_ROLE_SERVER, s,
+                "ERR(21,-) ERR(21,-) ERR(21,-) B(b,unstuff,can) D(0) END");
     /* a FIRST chunk ends the skipping: the failed message has had its
      * reply, so no sequence error */
-    s->n = 0;
     add_hdr(s, M, F, 0x40, 8);
     buf_add(s, "\xff", 1);
     add_frame(s, M, FL, BS_PROTO_STUFF, BS_RULE_USB, "01");
@@ -704,8 +710,7 @@ static void test_huge_lengths(void **state)
     assert_non_null(payload);
     memset(payload, 0x5a, BS_PROTO_MAX_CHUNK_BITS / 8);
     add_hdr(s, M, FL, 0x00, 0xFFFFFFFFu);
-    expect_buf(BS_PROTO_ROLE_SERVER, s, "FATAL(26,-)");
-    s->n = 0;
+    expect_next(BS_PROTO_ROLE_SERVER, s, "FATAL(26,-)");
     add_hdr(s, M, FL, 0x00, BS_PROTO_MAX_CHUNK_BITS + 1);
     buf_add(s, big, 100);
     expect_buf(BS_PROTO_ROLE_SERVER, s, "FATAL(26,-)");
@@ -758,26 +763,23 @@ static void test_sequence(void **state)
     add_frame(s, M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
     add_frame(s, M, FL, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
     add_frame(s, M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "0");
-    expect_buf(BS_PROTO_ROLE_SERVER, s,
-               "ERR(25,-) B(b,stuff,hdlc) D(1) END ERR(25,-)");
+    expect_next(BS_PROTO_ROLE_SERVER, s,
+                "ERR(25,-) B(b,stuff,hdlc) D(1) END ERR(25,-)");
     /* FIRST while a message is open: that one fails, this one begins */
-    s->n = 0;
     add_frame(s, M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "00000000");
     add_frame(s, M, FL, BS_PROTO_UNSTUFF, BS_RULE_USB, "0110");
-    expect_buf(BS_PROTO_ROLE_SERVER, s,
-               "B(b,stuff,hdlc) D(00000000) ERR(25,-) "
-               "B(b,unstuff,usb) D(0110) END");
+    expect_next(BS_PROTO_ROLE_SERVER, s,
+                "B(b,stuff,hdlc) D(00000000) ERR(25,-) "
+                "B(b,unstuff,usb) D(0110) END");
     /* the most events in a row that consume nothing: ERROR, then BEGIN
      * and END of an empty chunk, then BEGIN of a text line */
-    s->n = 0;
     add_frame(s, M, F, BS_PROTO_STUFF, BS_RULE_USB, "11111101");
     add_frame(s, M, FL, BS_PROTO_STUFF, BS_RULE_USB, "");
     buf_str(s, "0\n");
-    expect_buf(BS_PROTO_ROLE_SERVER, s,
-               "B(b,stuff,usb) D(11111101) ERR(25,-) B(b,stuff,usb) END "
-               "B(t,stuff,hdlc) D(0) END");
+    expect_next(BS_PROTO_ROLE_SERVER, s,
+                "B(b,stuff,usb) D(11111101) ERR(25,-) B(b,stuff,usb) END "
+                "B(t,stuff,hdlc) D(0) END");
     /* a later chunk with another op or rule */
-    s->n = 0;
     add_frame(s, M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "0");
     add_frame(s, M, 0, BS_PROTO_UNSTUFF, BS_RULE_HDLC, "1");
     add_frame(s, M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
@@ -803,9 +805,8 @@ static void test_fatal(void **state)
     /* text where the next chunk of an open message must be */
     add_frame(s, M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "01");
     buf_str(s, "01\n");
-    expect_buf(BS_PROTO_ROLE_SERVER, s, "B(b,stuff,hdlc) D(01) FATAL(26,-)");
+    expect_next(BS_PROTO_ROLE_SERVER, s, "B(b,stuff,hdlc) D(01) FATAL(26,-)");
     /* ... also while its rest is being skipped */
-    s->n = 0;
     add_hdr(s, M, F, 0x30, 0);
     buf_str(s, "01\n");
     expect_buf(BS_PROTO_ROLE_SERVER, s, "ERR(21,-) FATAL(26,-)");
@@ -895,22 +896,17 @@ static void test_client_violations(void **state)
     struct buf *s = *state;
 
     buf_str(s, "OK 0101\n");
-    expect_buf(BS_PROTO_ROLE_CLIENT, s, "FATAL(26,-)");
-    s->n = 0;
+    expect_next(BS_PROTO_ROLE_CLIENT, s, "FATAL(26,-)");
     add_frame(s, M, FL, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
-    expect_buf(BS_PROTO_ROLE_CLIENT, s, "FATAL(26,-)");
-    s->n = 0;
+    expect_next(BS_PROTO_ROLE_CLIENT, s, "FATAL(26,-)");
     add_frame(s, R, L, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
-    expect_buf(BS_PROTO_ROLE_CLIENT, s, "FATAL(25,-)");
-    s->n = 0;
+    expect_next(BS_PROTO_ROLE_CLIENT, s, "FATAL(25,-)");
     add_frame(s, R, F, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
     add_frame(s, R, F, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
-    expect_buf(BS_PROTO_ROLE_CLIENT, s, "B(b,stuff,hdlc) D(1) FATAL(25,-)");
-    s->n = 0;
+    expect_next(BS_PROTO_ROLE_CLIENT, s, "B(b,stuff,hdlc) D(1) FATAL(25,-)");
     add_frame(s, R, F, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
     add_frame(s, R, L, BS_PROTO_STUFF, BS_RULE_USB, "1");
-    expect_buf(BS_PROTO_ROLE_CLIENT, s, "B(b,stuff,hdlc) D(1) FATAL(25,-)");
-    s->n = 0;
+    expect_next(BS_PROTO_ROLE_CLIENT, s, "B(b,stuff,hdlc) D(1) FATAL(25,-)");
     add_hdr(s, R, FL, 0x00, 1);
     buf_add(s, "\xc0", 1);
     expect_buf(BS_PROTO_ROLE_CLIENT, s, "B(b,stuff,hdlc) FATAL(24,-)");
