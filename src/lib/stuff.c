@@ -58,32 +58,28 @@ static unsigned rule_run(unsigned rule)
     return rules[rule].run;
 }
 
-static const char *const status_names[BS_STATUS_COUNT] = {
-    [BS_OK] = "ok",
-    [BS_ERR_ARG] = "argument",
-    [BS_ERR_NOSPACE] = "nospace",
-    [BS_ERR_CHAR] = "char",
-    [BS_ERR_FLAG] = "flag",
-    [BS_ERR_ABORT] = "abort",
-    [BS_ERR_STUFF_BIT] = "stuff-bit",
-    [BS_ERR_TRUNCATED] = "truncated",
-};
-
-static const char *const status_texts[BS_STATUS_COUNT] = {
-    [BS_OK] = "success",
-    [BS_ERR_ARG] = "invalid argument (NULL buffer, unknown rule, or packed "
-                   "and text input mixed on one stream)",
-    [BS_ERR_NOSPACE] = "output buffer too small for the worst case",
-    [BS_ERR_CHAR] = "not a bit: only the characters 0 and 1 are allowed",
-    [BS_ERR_FLAG] = "six 1s in a row: a 1 where the stuffed 0 must be "
-                    "(an HDLC flag inside the data); this is not stuffed "
-                    "data",
-    [BS_ERR_ABORT] = "seven or more 1s in a row (an HDLC abort sequence); "
-                     "this is not stuffed data",
-    [BS_ERR_STUFF_BIT] = "the stuffed bit has the wrong value; this is not "
-                         "stuffed data for this rule",
-    [BS_ERR_TRUNCATED] = "input ends where a stuffed bit is still due; the "
-                         "message is cut short",
+/* Each status: its short name, and the sentence bs_strerror gives. */
+static const struct {
+    const char *name, *text;
+} statuses[BS_STATUS_COUNT] = {
+    [BS_OK] = {"ok", "success"},
+    [BS_ERR_ARG] = {"argument", "invalid argument (NULL buffer, unknown "
+                                "rule, or packed and text input mixed on "
+                                "one stream)"},
+    [BS_ERR_NOSPACE] = {"nospace",
+                        "output buffer too small for the worst case"},
+    [BS_ERR_CHAR] = {"char",
+                     "not a bit: only the characters 0 and 1 are allowed"},
+    [BS_ERR_FLAG] = {"flag", "six 1s in a row: a 1 where the stuffed 0 must "
+                             "be (an HDLC flag inside the data); this is not "
+                             "stuffed data"},
+    [BS_ERR_ABORT] = {"abort", "seven or more 1s in a row (an HDLC abort "
+                               "sequence); this is not stuffed data"},
+    [BS_ERR_STUFF_BIT] = {"stuff-bit", "the stuffed bit has the wrong value; "
+                                       "this is not stuffed data for this "
+                                       "rule"},
+    [BS_ERR_TRUNCATED] = {"truncated", "input ends where a stuffed bit is "
+                                       "still due; the message is cut short"},
 };
 
 const char *bs_status_name(bs_status st)
@@ -91,7 +87,7 @@ const char *bs_status_name(bs_status st)
     if ((unsigned) st >= BS_STATUS_COUNT) {
         return "unknown";
     }
-    return status_names[st];
+    return statuses[st].name;
 }
 
 const char *bs_strerror(bs_status st)
@@ -99,7 +95,7 @@ const char *bs_strerror(bs_status st)
     if ((unsigned) st >= BS_STATUS_COUNT) {
         return "unknown error";
     }
-    return status_texts[st];
+    return statuses[st].text;
 }
 
 const char *bs_rule_name(enum bs_rule rule)
