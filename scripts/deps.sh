@@ -46,8 +46,10 @@ BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
 # tshark: the Wireshark dissector's test (tests/integration/test_dissector.sh).
 # systemd: systemd-socket-activate for test_sdnotify; haproxy: real PROXY
 # protocol headers for test_proxy_haproxy (both skipped without them).
+# mandoc: the manual pages' lint test; dpkg-dev and file: cpack -G DEB
+# (dpkg-shlibdeps) in the package test (tests/install).
 BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan testssl.sh python3 valgrind
-    tshark systemd haproxy)
+    tshark systemd haproxy mandoc dpkg-dev file)
 # bench/compare.sh (nginx-light too, unless an nginx is installed).
 BS_BENCH_PACKAGES=(stunnel4 openssl iproute2 procps)
 # scripts/tls-audit.sh.

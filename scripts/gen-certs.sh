@@ -16,9 +16,18 @@
 set -euo pipefail
 umask 077
 
+# The name in messages and hints: bitstuff-gen-certs when installed (and
+# found in PATH), else the path it was run by (scripts/gen-certs.sh).
+# The script reads no file of its own, so it runs from anywhere.
+prog=${0##*/}
+self=$0
+if [ "$(command -v -- "$prog" 2>/dev/null || true)" = "$0" ]; then
+    self=$prog
+fi
+
 usage() {
+    echo "Usage: $self [options]"
     cat <<'EOF'
-Usage: scripts/gen-certs.sh [options]
 
 Without --ca-dir: make a new local CA, a server certificate and a client
 certificate (mutual TLS) in --out for testing bitstuff.
@@ -71,7 +80,7 @@ EOF
 }
 
 die() {
-    echo "gen-certs.sh: $*" >&2
+    echo "$prog: $*" >&2
     exit 1
 }
 
@@ -250,7 +259,7 @@ else
     [ "$actions" -eq 1 ] ||
         die "with --ca-dir, give exactly one of --issue, --renew, --revoke, --gen-crl"
     if [ ! -f "$ca_dir/ca.crt" ] || [ ! -f "$ca_dir/ca.key" ]; then
-        die "$ca_dir holds no ca.crt and ca.key: make a CA first (gen-certs.sh --out $ca_dir)"
+        die "$ca_dir holds no ca.crt and ca.key: make a CA first ($self --out $ca_dir)"
     fi
     out=${out:-$ca_dir}
 fi
@@ -394,9 +403,9 @@ client presents $out/$cname.crt with $out/$cname.key (see each --help).
 By hand:
   openssl s_client -quiet -connect localhost:55000 -CAfile $out/ca.crt
 Later: new certificates from this CA, renewal, revocation:
-  scripts/gen-certs.sh --ca-dir $out --issue server|client
-  scripts/gen-certs.sh --ca-dir $out --renew
-  scripts/gen-certs.sh --ca-dir $out --revoke $out/$cname.crt
+  $self --ca-dir $out --issue server|client
+  $self --ca-dir $out --renew
+  $self --ca-dir $out --revoke $out/$cname.crt
 EOF
 }
 

@@ -31,12 +31,19 @@
  * in chunks of any size, down to one bit, and gives the same output.
  * Nothing here allocates, blocks or touches global state; every buffer is
  * the caller's and travels with its capacity.
+ *
+ * This is libbitstuff's public API, installed as <bitstuff/stuff.h> and
+ * included by <bitstuff/bitstuff.h> (libbitstuff(3)): every call marked
+ * BS_API is exported from libbitstuff.so, and changing one breaks the ABI
+ * (cmake/BitstuffInstall.cmake, BS_SOVERSION).
  */
 #ifndef BS_STUFF_H
 #define BS_STUFF_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "bs_api.h"
 
 /* A rule's value is also its code on the wire (docs/PROTOCOL.md) and in
  * the container header (docs/CONTAINER.md): never renumber one. */
@@ -81,17 +88,17 @@ typedef enum bs_status {
 } bs_status;
 
 /* A short, stable, lower-case name ("flag", "truncated", ...). */
-const char *bs_status_name(bs_status st);
+BS_API const char *bs_status_name(bs_status st);
 
 /* A sentence a user can act on ("six 1s in a row: a 1 where ..."). */
-const char *bs_strerror(bs_status st);
+BS_API const char *bs_strerror(bs_status st);
 
 /* "hdlc", "usb", "can"; NULL for an unknown rule. */
-const char *bs_rule_name(enum bs_rule rule);
+BS_API const char *bs_rule_name(enum bs_rule rule);
 
 /* Parse a rule name, case-insensitively.  Returns 0 on success and -1 if
  * the name is not a rule; *rule is written only on success. */
-int bs_rule_parse(const char *name, size_t len, enum bs_rule *rule);
+BS_API int bs_rule_parse(const char *name, size_t len, enum bs_rule *rule);
 
 /*
  * Worst-case length in bits of the stuffing of n bits under rule:
@@ -99,7 +106,7 @@ int bs_rule_parse(const char *name, size_t len, enum bs_rule *rule);
  * for CAN (n >= 1).  Unstuffing never lengthens its input.  Saturates at
  * SIZE_MAX, which no buffer can hold.  For a bad rule it returns SIZE_MAX.
  */
-size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n);
+BS_API size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n);
 
 /*
  * For sizing before the rule is known (a server that has not decoded the
@@ -110,8 +117,8 @@ size_t bs_max_stuffed_bits(enum bs_rule rule, size_t n);
  * floor(room / P) * Q: the most input whose bs_max_stuffed_any fits in
  * room.  Both work in any unit (bits, characters, bytes).
  */
-size_t bs_max_stuffed_any(size_t n);
-size_t bs_max_input_any(size_t room);
+BS_API size_t bs_max_stuffed_any(size_t n);
+BS_API size_t bs_max_input_any(size_t room);
 
 /* Bytes that hold n bits: ceil(n / 8), without overflow. */
 static inline size_t bs_bytes_for_bits(size_t n)
@@ -142,18 +149,18 @@ static inline size_t bs_bytes_for_bits(size_t n)
  *
  * Text output is not NUL-terminated.
  */
-bs_status bs_stuff(enum bs_rule rule, const uint8_t *in, size_t in_n,
-                   uint8_t *out, size_t cap, size_t *out_n,
-                   uint64_t *err_offset);
-bs_status bs_unstuff(enum bs_rule rule, const uint8_t *in, size_t in_n,
-                     uint8_t *out, size_t cap, size_t *out_n,
-                     uint64_t *err_offset);
-bs_status bs_stuff_text(enum bs_rule rule, const char *in, size_t in_n,
-                        char *out, size_t cap, size_t *out_n,
-                        uint64_t *err_offset);
-bs_status bs_unstuff_text(enum bs_rule rule, const char *in, size_t in_n,
-                          char *out, size_t cap, size_t *out_n,
+BS_API bs_status bs_stuff(enum bs_rule rule, const uint8_t *in, size_t in_n,
+                          uint8_t *out, size_t cap, size_t *out_n,
                           uint64_t *err_offset);
+BS_API bs_status bs_unstuff(enum bs_rule rule, const uint8_t *in, size_t in_n,
+                            uint8_t *out, size_t cap, size_t *out_n,
+                            uint64_t *err_offset);
+BS_API bs_status bs_stuff_text(enum bs_rule rule, const char *in, size_t in_n,
+                               char *out, size_t cap, size_t *out_n,
+                               uint64_t *err_offset);
+BS_API bs_status bs_unstuff_text(enum bs_rule rule, const char *in, size_t in_n,
+                                 char *out, size_t cap, size_t *out_n,
+                                 uint64_t *err_offset);
 
 /*
  * Streaming.
@@ -190,14 +197,14 @@ struct bs_stream {
 };
 
 /* Prepare st for a new message.  BS_ERR_ARG for a bad rule or direction. */
-bs_status bs_stream_init(struct bs_stream *st, enum bs_rule rule,
-                         enum bs_dir dir);
+BS_API bs_status bs_stream_init(struct bs_stream *st, enum bs_rule rule,
+                                enum bs_dir dir);
 
 /* Most bytes a packed update of in_bits bits can write on st now, and
  * most characters a text update of in_len characters can write; both
  * saturate at SIZE_MAX. */
-size_t bs_stream_out_max(const struct bs_stream *st, size_t in_bits);
-size_t bs_stream_out_max_text(const struct bs_stream *st, size_t in_len);
+BS_API size_t bs_stream_out_max(const struct bs_stream *st, size_t in_bits);
+BS_API size_t bs_stream_out_max_text(const struct bs_stream *st, size_t in_len);
 
 /*
  * Feed in_bits packed bits from in (starting at the most significant bit
@@ -207,9 +214,9 @@ size_t bs_stream_out_max_text(const struct bs_stream *st, size_t in_len);
  * consumed.  On a data error, *out_len is what was written before the
  * bad bit and bs_stream_error_offset() says where it was.
  */
-bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
-                           size_t in_bits, uint8_t *out, size_t cap,
-                           size_t *out_len);
+BS_API bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
+                                  size_t in_bits, uint8_t *out, size_t cap,
+                                  size_t *out_len);
 
 /*
  * End a packed stream: checks that no stuffed bit is due (unstuff),
@@ -217,25 +224,27 @@ bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
  * *out_len to it and *total_bits to the exact length of the whole output.
  * cap must be at least 1.  total_bits may be NULL.
  */
-bs_status bs_stream_finish(struct bs_stream *st, uint8_t *out, size_t cap,
-                           size_t *out_len, uint64_t *total_bits);
+BS_API bs_status bs_stream_finish(struct bs_stream *st, uint8_t *out,
+                                  size_t cap, size_t *out_len,
+                                  uint64_t *total_bits);
 
 /* Text forms of update and finish: characters in, characters out; cap
  * must be at least bs_stream_out_max_text(st, in_len).  A character other
  * than '0' or '1' gives BS_ERR_CHAR at its offset. */
-bs_status bs_stream_update_text(struct bs_stream *st, const char *in,
-                                size_t in_len, char *out, size_t cap,
-                                size_t *out_len);
-bs_status bs_stream_finish_text(struct bs_stream *st, uint64_t *total_bits);
+BS_API bs_status bs_stream_update_text(struct bs_stream *st, const char *in,
+                                       size_t in_len, char *out, size_t cap,
+                                       size_t *out_len);
+BS_API bs_status bs_stream_finish_text(struct bs_stream *st,
+                                       uint64_t *total_bits);
 
 /* Offset of the first bad input bit, valid after a data error. */
-uint64_t bs_stream_error_offset(const struct bs_stream *st);
+BS_API uint64_t bs_stream_error_offset(const struct bs_stream *st);
 
 /* Input bits consumed so far. */
-uint64_t bs_stream_in_bits(const struct bs_stream *st);
+BS_API uint64_t bs_stream_in_bits(const struct bs_stream *st);
 
 /* Output bits produced so far, those still held for the next byte
  * included. */
-uint64_t bs_stream_out_bits(const struct bs_stream *st);
+BS_API uint64_t bs_stream_out_bits(const struct bs_stream *st);
 
 #endif /* BS_STUFF_H */
