@@ -679,7 +679,8 @@ static bs_status oneshot(enum bs_rule rule, enum bs_dir dir, unsigned form,
     if (cap < need) {
         return BS_ERR_NOSPACE;
     }
-    if (out == NULL && need > 0) {
+    /* (text: the update refuses it, and the error offset is set) */
+    if (form == FORM_PACKED && out == NULL && need > 0) {
         return BS_ERR_ARG;
     }
     rc = update_form(&st, form, in, in_n, out, cap, &len);
