@@ -259,6 +259,13 @@ static void cert_names(X509 *x, char *buf, size_t len)
     }
 }
 
+/* cert's validity period: from in a, until in b. */
+static void cert_dates(X509 *cert, char a[40], char b[40])
+{
+    fmt_time(cert != NULL ? X509_get0_notBefore(cert) : NULL, a, 40);
+    fmt_time(cert != NULL ? X509_get0_notAfter(cert) : NULL, b, 40);
+}
+
 /* One sentence for a failed certificate check: which check, how to fix. */
 static void describe_verify(struct bs_tls_conn *c, long code, X509 *cert,
                             int depth)
@@ -301,16 +308,14 @@ static void describe_verify(struct bs_tls_conn *c, long code, X509 *cert,
         return;
     }
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        fmt_time(cert != NULL ? X509_get0_notBefore(cert) : NULL, a, sizeof a);
-        fmt_time(cert != NULL ? X509_get0_notAfter(cert) : NULL, b, sizeof b);
+        cert_dates(cert, a, b);
         set_err(c->err, sizeof c->err,
                 "the %s's %scertificate expired on %s (valid from %s)", peer,
                 depth > 0 ? "CA " : "", b, a);
         conn_advise(c, BS_TLS_R_CERT_EXPIRED);
         return;
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        fmt_time(cert != NULL ? X509_get0_notBefore(cert) : NULL, a, sizeof a);
-        fmt_time(cert != NULL ? X509_get0_notAfter(cert) : NULL, b, sizeof b);
+        cert_dates(cert, a, b);
         set_err(c->err, sizeof c->err,
                 "the %s's %scertificate is not valid before %s (valid until "
                 "%s): check the clock on both machines",
@@ -1588,6 +1593,26 @@ int bs_tls_parse_version(const char *s)
     return strcmp(s, "1.2") == 0 ? 12 : strcmp(s, "1.3") == 0 ? 13 : 0;
 }
 
+/* The end of a context constructor: ctx if ok, else NULL and ctx freed;
+ * OpenSSL's error queue is left empty either way. */
+static struct bs_tls_ctx *ctx_done(struct bs_tls_ctx *ctx, int ok)
+{
+    ERR_clear_error();
+    if (!ok) {
+        bs_tls_ctx_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* The last step of both roles' constructors: the key log, if asked for. */
+static struct bs_tls_ctx *ctx_finish(struct bs_tls_ctx *ctx, const char *keylog,
+                                     char *err, size_t errlen)
+{
+    return ctx_done(ctx, keylog == NULL ||
+                             open_keylog(ctx, keylog, err, errlen) == 0);
+}
+
 /* What servers and clients share: version floor, ciphers, options. */
 static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
                                      const char *ca_file, const char *groups,
@@ -1656,12 +1681,9 @@ static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
      * server reads requests. */
     SSL_CTX_set_read_ahead(ctx->ssl, 1);
     ctx->read_ahead = 1;
-    ERR_clear_error();
-    return ctx;
+    return ctx_done(ctx, 1);
 fail:
-    ERR_clear_error();
-    bs_tls_ctx_free(ctx);
-    return NULL;
+    return ctx_done(ctx, 0);
 }
 
 static int alpn_select_cb(SSL *ssl, const unsigned char **out,
@@ -1927,17 +1949,9 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
                 ossl_reason(ERR_peek_last_error()));
         goto fail;
     }
-    if (c->keylog_file != NULL &&
-        open_keylog(ctx, c->keylog_file, err, errlen) != 0)
-    {
-        goto fail;
-    }
-    ERR_clear_error();
-    return ctx;
+    return ctx_finish(ctx, c->keylog_file, err, errlen);
 fail:
-    ERR_clear_error();
-    bs_tls_ctx_free(ctx);
-    return NULL;
+    return ctx_done(ctx, 0);
 }
 
 struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
@@ -1986,17 +2000,9 @@ struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
         set_err(err, errlen, "cannot set ALPN: out of memory");
         goto fail;
     }
-    if (c->keylog_file != NULL &&
-        open_keylog(ctx, c->keylog_file, err, errlen) != 0)
-    {
-        goto fail;
-    }
-    ERR_clear_error();
-    return ctx;
+    return ctx_finish(ctx, c->keylog_file, err, errlen);
 fail:
-    ERR_clear_error();
-    bs_tls_ctx_free(ctx);
-    return NULL;
+    return ctx_done(ctx, 0);
 }
 
 void bs_tls_ctx_ref(struct bs_tls_ctx *ctx)
