@@ -575,7 +575,7 @@ static void conn_verbose_line(void *arg, const char *line)
 {
     const struct bs_conn *c = arg;
 
-    bs_log_put(c->cs->log, BS_LOG_ERR, "bitstuffd: [%s] tls: %s", c->peer,
+    bs_log_msg(c->cs->log, BS_LOG_LVL_INFO, "bitstuffd: [%s] tls: %s", c->peer,
                line);
 }
 
