@@ -39,10 +39,10 @@ struct bs_bench_opts {
     enum bs_bench_op op; /* default stuff */
     int rule;            /* enum bs_rule or BS_BENCH_RULE_MIXED */
     int new_conn;
-    int resume;       /* default on */
-    unsigned threads; /* 0: choose */
-    double duration;  /* seconds, 0: off */
-    uint64_t seed;    /* default 1 */
+    int resume;           /* default on */
+    unsigned threads;     /* 0: choose */
+    uint64_t duration_ms; /* -d, 0: off */
+    uint64_t seed;        /* default 1 */
     int text;
     unsigned idle;
     double errors;       /* fraction of bad requests */
@@ -57,6 +57,7 @@ enum bs_bench_opts_result {
     BS_BENCH_OPTS_HELP = 1,    /* --help: print usage, exit 0 */
     BS_BENCH_OPTS_VERSION = 2, /* --version */
     BS_BENCH_OPTS_ERROR = -1,  /* err says what is wrong */
+    BS_BENCH_OPTS_LIST = 3,    /* --list-options: bs_bench_opts_list */
 };
 
 /* Defaults into o. */
@@ -71,7 +72,10 @@ enum bs_bench_opts_result bs_bench_opts_parse(struct bs_bench_opts *o, int argc,
                                               char *const argv[], char *err,
                                               size_t errlen);
 
-/* The help text. */
+/* The help text (options: the table in bench_opts.c; see optparse.h). */
 void bs_bench_opts_usage(FILE *f, const char *prog);
+
+/* Every option name, one a line (bash completion, man-page test). */
+void bs_bench_opts_list(FILE *f);
 
 #endif /* BS_BENCH_OPTS_H */

@@ -1185,8 +1185,8 @@ static void *worker_main(void *arg)
     run_phase(w, PH_CONNECT);
     gate_wait(w->sh->gate);
     w->t_begin = now_ns();
-    if (w->sh->o->duration > 0) {
-        w->deadline = w->t_begin + (uint64_t) (w->sh->o->duration * 1e9);
+    if (w->sh->o->duration_ms > 0) {
+        w->deadline = w->t_begin + w->sh->o->duration_ms * 1000000u;
     }
     run_phase(w, PH_RUN);
     w->t_end = now_ns();

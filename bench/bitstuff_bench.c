@@ -190,6 +190,9 @@ int main(int argc, char **argv)
     case BS_BENCH_OPTS_VERSION:
         printf("bitstuff-bench %s\n", BS_VERSION);
         return EXIT_ALL_OK;
+    case BS_BENCH_OPTS_LIST:
+        bs_bench_opts_list(stdout);
+        return EXIT_ALL_OK;
     case BS_BENCH_OPTS_ERROR:
         fprintf(stderr, "bitstuff-bench: %s\n", err);
         return EXIT_SETUP;

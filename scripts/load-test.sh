@@ -91,7 +91,7 @@ echo "bitstuffd on 127.0.0.1:$port; memory before: $(mem)"
 echo "== $conns connections, $reqs requests (mixed, pipeline 2, 1% invalid)"
 start=$(date +%s.%N)
 if ! bench 900 -n "$conns" -r "$reqs" -P 2 --op mixed --rule mixed \
-    -s 1-2000 --errors 0.01 --timeout 60000; then
+    -s 1-2000 --errors 0.01 --timeout 60s; then
     echo "FAIL: bitstuff-bench reported wrong or lost replies" >&2
     status=1
 fi

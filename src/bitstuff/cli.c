@@ -3,62 +3,123 @@
  */
 #include "cli.h"
 
-#include <errno.h>
-#include <getopt.h>
-#include <math.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "num.h"
+#include "optparse.h"
 
-enum {
-    OPT_CA_FILE = 256,
-    OPT_CERT,
-    OPT_KEY,
-    OPT_SERVERNAME,
-    OPT_MIN_TLS,
-    OPT_INSECURE,
-    OPT_TIMEOUT,
-    OPT_KEYLOG,
-    OPT_RULE,
-    OPT_IN,
-    OPT_OUT,
-    OPT_IN_BITS,
-    OPT_STUFF,
-    OPT_RAW,
-    OPT_PROGRESS,
-    OPT_NO_PROGRESS,
+static void defaults(struct bs_cli_opts *o)
+{
+    static const struct bs_cli_opts d = {
+        .connect = BS_CLI_DEFAULT_CONNECT,
+        .min_tls = 13,
+        .timeout_ms = BS_CLI_DEFAULT_TIMEOUT * 1000,
+        .op = BS_PROTO_STUFF,
+        .rule = BS_RULE_HDLC,
+    };
+
+    *o = d;
+}
+
+/* --rule: the stuffing module's names, in any case. */
+static int parse_rule(void *opts, const char *s)
+{
+    struct bs_cli_opts *o = opts;
+
+    return bs_rule_parse(s, strlen(s), &o->rule);
+}
+
+#define O(member) BS_OPT_AT(struct bs_cli_opts, member)
+#define SHOW      BS_OPT_SHOW_DEFAULT
+
+static const struct bs_opt options[] = {
+    {.name = "", .kind = BS_OPT_SECTION, .help = "Operation:"},
+    {BS_OPT_NAME("unstuff", 'u', BS_OPT_FLAG, NULL), O(op),
+     .min = BS_PROTO_UNSTUFF, .help = "unstuff instead of stuff"},
+    {BS_OPT_NAME("stuff", 0, BS_OPT_FLAG, NULL), O(op), .min = BS_PROTO_STUFF,
+     .help = "stuff (the default)"},
+    {BS_OPT_NAME("rule", 0, BS_OPT_CUSTOM, "RULE"), .parse = parse_rule,
+     BS_OPT_SEEN(struct bs_cli_opts, has_rule),
+     .what = "a rule; give hdlc, usb or can",
+     .help = "hdlc (default: a 0 after five 1s), usb (after six 1s), can "
+             "(the complement after five equal bits)"},
+    {BS_OPT_NAME("quiet", 'q', BS_OPT_FLAG, NULL), O(quiet), .min = 1,
+     .help = "print only the resulting bits, one line per message"},
+    {BS_OPT_NAME("verbose", 'v', BS_OPT_FLAG, NULL), O(verbose), .min = 1,
+     .help = "report the connection (TLS version, cipher) on stderr"},
+    {.name = "",
+     .kind = BS_OPT_SECTION,
+     .help = "\nFile mode (binary data of any size, streamed in bounded "
+             "memory):"},
+    {BS_OPT_NAME("in", 0, BS_OPT_STRING, "FILE"), O(in_file),
+     .help = "send FILE's bytes as one message, most significant bit first "
+             "(- = standard input)"},
+    {BS_OPT_NAME("out", 0, BS_OPT_STRING, "FILE"), O(out_file),
+     .help = "where the result goes (default -, standard output)"},
+    {BS_OPT_NAME("in-bits", 0, BS_OPT_UINT, "N"), O(in_bits), .min = 0,
+     .max = UINT64_MAX, BS_OPT_SEEN(struct bs_cli_opts, has_in_bits),
+     .what = "a whole number of bits",
+     .help = "stuff only the first N bits of FILE (default: all)"},
+    {BS_OPT_NAME("raw", 0, BS_OPT_FLAG, NULL), O(raw), .min = 1,
+     .help = "stuff: write bare packed bits, the last byte padded with 0s "
+             "(the exact length is the \"received N bits\" line);\n-u: read "
+             "bare packed bits (with --in-bits N if padded)"},
+    {BS_OPT_NAME("progress", 0, BS_OPT_FLAG, NULL), O(progress),
+     .min = BS_PROGRESS_ON,
+     .help = "show the progress line even when stderr is not a terminal"},
+    {BS_OPT_NAME("no-progress", 0, BS_OPT_FLAG, NULL), O(progress),
+     .min = BS_PROGRESS_OFF, .help = "never show it (nor does -q)"},
+    {.name = "",
+     .kind = BS_OPT_SECTION,
+     .help = "  Stuffing writes a container (docs/CONTAINER.md) that records "
+             "the rule, the\n"
+             "  exact bit count and a SHA-256; -u reads it back to the exact "
+             "original bytes\n"
+             "  and refuses a truncated, corrupted or wrong-rule one before "
+             "anything is sent\n"
+             "  when FILE is a regular file.  --out FILE is written to a "
+             "temporary file next\n"
+             "  to it and renamed over it only after success: a failed or "
+             "interrupted run\n"
+             "  leaves an existing FILE as it was.  A device or FIFO is "
+             "written in place; a\n"
+             "  symbolic link is followed.  On a terminal, a transfer longer "
+             "than a second\n"
+             "  shows a progress line on stderr.\n"
+             "\n"
+             "Connection:"},
+    {BS_OPT_NAME("connect", 'c', BS_OPT_STRING, "HOST:PORT"), O(connect),
+     .flags = SHOW, .help = "server; IPv6 as [::1]:55000"},
+    {BS_OPT_NAME("ca-file", 0, BS_OPT_STRING, "FILE"), O(ca_file),
+     .help = "CA certificates to trust (default " BS_CLI_DEFAULT_CA
+             " if it exists, otherwise the system store)"},
+    {BS_OPT_NAME("cert", 0, BS_OPT_STRING, "FILE"), O(cert_file),
+     .help = "client certificate for mutual TLS"},
+    {BS_OPT_NAME("key", 0, BS_OPT_STRING, "FILE"), O(key_file),
+     .help = "private key of --cert (default: in the --cert file)"},
+    {BS_OPT_NAME("servername", 0, BS_OPT_NONEMPTY, "NAME"), O(servername),
+     .help = "name sent as SNI and checked in the server's certificate "
+             "(default: the host of --connect; an IP address is checked "
+             "against the certificate's IP addresses)"},
+    BS_OPT_MIN_TLS(struct bs_cli_opts, min_tls, "lowest TLS version to accept"),
+    {BS_OPT_NAME("insecure", 0, BS_OPT_FLAG, NULL), O(insecure), .min = 1,
+     .help = "do NOT verify the server's certificate (testing only)"},
+    {BS_OPT_NAME("timeout", 0, BS_OPT_DURATION, "T"), O(timeout_ms), .min = 1,
+     .max = BS_CLI_MAX_TIMEOUT * 1000u, .flags = SHOW,
+     .help = "limit for connecting and for each wait on the server: "
+             "seconds, or 500ms, 1.5s, 5m"},
+    {BS_OPT_NAME("keylog-file", 0, BS_OPT_STRING, "FILE"), O(keylog_file),
+     .help = "append TLS secrets for Wireshark (debugging only)"},
+    BS_OPT_STANDARD(BS_CLI_HELP, BS_CLI_VERSION, BS_CLI_LIST),
 };
 
-static const struct option long_opts[] = {
-    {"connect", required_argument, NULL, 'c'},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"cert", required_argument, NULL, OPT_CERT},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"servername", required_argument, NULL, OPT_SERVERNAME},
-    {"min-tls", required_argument, NULL, OPT_MIN_TLS},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"keylog-file", required_argument, NULL, OPT_KEYLOG},
-    {"stuff", no_argument, NULL, OPT_STUFF},
-    {"unstuff", no_argument, NULL, 'u'},
-    {"rule", required_argument, NULL, OPT_RULE},
-    {"in", required_argument, NULL, OPT_IN},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"in-bits", required_argument, NULL, OPT_IN_BITS},
-    {"raw", no_argument, NULL, OPT_RAW},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
+static const struct bs_opt_table table = BS_OPT_TABLE(options, 1, 25);
 
 void bs_cli_usage(FILE *f, const char *prog)
 {
+    struct bs_cli_opts d;
+
+    defaults(&d);
     fprintf(
         f,
         "Usage: %s [options] [BITS...]\n"
@@ -73,81 +134,13 @@ void bs_cli_usage(FILE *f, const char *prog)
         "message (prompt \"bits> \" on a terminal).  All messages are sent "
         "at once\n"
         "(pipelined); the replies come back in order.\n"
-        "\n"
-        "Operation:\n"
-        "  -u, --unstuff          unstuff instead of stuff\n"
-        "      --stuff            stuff (the default)\n"
-        "      --rule RULE        hdlc (default: a 0 after five 1s), usb "
-        "(after six 1s),\n"
-        "                         can (the complement after five equal "
-        "bits)\n"
-        "  -q, --quiet            print only the resulting bits, one line per "
-        "message\n"
-        "  -v, --verbose          report the connection (TLS version, cipher) "
-        "on stderr\n"
-        "\n"
-        "File mode (binary data of any size, streamed in bounded memory):\n"
-        "      --in FILE          send FILE's bytes as one message, most "
-        "significant bit\n"
-        "                         first (- = standard input)\n"
-        "      --out FILE         where the result goes (default -, standard "
-        "output)\n"
-        "      --in-bits N        stuff only the first N bits of FILE "
-        "(default: all)\n"
-        "      --raw              stuff: write bare packed bits, the last "
-        "byte padded with\n"
-        "                         0s (the exact length is the \"received N "
-        "bits\" line);\n"
-        "                         -u: read bare packed bits (with --in-bits "
-        "N if padded)\n"
-        "      --progress         show the progress line even when stderr is "
-        "not a terminal\n"
-        "      --no-progress      never show it (nor does -q)\n"
-        "  Stuffing writes a container (docs/CONTAINER.md) that records the "
-        "rule, the\n"
-        "  exact bit count and a SHA-256; -u reads it back to the exact "
-        "original bytes\n"
-        "  and refuses a truncated, corrupted or wrong-rule one before "
-        "anything is sent\n"
-        "  when FILE is a regular file.  --out FILE is written to a temporary "
-        "file next\n"
-        "  to it and renamed over it only after success: a failed or "
-        "interrupted run\n"
-        "  leaves an existing FILE as it was.  A device or FIFO is written "
-        "in place; a\n"
-        "  symbolic link is followed.  On a terminal, a transfer longer than "
-        "a second\n"
-        "  shows a progress line on stderr.\n"
         "\n",
         prog, prog);
-    /* two strings: one would pass the 4095 characters C17 guarantees */
-    fprintf(
-        f,
-        "Connection:\n"
-        "  -c, --connect HOST:PORT  server (default %s; IPv6 as "
-        "[::1]:55000)\n"
-        "      --ca-file FILE     CA certificates to trust (default %s if "
-        "it exists,\n"
-        "                         otherwise the system store)\n"
-        "      --cert FILE        client certificate for mutual TLS\n"
-        "      --key FILE         private key of --cert (default: in the "
-        "--cert file)\n"
-        "      --servername NAME  name sent as SNI and checked in the server's "
-        "certificate\n"
-        "                         (default: the host of --connect; an IP "
-        "address is\n"
-        "                         checked against the certificate's IP "
-        "addresses)\n"
-        "      --min-tls 1.2|1.3  lowest TLS version to accept (default 1.3)\n"
-        "      --insecure         do NOT verify the server's certificate "
-        "(testing only)\n"
-        "      --timeout SECONDS  limit for connecting and for each wait on "
-        "the server\n"
-        "                         (default %d)\n"
-        "      --keylog-file FILE append TLS secrets for Wireshark "
-        "(debugging only)\n"
-        "  -h, --help             this text\n"
-        "  -V, --version          the version\n"
+    bs_opt_print_help(f, &table, &d);
+    fputs(
+        "\n"
+        "Durations T are seconds, or a number with a unit: 500ms, 10s, 1.5s, "
+        "5m.\n"
         "\n"
         "Output: for each message \"sent: BITS\" and \"received: BITS\" on "
         "stdout (labels\n"
@@ -162,27 +155,34 @@ void bs_cli_usage(FILE *f, const char *prog)
         "\"error: line N: ...\"), skipped, and the others are sent; "
         "the exit status\n"
         "is then 1.  Arguments are all checked before connecting.\n"
-        "\n"
-        "Exit status (the first failure decides):\n"
-        "  0  success\n"
-        "  1  usage or configuration error (bad option, bad bits, unreadable "
-        "file,\n"
-        "     a damaged or wrong-rule container)\n"
-        "  2  network error (cannot resolve, connection refused, timeout)\n"
-        "  3  TLS handshake failed (version, ALPN, the peer hung up during "
-        "the\n"
-        "     handshake, or the server requires a client certificate and "
-        "none was\n"
-        "     given)\n"
-        "  4  certificate verification failed: the server's (unknown CA,\n"
-        "     name mismatch, expired) or ours (the server rejected --cert)\n"
-        "  5  the server rejected a message (e.g. invalid stuffing on "
-        "unstuff)\n"
-        "  6  connection lost mid-exchange, or a reply that does not "
-        "answer the request\n"
-        "  130, 143  stopped by SIGINT or SIGTERM (an --out FILE is left as "
-        "it was)\n",
-        BS_CLI_DEFAULT_CONNECT, BS_CLI_DEFAULT_CA, BS_CLI_DEFAULT_TIMEOUT);
+        "\n",
+        f);
+    /* two strings: one would pass the 4095 characters C17 guarantees */
+    fputs("Exit status (the first failure decides):\n"
+          "  0  success\n"
+          "  1  usage or configuration error (bad option, bad bits, unreadable "
+          "file,\n"
+          "     a damaged or wrong-rule container)\n"
+          "  2  network error (cannot resolve, connection refused, timeout)\n"
+          "  3  TLS handshake failed (version, ALPN, the peer hung up during "
+          "the\n"
+          "     handshake, or the server requires a client certificate and "
+          "none was\n"
+          "     given)\n"
+          "  4  certificate verification failed: the server's (unknown CA,\n"
+          "     name mismatch, expired) or ours (the server rejected --cert)\n"
+          "  5  the server rejected a message (e.g. invalid stuffing on "
+          "unstuff)\n"
+          "  6  connection lost mid-exchange, or a reply that does not "
+          "answer the request\n"
+          "  130, 143  stopped by SIGINT or SIGTERM (an --out FILE is left as "
+          "it was)\n",
+          f);
+}
+
+void bs_cli_list(FILE *f)
+{
+    bs_opt_print_names(f, &table);
 }
 
 int bs_cli_check_bits(const char *s, size_t len, size_t *bad)
@@ -320,33 +320,6 @@ int bs_cli_reply_matches(enum bs_proto_op op, enum bs_rule rule,
     return 1;
 }
 
-static int parse_timeout(const char *s, int *ms)
-{
-    char *end = NULL;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 ||
-        v > BS_CLI_MAX_TIMEOUT)
-    {
-        return -1;
-    }
-    v *= 1000.0;
-    *ms = v < 1.0 ? 1 : (int) v;
-    return 0;
-}
-
-static void defaults(struct bs_cli_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->connect = BS_CLI_DEFAULT_CONNECT;
-    o->min_tls = 13;
-    o->timeout_ms = BS_CLI_DEFAULT_TIMEOUT * 1000;
-    o->op = BS_PROTO_STUFF;
-    o->rule = BS_RULE_HDLC;
-}
-
 __attribute__((format(printf, 3, 4))) static enum bs_cli_parse_result
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -356,20 +329,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return BS_CLI_ERROR;
-}
-
-/* The option getopt_long just refused, as the user typed it: a long
- * option by its word (optopt then holds its short alias, if any, or 0),
- * a short one by its letter. */
-static const char *typed_option(char **argv, int opt, char *buf, size_t len)
-{
-    const char *arg = argv[optind - 1];
-
-    if (strncmp(arg, "--", 2) == 0 || opt <= 0 || opt >= 256) {
-        return arg;
-    }
-    snprintf(buf, len, "-%c", opt);
-    return buf;
 }
 
 static enum bs_cli_parse_result check_combination(struct bs_cli_opts *o,
@@ -409,115 +368,16 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
                                       struct bs_cli_opts *o, char *err,
                                       size_t errlen)
 {
-    int c;
-    char opt_name[4];
+    int rc, first = argc;
 
     defaults(o);
-    if (errlen > 0) {
-        err[0] = '\0';
+    rc = bs_opt_parse(&table, argc, argv, o, &first, err, errlen);
+    if (rc != 0) {
+        return rc < 0 ? BS_CLI_ERROR : (enum bs_cli_parse_result) rc;
     }
-    optind = 0; /* GNU: full reinitialisation, so tests can parse again */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":c:uqvhV", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            o->connect = optarg;
-            break;
-        case OPT_CA_FILE:
-            o->ca_file = optarg;
-            break;
-        case OPT_CERT:
-            o->cert_file = optarg;
-            break;
-        case OPT_KEY:
-            o->key_file = optarg;
-            break;
-        case OPT_SERVERNAME:
-            if (*optarg == '\0') {
-                return fail(err, errlen, "--servername must not be empty");
-            }
-            o->servername = optarg;
-            break;
-        case OPT_MIN_TLS:
-            o->min_tls = bs_tls_parse_version(optarg);
-            if (o->min_tls == 0) {
-                return fail(err, errlen, "--min-tls '%s': give 1.2 or 1.3",
-                            optarg);
-            }
-            break;
-        case OPT_INSECURE:
-            o->insecure = 1;
-            break;
-        case OPT_TIMEOUT:
-            if (parse_timeout(optarg, &o->timeout_ms) != 0) {
-                return fail(err, errlen,
-                            "--timeout '%s': give a number of seconds "
-                            "greater than 0 and at most 86400",
-                            optarg);
-            }
-            break;
-        case OPT_KEYLOG:
-            o->keylog_file = optarg;
-            break;
-        case OPT_STUFF:
-            o->op = BS_PROTO_STUFF;
-            break;
-        case 'u':
-            o->op = BS_PROTO_UNSTUFF;
-            break;
-        case OPT_RULE:
-            if (bs_rule_parse(optarg, strlen(optarg), &o->rule) != 0) {
-                return fail(err, errlen, "--rule '%s': give hdlc, usb or can",
-                            optarg);
-            }
-            o->has_rule = 1;
-            break;
-        case OPT_RAW:
-            o->raw = 1;
-            break;
-        case OPT_PROGRESS:
-            o->progress = BS_PROGRESS_ON;
-            break;
-        case OPT_NO_PROGRESS:
-            o->progress = BS_PROGRESS_OFF;
-            break;
-        case OPT_IN:
-            o->in_file = optarg;
-            break;
-        case OPT_OUT:
-            o->out_file = optarg;
-            break;
-        case OPT_IN_BITS:
-            if (bs_num_parse_u64(optarg, 0, UINT64_MAX, &o->in_bits) != 0) {
-                return fail(err, errlen,
-                            "--in-bits '%s': give a whole number of bits",
-                            optarg);
-            }
-            o->has_in_bits = 1;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'v':
-            o->verbose = 1;
-            break;
-        case 'h':
-            return BS_CLI_HELP;
-        case 'V':
-            return BS_CLI_VERSION;
-        case ':':
-            return fail(err, errlen, "option %s needs a value",
-                        typed_option(argv, optopt, opt_name, sizeof(opt_name)));
-        default:
-            /* "--quiet=yes" comes here too: a value for a flag */
-            return fail(err, errlen, "unknown option %s (see --help)",
-                        typed_option(argv, optopt, opt_name, sizeof(opt_name)));
-        }
-    }
-
     /* the messages themselves are checked one by one by the session, as
      * lines of standard input are: a bad one is skipped, not fatal */
-    o->bits = argv + optind;
-    o->nbits = (size_t) (argc - optind);
+    o->bits = argv + first;
+    o->nbits = (size_t) (argc - first);
     return check_combination(o, err, errlen);
 }

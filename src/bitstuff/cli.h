@@ -19,8 +19,8 @@
 #define BS_CLI_DEFAULT_CONNECT BS_NET_DEFAULT_ADDR
 #define BS_CLI_DEFAULT_PORT    BS_NET_DEFAULT_PORT
 #define BS_CLI_DEFAULT_CA      "certs/ca.crt"
-#define BS_CLI_DEFAULT_TIMEOUT 10 /* seconds */
-#define BS_CLI_MAX_TIMEOUT     86400
+#define BS_CLI_DEFAULT_TIMEOUT 10    /* seconds */
+#define BS_CLI_MAX_TIMEOUT     86400 /* seconds */
 /* Longest line read from standard input, in characters (bits). */
 #define BS_CLI_MAX_LINE (8u * 1024u * 1024u)
 
@@ -68,6 +68,7 @@ enum bs_cli_parse_result {
     BS_CLI_HELP,    /* --help given: print bs_cli_usage(), exit 0 */
     BS_CLI_VERSION, /* --version given */
     BS_CLI_ERROR,   /* err holds the reason; exit BS_CLI_EXIT_USAGE */
+    BS_CLI_LIST,    /* --list-options: print bs_cli_list(), exit 0 */
 };
 
 /*
@@ -82,8 +83,12 @@ enum bs_cli_parse_result bs_cli_parse(int argc, char **argv,
                                       struct bs_cli_opts *o, char *err,
                                       size_t errlen);
 
-/* The --help text, exit codes included. */
+/* The --help text, exit codes included (options: the table in cli.c;
+ * see optparse.h to add one). */
 void bs_cli_usage(FILE *f, const char *prog);
+
+/* Every option name, one a line (bash completion, man-page test). */
+void bs_cli_list(FILE *f);
 
 /*
  * Check that s[0..len) holds only '0' and '1'.  Returns 0, or -1 with

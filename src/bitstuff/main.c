@@ -332,6 +332,9 @@ int main(int argc, char **argv)
     case BS_CLI_VERSION:
         printf("bitstuff %s (protocol %s)\n", BS_VERSION, BS_PROTO_ALPN);
         return BS_CLI_EXIT_OK;
+    case BS_CLI_LIST:
+        bs_cli_list(stdout);
+        return BS_CLI_EXIT_OK;
     case BS_CLI_ERROR:
         fprintf(stderr, "bitstuff: %s\nTry 'bitstuff --help'.\n", err);
         return BS_CLI_EXIT_USAGE;

@@ -328,6 +328,9 @@ int main(int argc, char **argv)
     case BS_OPTS_VERSION:
         printf("bitstuffd %s (protocol %s)\n", BS_VERSION, BS_PROTO_ALPN);
         return 0;
+    case BS_OPTS_LIST:
+        bs_opts_list(stdout);
+        return 0;
     case BS_OPTS_ERROR:
         fprintf(stderr, "bitstuffd: %s\n", err);
         return 1;

@@ -2,7 +2,8 @@
  * opts.h - bitstuffd's command line: getopt_long into a plain struct.
  *
  * Pure: parsing prints nothing; the caller prints the help, the version
- * or the error sentence.  Strings point into argv (borrowed).
+ * or the error sentence.  Strings point into argv (borrowed).  The
+ * options are a table in opts.c (see optparse.h to add one).
  */
 #ifndef BS_OPTS_H
 #define BS_OPTS_H
@@ -51,7 +52,9 @@ struct bs_opts {
     const char *allow_dns[BS_OPTS_MAX_ALLOW];
     const char *allow_uri[BS_OPTS_MAX_ALLOW];
     size_t nallow_cn, nallow_dns, nallow_uri;
-    int strict_modes; /* 1 unless --no-strict-modes */
+    int strict_modes;      /* 1 unless --no-strict-modes */
+    size_t nkeys;          /* --key options given */
+    int verify_client_set; /* --verify-client given */
 };
 
 enum bs_opts_result {
@@ -59,6 +62,7 @@ enum bs_opts_result {
     BS_OPTS_HELP,    /* --help was given: print bs_opts_usage, exit 0 */
     BS_OPTS_VERSION, /* --version: print the version, exit 0 */
     BS_OPTS_ERROR,   /* err holds a sentence; exit 1 */
+    BS_OPTS_LIST,    /* --list-options: print bs_opts_list, exit 0 */
 };
 
 /* Parse argv.  Resets getopt's state first, so it may be called more
@@ -70,11 +74,8 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
 /* The --help text, defaults included. */
 void bs_opts_usage(FILE *f, const char *prog);
 
-/*
- * Parse a duration: digits with an optional unit "ms" or "s" (default
- * seconds), e.g. "10", "2s", "500ms".  Returns 0 and *ms, or -1.  Zero
- * and values over a day are refused.
- */
-int bs_opts_parse_duration(const char *s, uint64_t *ms);
+/* Every option name, one a line (--list-options: bash completion and
+ * the man-page test). */
+void bs_opts_list(FILE *f);
 
 #endif /* BS_OPTS_H */

@@ -126,5 +126,5 @@ expect_serves() {
 # bench ARGS...: bitstuff-bench against the server, quiet, bounded.
 bench() {
     timeout $((120 * IT_TMUL)) "$BENCH" -c "127.0.0.1:$PORT" \
-        --ca-file "$CERTS/ca.crt" -q --timeout $((20000 * IT_TMUL)) "$@"
+        --ca-file "$CERTS/ca.crt" -q --timeout "$((20 * IT_TMUL))s" "$@"
 }

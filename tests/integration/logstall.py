@@ -139,7 +139,7 @@ def case_display(a):
     try:
         cmd = [a.bench, "-c", "127.0.0.1:%d" % port, "--ca-file",
                os.path.join(a.certs, "ca.crt"), "-q", "-n", "1", "-P", "16",
-               "-r", str(a.requests), "--timeout", "20000"]
+               "-r", str(a.requests), "--timeout", "20s"]
         try:
             b = subprocess.run(cmd, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, timeout=120)

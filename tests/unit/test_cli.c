@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "refusals.h"
 
 #define MAXARGS 32
 
@@ -139,49 +140,71 @@ static void test_all_options(void **state)
     assert_string_equal(o.connect, "h:1");
 }
 
-static void test_bad_values(void **state)
+/* Each refusal: arguments (after the program name) and words its error
+ * must contain ("" when any error will do). */
+static const struct refusal refusals[] = {
+    {{"--rule", "ppp"}, "hdlc, usb or can"},
+    {{"--min-tls", "1.1"}, "1.2 or 1.3"},
+    {{"--timeout", "0"}, "--timeout: '0'"},
+    {{"--timeout", "-1"}, ""},
+    {{"--timeout", "5x"}, ""},
+    {{"--timeout", "nan"}, ""},
+    {{"--timeout", "86401"}, "from 1ms to 24h"},
+    {{"--in", "f", "--in-bits", "-3"}, ""},
+    {{"--servername", ""}, ""},
+    {{"--bogus"}, "unknown option '--bogus'"},
+    {{"-z"}, "unknown option '-z'"},
+    {{"-c"}, "needs a value"},
+    {{"--rule"}, "--rule needs a value"},
+    /* a long option that has a short alias is named as it was typed */
+    {{"--connect"}, "--connect needs a value"},
+    {{"--quiet=yes"}, "--quiet=yes"},
+    /* combinations */
+    {{"--out", "x"}, "--out needs --in"},
+    {{"--in-bits", "8"}, ""},
+    {{"--in", "f", "0101"}, "not both"},
+    /* the key may be in the certificate file, but not the reverse */
+    {{"--key", "k"}, "--key needs --cert"},
+    /* file-mode options without a file */
+    {{"--raw"}, "--raw needs --in"},
+    {{"--progress", "01"}, ""},
+    /* a container carries its length: --in-bits on -u is for --raw */
+    {{"-u", "--in", "f", "--in-bits", "8"}, "--raw"},
+};
+
+static int refuses(const char *const *a, char *err, size_t errlen)
 {
+    struct bs_cli_opts o;
+
+    return parse(&o, err, errlen, a[0], a[1], a[2], a[3], a[4], a[5], a[6],
+                 a[7], a[8], a[9], NULL) == BS_CLI_ERROR;
+}
+
+REFUSALS_TEST(test_bad_values, refusals, refuses)
+
+/* One duration syntax (issue 12 item 6): --timeout takes units. */
+static void test_timeout_units(void **state)
+{
+    static const struct {
+        const char *arg;
+        int ms;
+    } cases[] = {{"500ms", 500},
+                 {"1.5s", 1500},
+                 {"2m", 120000},
+                 {"86400", 86400000},
+                 {"1h", 3600000}};
     struct bs_cli_opts o;
     char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--rule", "ppp", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "hdlc, usb or can"));
-    assert_int_equal(parse(&o, err, sizeof(err), "--min-tls", "1.1", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "1.2 or 1.3"));
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "0", NULL),
-                     BS_CLI_ERROR);
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "-1", NULL),
-                     BS_CLI_ERROR);
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "5s", NULL),
-                     BS_CLI_ERROR);
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "nan", NULL),
-                     BS_CLI_ERROR);
-    assert_int_equal(parse(&o, err, sizeof(err), "--timeout", "86401", NULL),
-                     BS_CLI_ERROR);
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "--in", "f", "--in-bits", "-3", NULL),
-        BS_CLI_ERROR);
-    assert_int_equal(parse(&o, err, sizeof(err), "--servername", "", NULL),
-                     BS_CLI_ERROR);
-    assert_int_equal(parse(&o, err, sizeof(err), "--bogus", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "unknown option --bogus"));
-    assert_int_equal(parse(&o, err, sizeof(err), "-z", NULL), BS_CLI_ERROR);
-    assert_non_null(strstr(err, "unknown option -z"));
-    assert_int_equal(parse(&o, err, sizeof(err), "-c", NULL), BS_CLI_ERROR);
-    assert_non_null(strstr(err, "needs a value"));
-    assert_int_equal(parse(&o, err, sizeof(err), "--rule", NULL), BS_CLI_ERROR);
-    assert_non_null(strstr(err, "--rule needs a value"));
-    /* a long option that has a short alias is named as it was typed */
-    assert_int_equal(parse(&o, err, sizeof(err), "--connect", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "--connect needs a value"));
-    assert_int_equal(parse(&o, err, sizeof(err), "--quiet=yes", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "--quiet=yes"));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(
+            parse(&o, err, sizeof(err), "--timeout", cases[i].arg, NULL),
+            BS_CLI_RUN);
+        assert_int_equal(o.timeout_ms, cases[i].ms);
+    }
+    assert_int_equal(parse(&o, err, sizeof(err), "--list-options", NULL),
+                     BS_CLI_LIST);
 }
 
 static void test_combinations(void **state)
@@ -190,20 +213,8 @@ static void test_combinations(void **state)
     char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--out", "x", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "--out needs --in"));
-    assert_int_equal(parse(&o, err, sizeof(err), "--in-bits", "8", NULL),
-                     BS_CLI_ERROR);
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "0101", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "not both"));
-    /* the key may be in the certificate file, but not the reverse */
     assert_int_equal(parse(&o, err, sizeof(err), "--cert", "c", NULL),
                      BS_CLI_RUN);
-    assert_int_equal(parse(&o, err, sizeof(err), "--key", "k", NULL),
-                     BS_CLI_ERROR);
-    assert_non_null(strstr(err, "--key needs --cert"));
     assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "--out", "g",
                            "--in-bits", "18446744073709551615", NULL),
                      BS_CLI_RUN);
@@ -242,16 +253,7 @@ static void test_file_options(void **state)
         parse(&o, err, sizeof(err), "--in", "f", "-q", "--progress", NULL),
         BS_CLI_RUN);
     assert_int_equal(o.progress, BS_PROGRESS_ON);
-    /* file-mode options without a file */
-    assert_int_equal(parse(&o, err, sizeof(err), "--raw", NULL), BS_CLI_ERROR);
-    assert_non_null(strstr(err, "--raw needs --in"));
-    assert_int_equal(parse(&o, err, sizeof(err), "--progress", "01", NULL),
-                     BS_CLI_ERROR);
-    /* a container carries its length: --in-bits on -u is for --raw */
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "-u", "--in", "f", "--in-bits", "8", NULL),
-        BS_CLI_ERROR);
-    assert_non_null(strstr(err, "--raw"));
+    /* the refusals are in refusals[] */
     assert_int_equal(parse(&o, err, sizeof(err), "-u", "--raw", "--in", "f",
                            "--in-bits", "8", NULL),
                      BS_CLI_RUN);
@@ -430,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_all_options),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_combinations),
+        cmocka_unit_test(test_timeout_units),
         cmocka_unit_test(test_help_version),
         cmocka_unit_test(test_usage_documents_exit_codes),
         cmocka_unit_test(test_check_bits),
