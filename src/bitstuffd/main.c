@@ -62,10 +62,38 @@ static unsigned short get_port(const struct bs_net_addr *a)
     return ((const struct sockaddr_in6 *) (const void *) &a->ss)->sin6_port;
 }
 
+static const char *addrinuse_advice(int r, unsigned flags)
+{
+    if (r != -EADDRINUSE) {
+        return "";
+    }
+    if (flags & BS_NET_LISTEN_REUSEPORT) {
+        return "; another program holds it without --reuse-port (a server "
+               "that is to share the port must be started with "
+               "--reuse-port too)";
+    }
+    return "; is another server running? pick another port with --listen";
+}
+
+/*
+ * --reuse-port: once stopping, take the listening sockets out of the
+ * port's group at once, so that the kernel sends every new connection to
+ * the server that replaces this one.  shutdown(), not close(): the
+ * workers may still hold the descriptor.  What waits in their accept
+ * queues at that instant is reset by the kernel (unless
+ * net.ipv4.tcp_migrate_req=1): docs/DEPLOY.md has the measured loss.
+ */
+static void listeners_release(const struct listeners *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        (void) shutdown(l->fd[i], SHUT_RD);
+    }
+}
+
 /* Open every address spec resolves to.  An address family the machine
  * lacks (no IPv6) is skipped when another address of the spec works. */
-static int listen_spec(const char *spec, struct listeners *l, char *err,
-                       size_t errlen)
+static int listen_spec(const char *spec, unsigned flags, struct listeners *l,
+                       char *err, size_t errlen)
 {
     char host[256], port[32], addr[BS_NET_ADDRSTRLEN];
     struct bs_net_addr addrs[8];
@@ -106,10 +134,10 @@ static int listen_spec(const char *spec, struct listeners *l, char *err,
         if (port_zero && chosen != 0) {
             set_port(&addrs[i], chosen);
         }
-        r = bs_net_listen(&addrs[i], BACKLOG, &fd);
+        r = bs_net_listen_flags(&addrs[i], BACKLOG, flags, &fd);
         if (r == -EADDRINUSE && port_zero && chosen != 0) {
             set_port(&addrs[i], 0);
-            r = bs_net_listen(&addrs[i], BACKLOG, &fd);
+            r = bs_net_listen_flags(&addrs[i], BACKLOG, flags, &fd);
         }
         bs_net_addr_str(&addrs[i], addr, sizeof addr);
         if (r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL) {
@@ -119,10 +147,7 @@ static int listen_spec(const char *spec, struct listeners *l, char *err,
         }
         if (r != 0) {
             snprintf(err, errlen, "cannot listen on %s (from '%s'): %s%s", addr,
-                     spec, strerror(-r),
-                     r == -EADDRINUSE ? "; is another server running? pick "
-                                        "another port with --listen"
-                                      : "");
+                     spec, strerror(-r), addrinuse_advice(r, flags));
             return -1;
         }
         if (chosen == 0) {
@@ -178,6 +203,8 @@ static int check_file_modes(const struct bs_tls_server_config *tc, char *err,
     }
     if (bs_fsperm_check(tc->ca_file, "CA file", BS_FSPERM_PUBLIC, err,
                         errlen) != 0 ||
+        bs_fsperm_check(tc->ticket_key_file, "ticket key file",
+                        BS_FSPERM_SECRET, err, errlen) != 0 ||
         bs_fsperm_check(tc->crl_file, "CRL file", BS_FSPERM_PUBLIC, err,
                         errlen) != 0)
     {
@@ -233,26 +260,28 @@ static void reload(struct bs_server *s, const struct bs_tls_server_config *tc,
     serials(ctx, serial, sizeof serial);
     bs_log_put(bs_server_log(s), BS_LOG_ERR,
                "bitstuffd: SIGHUP: reloaded certificate %s (serial %s), key "
-               "%s%s%s%s%s; new connections use them",
+               "%s%s%s%s%s%s%s; new connections use them",
                tc->cert_file, serial, tc->key_file,
                tc->ca_file != NULL ? ", CA " : "",
                tc->ca_file != NULL ? tc->ca_file : "",
                tc->crl_file != NULL ? ", CRL " : "",
-               tc->crl_file != NULL ? tc->crl_file : "");
+               tc->crl_file != NULL ? tc->crl_file : "",
+               tc->ticket_key_file != NULL ? ", ticket keys " : "",
+               tc->ticket_key_file != NULL ? tc->ticket_key_file : "");
     return;
 refused:
     bs_tls_ctx_free(ctx);
     bs_log_put(bs_server_log(s), BS_LOG_ERR,
                "bitstuffd: SIGHUP: certificate reload refused, still "
-               "serving with the previous certificate: %s",
-               err);
+               "serving with the previous certificate%s: %s",
+               tc->ticket_key_file != NULL ? " and ticket keys" : "", err);
 }
 
 /* Wait for the workers, stopping them on the first SIGINT/SIGTERM; a
  * second one exits at once.  SIGHUP reloads the certificate. */
 static int wait_loop(struct bs_server *s, int sigfd,
                      const struct bs_tls_server_config *tc, int strict_modes,
-                     struct bs_tls_ctx **cur)
+                     struct bs_tls_ctx **cur, const struct listeners *release)
 {
     int stopping = 0;
 
@@ -299,6 +328,9 @@ static int wait_loop(struct bs_server *s, int sigfd,
                    "received (send it again to exit at once)",
                    strsignal((int) si.ssi_signo));
         bs_server_stop(s);
+        if (release != NULL) {
+            listeners_release(release);
+        }
     }
 }
 
@@ -361,6 +393,7 @@ int main(int argc, char **argv)
     tc.allow_uri = o.allow_uri;
     tc.nallow_uri = o.nallow_uri;
     tc.advice = bs_server_tls_advice;
+    tc.ticket_key_file = o.ticket_key_file;
     if (!o.strict_modes) {
         fprintf(stderr, "bitstuffd: warning: --no-strict-modes: key, "
                         "certificate and CA files are used whatever their "
@@ -383,7 +416,10 @@ int main(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < o.nlisten; i++) {
-        if (listen_spec(o.listen[i], &l, err, sizeof err) != 0) {
+        if (listen_spec(o.listen[i],
+                        o.reuse_port ? BS_NET_LISTEN_REUSEPORT : 0u, &l, err,
+                        sizeof err) != 0)
+        {
             fprintf(stderr, "bitstuffd: %s\n", err);
             goto out;
         }
@@ -418,7 +454,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
-    if (wait_loop(srv, sigfd, &tc, o.strict_modes, &ctx) == 0) {
+    if (wait_loop(srv, sigfd, &tc, o.strict_modes, &ctx,
+                  o.reuse_port ? &l : NULL) == 0)
+    {
         status = 0;
     }
 out:

@@ -55,6 +55,9 @@ struct bs_opts {
     int strict_modes;      /* 1 unless --no-strict-modes */
     size_t nkeys;          /* --key options given */
     int verify_client_set; /* --verify-client given */
+    /* shared session-ticket keys (tickets.h); NULL: the server's own */
+    const char *ticket_key_file;
+    int reuse_port; /* 1: SO_REUSEPORT, leave the port on SIGTERM */
 };
 
 enum bs_opts_result {
