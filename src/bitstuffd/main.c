@@ -86,7 +86,14 @@ static const char *addrinuse_advice(int r, unsigned flags)
 static void listeners_release(const struct listeners *l)
 {
     for (size_t i = 0; i < l->n; i++) {
-        (void) shutdown(l->fd[i], SHUT_RD);
+        int on = 0;
+        socklen_t len = sizeof on;
+        /* only the sockets we made with SO_REUSEPORT: one handed over
+         * by a socket unit belongs to systemd, and must outlive us */
+        if (getsockopt(l->fd[i], SOL_SOCKET, SO_REUSEPORT, &on, &len) == 0 &&
+            on) {
+            (void) shutdown(l->fd[i], SHUT_RD);
+        }
     }
 }
 
