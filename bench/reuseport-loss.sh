@@ -36,7 +36,8 @@ while getopts 'r:n:d:c:' o; do
     esac
 done
 work=$(mktemp -d)
-old= new=
+old=
+new=
 trap 'bs_reap "$old" KILL; bs_reap "$new" KILL; rm -rf "$work"' EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -13,6 +13,7 @@ OLD=$SERVER_PID
 P=$PORT
 
 note "without --reuse-port the port stays taken, and the start says so"
+rc=0
 rc_of rc timeout 20 "$SERVER" -l "127.0.0.1:$P" "${opts[@]}" >"$T/plain.out" 2>&1
 expect_eq "exit status" "$rc" 1
 expect_grep "EADDRINUSE advice" "$T/plain.out" \

@@ -16,7 +16,9 @@ KEYS=$T/ticket.keys
 # hop PORT NAME [s_client options]: one exchange through s_client (not
 # quiet: it prints "New," or "Reused,"), its output in $T/NAME.out.  Its
 # input stays open until the reply has come (bounded), so the TLS 1.3
-# ticket, sent before the reply, has been taken in.
+# ticket, sent before the reply, has been taken in (the input side
+# reads the output file s_client writes: on purpose).
+# shellcheck disable=SC2094
 hop() {
     local port=$1 out=$T/$2.out
     shift 2
