@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_haproxy.sh - several bitstuffd behind HAProxy (issue 14): the
+# test_fleet.sh - several bitstuffd behind HAProxy (issue 14): the
 # shipped contrib/haproxy/bitstuff.cfg, with its addresses, ports and
 # paths replaced by the test's, in front of three instances sharing a
 # ticket key file.
@@ -78,7 +78,7 @@ wait_status() {
 subst() {
     grep -qF -- "$1" "$CFG" ||
         fail "contrib/haproxy/bitstuff.cfg no longer holds '$1': update" \
-            "test_haproxy.sh with it"
+            "test_fleet.sh with it"
     FROM=$1 TO=$2 python3 -c '
 import os, sys
 p = sys.argv[1]
@@ -287,4 +287,4 @@ note "rolling restart of 3 instances: $roll_ok requests ok, $roll_fail" \
     "failed ($roll_runs bench runs back to back)"
 expect_eq "failed requests during the rolling restart" "$roll_fail" 0
 [ "$roll_ok" -gt 0 ] || fail "no request during the rolling restart"
-echo "PASS: test_haproxy"
+echo "PASS: test_fleet"
