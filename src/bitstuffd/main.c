@@ -68,9 +68,9 @@ static const char *addrinuse_advice(int r, unsigned flags)
         return "";
     }
     if (flags & BS_NET_LISTEN_REUSEPORT) {
-        return "; another program holds it without --reuse-port (a server "
-               "that is to share the port must be started with "
-               "--reuse-port too)";
+        return "; another program holds it without SO_REUSEPORT or as "
+               "another user (a server that is to share the port must be "
+               "started with --reuse-port too, by the same user)";
     }
     return "; is another server running? pick another port with --listen";
 }

@@ -19,6 +19,16 @@ expect_eq "exit status" "$rc" 1
 expect_grep "EADDRINUSE advice" "$T/plain.out" \
     "cannot listen on 127.0.0.1:$P .*Address already in use; is another server running"
 
+note "... nor with it, on a port held without it"
+start_server plain "${opts[@]}"
+rc=0
+rc_of rc timeout 20 "$SERVER" -l "127.0.0.1:$PORT" "${opts[@]}" --reuse-port \
+    >"$T/reuse.out" 2>&1
+expect_eq "exit status" "$rc" 1
+expect_grep "EADDRINUSE advice with --reuse-port" "$T/reuse.out" \
+    "Address already in use; another program holds it without SO_REUSEPORT"
+stop_server_ok "$SERVER_PID"
+
 note "with it, a second server listens on the same port"
 IT_LISTEN=127.0.0.1:$P start_server new "${opts[@]}" --reuse-port
 NEW=$SERVER_PID
