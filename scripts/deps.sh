@@ -45,9 +45,11 @@ BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
 # without them, so the test command installs them).
 # tshark: the Wireshark dissector's test (tests/integration/test_dissector.sh).
 # systemd: systemd-socket-activate for test_sdnotify; haproxy: real PROXY
-# protocol headers for test_proxy_haproxy (both skipped without them).
+# protocol headers for test_proxy_haproxy (both skipped without them);
+# haproxy also runs it_fleet; python3-yaml reads contrib/k8s for
+# k8s_manifests (skipped without it).
 BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan testssl.sh python3 valgrind
-    tshark systemd haproxy)
+    tshark systemd haproxy python3-yaml)
 # bench/compare.sh (nginx-light too, unless an nginx is installed).
 BS_BENCH_PACKAGES=(stunnel4 openssl iproute2 procps)
 # scripts/tls-audit.sh.
