@@ -73,6 +73,9 @@ struct bs_opts {
     unsigned max_conns_per_ip; /* 0: no limit */
     int log_level;             /* log.h's BS_LOG_LVL_*; INFO by default */
     int log_format;            /* BS_LOG_FORMAT_TEXT or _JSON */
+    /* shared session-ticket keys (tickets.h); NULL: the server's own */
+    const char *ticket_key_file;
+    int reuse_port; /* 1: SO_REUSEPORT, leave the port on SIGTERM */
 };
 
 enum bs_opts_result {

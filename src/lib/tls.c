@@ -21,13 +21,17 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "proto.h"
+#include "tickets.h"
 
 #define ALPN_ID     BS_PROTO_ALPN
 #define ALPN_ID_LEN BS_PROTO_ALPN_LEN
@@ -69,6 +73,8 @@ struct bs_tls_ctx {
     bs_tls_advice_fn *advice;     /* the program's advice, or NULL */
     struct server_certs *certs;   /* server: see bs_tls_ctx_check_renewal */
     struct client_policy *policy; /* server: CRL and allow-lists, or NULL */
+    struct bs_ticket_key *tkeys;  /* server: shared ticket keys, or NULL */
+    size_t ntkeys;
 };
 
 struct bs_tls_conn {
@@ -1843,6 +1849,150 @@ static SSL_TICKET_RETURN ticket_dec_cb(SSL *ssl, SSL_SESSION *sess,
     }
 }
 
+/* ---- shared session-ticket keys -----------------------------------------
+ *
+ * Without a key file, libssl encrypts tickets with keys it makes up for
+ * each context: a ticket resumes only on the process (and the certificate
+ * reload) that issued it.  With one, every instance that reads the same
+ * file encrypts with its first key and decrypts with any (tickets.h), so
+ * a client resumes wherever the load balancer sends it, and across
+ * reloads and restarts.  The policy checks above (ticket_dec_cb) apply to
+ * such tickets as to any other.
+ */
+
+/* Read the whole key file (at most BS_TICKET_FILE_MAX bytes) into the
+ * context.  0, or -1 with err naming the file and the fault. */
+static int load_ticket_keys(struct bs_tls_ctx *ctx, const char *path, char *err,
+                            size_t errlen)
+{
+    char buf[BS_TICKET_FILE_MAX + 1], why[256];
+    size_t len = 0, n = 0;
+    struct stat st;
+    int rc = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+    if (fd == -1) {
+        int e = errno;
+        set_err(err, errlen, "cannot open ticket key file %s: %s", path,
+                strerror(e));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        set_err(err, errlen,
+                "ticket key file %s is not a regular file: give a regular "
+                "file",
+                path);
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + len, sizeof buf - len);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            int e = errno;
+            set_err(err, errlen, "cannot read ticket key file %s: %s", path,
+                    strerror(e));
+            goto out;
+        }
+        if (r == 0) {
+            break;
+        }
+        len += (size_t) r;
+        if (len == sizeof buf) {
+            set_err(err, errlen,
+                    "ticket key file %s is larger than %u bytes: it holds "
+                    "at most %d keys, one per line",
+                    path, BS_TICKET_FILE_MAX, BS_TICKET_KEYS_MAX);
+            goto out;
+        }
+    }
+    ctx->tkeys = calloc(BS_TICKET_KEYS_MAX, sizeof *ctx->tkeys);
+    if (ctx->tkeys == NULL) {
+        set_err(err, errlen, "out of memory for the ticket keys");
+        goto out;
+    }
+    if (bs_ticket_keys_parse(buf, len, ctx->tkeys, BS_TICKET_KEYS_MAX, &n, why,
+                             sizeof why) != 0)
+    {
+        set_err(err, errlen, "ticket key file %s: %s", path, why);
+        goto out;
+    }
+    ctx->ntkeys = n;
+    rc = 0;
+out:
+    OPENSSL_cleanse(buf, sizeof buf);
+    close(fd);
+    return rc;
+}
+
+static int ticket_key_setup(const struct bs_ticket_key *k,
+                            unsigned char iv[EVP_MAX_IV_LENGTH],
+                            EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(
+            OSSL_MAC_PARAM_KEY, (void *) (uintptr_t) k->hmac, sizeof k->hmac),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                         (char *) (uintptr_t) "SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv, enc) !=
+            1 ||
+        EVP_MAC_CTX_set_params(hctx, params) != 1)
+    {
+        return -1;
+    }
+    return 0;
+}
+
+/* libssl's ticket key callback: returns 1 (key set up), 2 (decrypted with
+ * an older key: issue a new ticket), 0 (unknown key: no resumption) or
+ * -1 (error). */
+static int ticket_key_cb(SSL *ssl, unsigned char key_name[16],
+                         unsigned char iv[EVP_MAX_IV_LENGTH],
+                         EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+    const struct bs_tls_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+    if (ctx == NULL || ctx->ntkeys == 0) {
+        return -1;
+    }
+    if (enc) {
+        const struct bs_ticket_key *k = &ctx->tkeys[0];
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) {
+            return -1;
+        }
+        memcpy(key_name, k->name, sizeof k->name);
+        return ticket_key_setup(k, iv, cctx, hctx, 1) == 0 ? 1 : -1;
+    }
+    for (size_t i = 0; i < ctx->ntkeys; i++) {
+        const struct bs_ticket_key *k = &ctx->tkeys[i];
+        if (CRYPTO_memcmp(key_name, k->name, sizeof k->name) == 0) {
+            if (ticket_key_setup(k, iv, cctx, hctx, 0) != 0) {
+                return -1;
+            }
+            return i == 0 ? 1 : 2;
+        }
+    }
+    return 0;
+}
+
+/* Shared ticket keys for ctx from path.  0, or -1 with err. */
+static int set_ticket_keys(struct bs_tls_ctx *ctx, const char *path, char *err,
+                           size_t errlen)
+{
+    if (load_ticket_keys(ctx, path, err, errlen) != 0) {
+        return -1;
+    }
+    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx->ssl, ticket_key_cb) != 1) {
+        set_err(err, errlen, "cannot set up the ticket keys of %s: %s", path,
+                ossl_reason(ERR_peek_last_error()));
+        return -1;
+    }
+    return 0;
+}
+
 /* SSL_free_buffers could free a read buffer still in use before these
  * releases (CVE-2024-4741); older ones keep SSL_MODE_RELEASE_BUFFERS. */
 static int free_buffers_is_safe(void)
@@ -1949,6 +2099,11 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
                 ossl_reason(ERR_peek_last_error()));
         goto fail;
     }
+    if (c->ticket_key_file != NULL &&
+        set_ticket_keys(ctx, c->ticket_key_file, err, errlen) != 0)
+    {
+        goto fail;
+    }
     return ctx_finish(ctx, c->keylog_file, err, errlen);
 fail:
     return ctx_done(ctx, 0);
@@ -2028,6 +2183,10 @@ void bs_tls_ctx_free(struct bs_tls_ctx *ctx)
     free(ctx->ca_name);
     server_certs_free(ctx->certs);
     client_policy_free(ctx->policy);
+    if (ctx->tkeys != NULL) {
+        OPENSSL_cleanse(ctx->tkeys, BS_TICKET_KEYS_MAX * sizeof *ctx->tkeys);
+        free(ctx->tkeys);
+    }
     free(ctx);
 }
 

@@ -120,6 +120,10 @@ struct bs_tls_server_config {
     const char *const *allow_uri;
     size_t nallow_uri;
     bs_tls_advice_fn *advice; /* NULL: the library's neutral advice */
+    /* Session-ticket keys shared by a fleet (tickets.h has the format);
+     * NULL: keys libssl makes up for this context alone.  A file that is
+     * missing, too large or malformed fails the context. */
+    const char *ticket_key_file;
 };
 
 struct bs_tls_client_config {

@@ -67,6 +67,8 @@ static void test_defaults(void **state)
     assert_int_equal(o.max_line, BS_PROTO_DEFAULT_MAX_LINE);
     assert_null(o.keylog_file); /* off unless asked, whatever the env */
     assert_false(o.quiet);
+    assert_null(o.ticket_key_file);
+    assert_false(o.reuse_port);
 }
 
 static void test_every_option(void **state)
@@ -81,7 +83,8 @@ static void test_every_option(void **state)
                            "1.2", "--threads", "3", "--max-conns", "5",
                            "--handshake-timeout", "500ms", "--idle-timeout",
                            "2s", "--max-message-bits", "1000", "--max-line",
-                           "100", "--keylog-file", "k.log", "-q"),
+                           "100", "--keylog-file", "k.log", "-q",
+                           "--ticket-key-file", "t.keys", "--reuse-port"),
                      BS_OPTS_RUN);
     assert_int_equal(o.nlisten, 2);
     assert_string_equal(o.listen[1], "[::1]:7");
@@ -97,6 +100,8 @@ static void test_every_option(void **state)
     assert_int_equal(o.max_line, 100);
     assert_string_equal(o.keylog_file, "k.log");
     assert_true(o.quiet);
+    assert_string_equal(o.ticket_key_file, "t.keys");
+    assert_true(o.reuse_port);
     assert_false(o.cert_default);
     assert_false(o.listen_default);
 }
@@ -164,6 +169,8 @@ static const struct refusal refusals[] = {
     {{"--max-line", "1"}, "--max-line"},
     {{"--max-line", "99999999"}, "--max-line"},
     {{"--keylog-file", ""}, "--keylog-file needs a file name"},
+    {{"--ticket-key-file", ""}, "--ticket-key-file needs a file name"},
+    {{"--reuse-port=1"}, "--reuse-port"},
     {{"--bogus"}, "unknown option '--bogus'"},
     {{"-x"}, "unknown option"},
     {{"--cert"}, "needs a value"},

@@ -1828,6 +1828,174 @@ static void test_messages_neutral_ctx(void **state)
     bs_tls_ctx_free(old);
 }
 
+/* ---- shared session-ticket keys (issue 14 item 2) ----------------------- */
+
+/* Write lines (a text) into path, mode 0600. */
+static void write_keys(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+    close(fd);
+}
+
+/* Three 80-byte keys in hex, with distinct names. */
+#define TK_HEX(c) c c c c c c c c c c c c c c c c c c c c
+#define TK1       TK_HEX("11111111") "\n"
+#define TK2       TK_HEX("22222222") "\n"
+#define TK3       TK_HEX("33333333") "\n"
+
+static struct bs_tls_ctx *ticket_server(const char *keys, int min_version)
+{
+    struct bs_tls_server_config c = {.cert_file = "a/server.crt",
+                                     .key_file = "a/server.key",
+                                     .min_version = min_version,
+                                     .ticket_key_file = keys};
+    return server_from(&c);
+}
+
+/* 1 if a TLS 1.3 session sess (from another server) resumes on sctx. */
+static int resumes13(struct bs_tls_ctx *sctx, SSL_CTX *raw, SSL_SESSION *sess)
+{
+    struct pair p;
+    pair_open(&p, sctx, NULL, raw, NULL);
+    assert_int_equal(SSL_set_session(p.c.raw, sess), 1);
+    assert_handshake_ok(&p);
+    int r = bs_tls_conn_resumed(p.s.bs);
+    pair_close(&p);
+    return r;
+}
+
+/* A session made through one instance resumes on another that reads the
+ * same key file (TLS 1.3 and 1.2); not on one without it, nor on one
+ * with other keys. */
+static void test_ticket_keys_shared(void **state)
+{
+    (void) state;
+    write_keys("tk12", TK1 TK2);
+    write_keys("tk3", TK3);
+    struct bs_tls_ctx *a = ticket_server("tk12", 12);
+    struct bs_tls_ctx *b = ticket_server("tk12", 12);
+    struct bs_tls_ctx *other = ticket_server("tk3", 12);
+    struct bs_tls_ctx *none = server_ctx("a/server.crt", "a/server.key", NULL,
+                                         BS_TLS_VERIFY_NONE, 12);
+    SSL_CTX *raw = raw_bitstuff_client(0);
+    SSL_SESSION *s;
+    /* a fresh session each time: a TLS 1.3 client offers one once */
+    struct bs_tls_ctx *to[] = {b, a, none, other};
+    for (size_t i = 0; i < sizeof to / sizeof to[0]; i++) {
+        s = raw_session(a, raw);
+        assert_int_equal(resumes13(to[i], raw, s), to[i] == a || to[i] == b);
+        SSL_SESSION_free(s);
+    }
+
+    /* Without the file, two servers do not share: the old behaviour. */
+    struct bs_tls_ctx *none2 = server_ctx("a/server.crt", "a/server.key", NULL,
+                                          BS_TLS_VERIFY_NONE, 12);
+    s = raw_session(none, raw);
+    assert_true(resumes13(none, raw, s));
+    SSL_SESSION_free(s);
+    s = raw_session(none, raw);
+    assert_false(resumes13(none2, raw, s));
+    SSL_SESSION_free(s);
+
+    /* TLS 1.2 tickets too. */
+    SSL_CTX *raw12 = raw_client_ctx(TLS1_2_VERSION, NULL, 0);
+    int resumed = 0;
+    s = tls12_handshake(a, raw12, NULL, &resumed);
+    assert_false(resumed);
+    SSL_SESSION *s2 = tls12_handshake(b, raw12, s, &resumed);
+    assert_true(resumed);
+    SSL_SESSION_free(s2);
+    s2 = tls12_handshake(none, raw12, s, &resumed);
+    assert_false(resumed);
+    SSL_SESSION_free(s2);
+    SSL_SESSION_free(s);
+
+    SSL_CTX_free(raw12);
+    SSL_CTX_free(raw);
+    bs_tls_ctx_free(a);
+    bs_tls_ctx_free(b);
+    bs_tls_ctx_free(other);
+    bs_tls_ctx_free(none);
+    bs_tls_ctx_free(none2);
+}
+
+/* Rotation: a ticket made with key 1 still resumes once key 2 encrypts
+ * (key 1 second in the file), and comes back renewed under key 2; once
+ * key 1 is gone, its tickets no longer resume. */
+static void test_ticket_keys_rotation(void **state)
+{
+    (void) state;
+    write_keys("tk-old", TK1);
+    write_keys("tk-mid", TK2 TK1);
+    write_keys("tk-new", TK2);
+    struct bs_tls_ctx *old = ticket_server("tk-old", 13);
+    struct bs_tls_ctx *mid = ticket_server("tk-mid", 13);
+    struct bs_tls_ctx *neu = ticket_server("tk-new", 13);
+    SSL_CTX *raw = raw_bitstuff_client(0);
+    SSL_SESSION *s1 = raw_session(old, raw);
+
+    assert_true(resumes13(mid, raw, s1));
+    assert_false(resumes13(neu, raw, s1));
+    SSL_SESSION *s2 = raw_session(mid, raw); /* a ticket under key 2 */
+    assert_true(resumes13(neu, raw, s2));
+    assert_false(resumes13(old, raw, s2));
+    SSL_SESSION_free(s1);
+    SSL_SESSION_free(s2);
+    SSL_CTX_free(raw);
+    bs_tls_ctx_free(old);
+    bs_tls_ctx_free(mid);
+    bs_tls_ctx_free(neu);
+}
+
+static void expect_ticket_file_error(const char *path, const char *want)
+{
+    char err[512] = "";
+    struct bs_tls_server_config c = {.cert_file = "a/server.crt",
+                                     .key_file = "a/server.key",
+                                     .ticket_key_file = path};
+    struct bs_tls_ctx *ctx = bs_tls_ctx_new_server(&c, err, sizeof err);
+    if (ctx != NULL) {
+        bs_tls_ctx_free(ctx);
+        fail_msg("ticket key file %s was accepted", path);
+    }
+    assert_contains(err, path);
+    assert_contains(err, want);
+    /* never a key in a message */
+    assert_null(strstr(err, "11111111"));
+}
+
+static void test_ticket_keys_bad_files(void **state)
+{
+    (void) state;
+    char big[5000 + 1];
+
+    expect_ticket_file_error("tk-missing", "No such file");
+    write_keys("tk-empty", "# nothing yet\n\n");
+    expect_ticket_file_error("tk-empty", "no key in it");
+    write_keys("tk-short", TK1 "1111\n");
+    expect_ticket_file_error("tk-short", "line 2: 4 hex digits, expected 160");
+    write_keys("tk-nothex", TK1 "zz" TK_HEX("1111111") "11111111111111\n");
+    expect_ticket_file_error("tk-nothex", "line 2: character 1 is not a hex");
+    write_keys("tk-dup", TK1 "\n# same\n" TK1);
+    expect_ticket_file_error("tk-dup", "line 4: the same key name");
+    char many[9 * 161 + 1];
+    for (int i = 0; i < 9; i++) {
+        memset(many + 161 * i, "0123456789"[i], 160);
+        many[161 * i + 160] = '\n';
+    }
+    many[9 * 161] = '\0';
+    write_keys("tk-many", many);
+    expect_ticket_file_error("tk-many", "more than 8 keys");
+    memset(big, '#', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    write_keys("tk-big", big);
+    expect_ticket_file_error("tk-big", "larger than 4096 bytes");
+    assert_int_equal(mkdir("tk-dir", 0700), 0);
+    expect_ticket_file_error("tk-dir", "not a regular file");
+}
+
 int main(void)
 {
     /* Writing to a closed socketpair must give EPIPE, not kill us. */
@@ -1859,6 +2027,9 @@ int main(void)
         cmocka_unit_test(test_messages_neutral_conn),
         cmocka_unit_test(test_messages_neutral_ctx),
         cmocka_unit_test(test_messages_program_advice),
+        cmocka_unit_test(test_ticket_keys_shared),
+        cmocka_unit_test(test_ticket_keys_rotation),
+        cmocka_unit_test(test_ticket_keys_bad_files),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
