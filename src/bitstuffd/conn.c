@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "proxy.h"
 #include "stuff.h"
 #include "tlsinfo.h"
 #include "xchg.h"
@@ -36,8 +37,11 @@
 #define ALERT_DRAIN_BYTES 262144u /* the same, in bytes read and dropped */
 #define QUIET_MS          1000u   /* then TLS record buffers are freed */
 #define POOL_KEEP         64
+#define PROXY_READS       64   /* header reads per turn, for fairness */
+#define PROXY_CHUNK       512u /* bytes per header read, at most */
 
 enum conn_state {
+    CS_PROXY, /* reading the PROXY protocol header */
     CS_HANDSHAKE,
     CS_SERVING,
     CS_CLOSING,
@@ -67,6 +71,16 @@ struct bs_conn {
     struct bs_xchg x;
     struct bs_tlsinfo_trace *trace; /* -v: the handshake in words, or NULL */
     char peer[BS_NET_ADDRSTRLEN];
+    /* The client: the socket's peer, or the PROXY header's source. */
+    struct bs_net_addr addr;
+    struct bs_proxy_parser *pp;  /* while CS_PROXY */
+    size_t proxy_got;            /* header bytes read so far */
+    struct bs_iplimit_key ipkey; /* counted in cs->per_ip if family != 0 */
+    uint8_t served;              /* the handshake completed */
+    uint64_t opened, bytes_in, bytes_out;
+    const char *reason; /* why it closes (conn.h); NULL: not yet known */
+    const char *what;   /* the kind of line that said so (a rate key) */
+    char detail[192];
 };
 
 static void *pool_get(struct bs_conn_pool *p)
@@ -121,6 +135,84 @@ static void log_conn(const struct bs_conn *c, const char *what, const char *why)
     bs_conn_log(c->cs->log, c->peer, what, why);
 }
 
+/* Note why c closes, for its close line: the first reason given wins
+ * (a close_notify exchange after an idle timeout stays an idle timeout). */
+static void set_reason(struct bs_conn *c, const char *reason,
+                       const char *detail)
+{
+    if (c->reason != NULL) {
+        return;
+    }
+    c->reason = reason;
+    snprintf(c->detail, sizeof c->detail, "%s", detail != NULL ? detail : "");
+}
+
+/* log_conn, and the reason for the close line. */
+static void log_reason(struct bs_conn *c, const char *reason, const char *what,
+                       const char *why)
+{
+    char detail[sizeof c->detail];
+
+    log_conn(c, what, why);
+    snprintf(detail, sizeof detail, "%s: %s", what, why);
+    if (c->reason == NULL) {
+        c->what = what;
+    }
+    set_reason(c, reason, detail);
+}
+
+/* The connection's one line when it closes (conn.h). */
+static void log_close(struct bs_conn *c)
+{
+    struct bs_conns *cs = c->cs;
+    struct bs_log_field f[14];
+    char subject[256], msg[BS_NET_ADDRSTRLEN + 40];
+    size_t n = 0;
+
+    if (c->reason == NULL) {
+        c->reason = c->peer_eof   ? "client-closed"
+                    : c->draining ? "server-stopping"
+                                  : "client-closed";
+    }
+    f[n++] = (struct bs_log_field){.key = "peer", .str = c->peer};
+    if (c->served) {
+        f[n++] = (struct bs_log_field){.key = "tls",
+                                       .str = bs_tls_conn_version(c->tls)};
+        f[n++] = (struct bs_log_field){.key = "cipher",
+                                       .str = bs_tls_conn_cipher(c->tls)};
+        f[n++] = (struct bs_log_field){.key = "group",
+                                       .str = bs_tls_conn_group(c->tls)};
+        f[n++] = (struct bs_log_field){
+            .key = "resumed",
+            .str = bs_tls_conn_resumed(c->tls) ? "yes" : "no"};
+        f[n++] = (struct bs_log_field){.key = "alpn",
+                                       .str = bs_tls_conn_alpn(c->tls)};
+        bs_tls_conn_peer_subject(c->tls, subject, sizeof subject);
+        if (subject[0] != '\0') {
+            f[n++] =
+                (struct bs_log_field){.key = "client_cert", .str = subject};
+        }
+    }
+    f[n++] = (struct bs_log_field){.key = "requests", .num = c->x.requests};
+    f[n++] = (struct bs_log_field){.key = "bytes_in", .num = c->bytes_in};
+    f[n++] = (struct bs_log_field){.key = "bytes_out", .num = c->bytes_out};
+    f[n++] = (struct bs_log_field){.key = "duration_ms",
+                                   .num = cs->loop->now - c->opened};
+    f[n++] = (struct bs_log_field){.key = "reason", .str = c->reason};
+    if (c->detail[0] != '\0') {
+        f[n++] = (struct bs_log_field){.key = "detail", .str = c->detail};
+    }
+    snprintf(msg, sizeof msg, "bitstuffd: [%s] connection closed", c->peer);
+    /* Failed handshakes come in floods: their close lines share the rate
+     * limit of the line that said why, so a flood logs no more than
+     * before (one summary counts both). */
+    bs_log_event(cs->log, BS_LOG_LVL_INFO,
+                 c->served         ? NULL
+                 : c->what != NULL ? c->what
+                                   : "connection closed before TLS",
+                 msg, f, n);
+}
+
 static void conn_close(struct bs_conn *c)
 {
     struct bs_conns *cs = c->cs;
@@ -128,6 +220,13 @@ static void conn_close(struct bs_conn *c)
     if (c->state == CS_CLOSED) {
         return;
     }
+    log_close(c);
+    if (c->ipkey.family != 0) {
+        bs_iplimit_release(cs->per_ip, &c->ipkey);
+        c->ipkey.family = 0;
+    }
+    free(c->pp);
+    c->pp = NULL;
     c->state = CS_CLOSED;
     bs_timer_cancel(&c->timer);
     bs_timer_cancel(&c->quiet);
@@ -158,7 +257,8 @@ static int ensure_out(struct bs_conn *c)
     }
     c->out.buf = pool_get(&c->cs->outpool);
     if (c->out.buf == NULL) {
-        log_conn(c, "closing", "out of memory for the output buffer");
+        log_reason(c, "error", "closing",
+                   "out of memory for the output buffer");
         conn_close(c);
         return -1;
     }
@@ -192,9 +292,10 @@ static void start_close(struct bs_conn *c)
  * counted against --max-conns meanwhile).  A client that has vanished
  * (reset, hang-up) is just closed.
  */
-static void close_alerted(struct bs_conn *c, const char *what)
+static void close_alerted(struct bs_conn *c, const char *what,
+                          const char *reason)
 {
-    log_conn(c, what, bs_tls_conn_error(c->tls));
+    log_reason(c, reason, what, bs_tls_conn_error(c->tls));
     if (bs_tls_conn_failure(c->tls) == BS_TLS_FAIL_NETWORK) {
         conn_close(c);
         return;
@@ -252,6 +353,7 @@ static int flush(struct bs_conn *c)
     switch (st) {
     case BS_TLS_OK:
         o->head += n;
+        c->bytes_out += n;
         touch(c);
         if (o->head == o->tail) {
             pool_put(&c->cs->outpool, o->buf);
@@ -266,7 +368,7 @@ static int flush(struct bs_conn *c)
         break;
     }
 failed:
-    log_conn(c, "TLS write failed", bs_tls_conn_error(c->tls));
+    log_reason(c, "error", "TLS write failed", bs_tls_conn_error(c->tls));
     conn_close(c);
     return -1;
 }
@@ -323,6 +425,7 @@ static int read_once(struct bs_conn *c)
     case BS_TLS_OK:
         c->reads++;
         c->got_input = 1;
+        c->bytes_in += n;
         touch(c);
         if (feed(c, cs->scratch, n, &used) != 0) {
             return -1;
@@ -333,7 +436,8 @@ static int read_once(struct bs_conn *c)
              * the decoder stalled, input_pending holds reading back.) */
             c->stash = pool_get(&cs->stashpool);
             if (c->stash == NULL) {
-                log_conn(c, "closing", "out of memory for the input buffer");
+                log_reason(c, "error", "closing",
+                           "out of memory for the input buffer");
                 conn_close(c);
                 return -1;
             }
@@ -360,7 +464,7 @@ static int read_once(struct bs_conn *c)
     case BS_TLS_ERR:
         break;
     }
-    close_alerted(c, "TLS read failed");
+    close_alerted(c, "TLS read failed", "tls-error");
     return -1;
 }
 
@@ -434,14 +538,15 @@ static void serve(struct bs_conn *c)
         !bs_tls_write_pending(c->tls))
     {
         if (bs_xchg_fatal(&c->x)) {
-            log_conn(c, "closing", "the client broke the framing (bad-frame)");
+            log_reason(c, "bad-frame", "closing",
+                       "the client broke the framing (bad-frame)");
         } else if (c->peer_eof && !bs_proto_decoder_idle(&c->x.dec)) {
             /* A close between requests is normal and not logged, with or
              * without close_notify: the protocol frames its own messages,
              * so only a request cut short shows a truncation. */
-            log_conn(c, "closing",
-                     "the client closed the connection in the middle of a "
-                     "request; its partial reply was dropped");
+            log_reason(c, "client-closed", "closing",
+                       "the client closed the connection in the middle of a "
+                       "request; its partial reply was dropped");
         }
         start_close(c);
         return;
@@ -453,7 +558,8 @@ static void serve(struct bs_conn *c)
     {
         /* Input waits for room but nothing can be sent to make room:
          * a bug in the budget, never a reason to hang. */
-        log_conn(c, "closing", "internal error: output buffer deadlock");
+        log_reason(c, "error", "closing",
+                   "internal error: output buffer deadlock");
         conn_close(c);
         return;
     }
@@ -469,7 +575,7 @@ static void conn_verbose_line(void *arg, const char *line)
 {
     const struct bs_conn *c = arg;
 
-    bs_log_put(c->cs->log, BS_LOG_ERR, "bitstuffd: [%s] tls: %s", c->peer,
+    bs_log_msg(c->cs->log, BS_LOG_LVL_INFO, "bitstuffd: [%s] tls: %s", c->peer,
                line);
 }
 
@@ -525,11 +631,12 @@ static void handshake(struct bs_conn *c)
     case BS_TLS_EOF:
     case BS_TLS_ERR:
         conn_verbose_summary(c, 1);
-        close_alerted(c, "TLS handshake failed");
+        close_alerted(c, "TLS handshake failed", "handshake-failed");
         return;
     }
     conn_verbose_summary(c, 0);
     c->state = CS_SERVING;
+    c->served = 1;
     touch(c);
     bs_tls_conn_release_buffers(c->tls); /* most stay idle a while */
     if (c->cs->stopping) {
@@ -607,8 +714,139 @@ static void linger(struct bs_conn *c)
     queue_ready(c);
 }
 
+/* Count c against its address's limit (--max-conns-per-ip).  Returns 0,
+ * or -1 with c closed (over the limit, logged). */
+static int count_ip(struct bs_conn *c)
+{
+    struct bs_conns *cs = c->cs;
+    struct bs_iplimit_key key;
+    char why[160], ip[64];
+    unsigned n = 0;
+    int r;
+
+    if (cs->per_ip == NULL ||
+        bs_iplimit_key((const struct sockaddr *) &c->addr.ss, c->addr.len,
+                       &key) != 0)
+    {
+        return 0;
+    }
+    r = bs_iplimit_acquire(cs->per_ip, &key, &n);
+    if (r == 1) {
+        c->ipkey = key;
+        return 0;
+    }
+    bs_iplimit_key_str(&key, ip, sizeof ip);
+    if (r == 0) {
+        snprintf(why, sizeof why,
+                 "%s already holds %u connections (--max-conns-per-ip %u)", ip,
+                 n, cs->max_per_ip);
+        log_reason(c, "limit", "refused", why);
+    } else {
+        log_reason(c, "error", "refused",
+                   "out of memory for the per-address count");
+    }
+    conn_close(c);
+    return -1;
+}
+
+static void proxy_fail(struct bs_conn *c, const char *why)
+{
+    log_reason(c, "proxy-header", "PROXY header refused", why);
+    conn_close(c);
+}
+
+/* The header is complete: the client is its source address from now on
+ * (a v2 LOCAL command, v1 UNKNOWN or an address of another kind leave the
+ * socket's own: a health check by the proxy itself). */
+static void proxy_done(struct bs_conn *c)
+{
+    const struct bs_proxy_result *r = bs_proxy_result(c->pp);
+    char via[BS_NET_ADDRSTRLEN];
+
+    if (r->socktype == SOCK_DGRAM) {
+        proxy_fail(c, "the header describes a datagram (UDP) connection, "
+                      "not a TCP one");
+        return;
+    }
+    snprintf(via, sizeof via, "%s", c->peer);
+    if ((r->family == AF_INET || r->family == AF_INET6) &&
+        r->src_len <= sizeof c->addr.ss)
+    {
+        memcpy(&c->addr.ss, &r->src, r->src_len);
+        c->addr.len = r->src_len;
+        bs_net_addr_str(&c->addr, c->peer, sizeof c->peer);
+    }
+    bs_log_msg(c->cs->log, BS_LOG_LVL_DEBUG,
+               "bitstuffd: [%s] PROXY v%d %s header from %s", c->peer,
+               r->version, r->local ? "LOCAL" : "PROXY", via);
+    free(c->pp);
+    c->pp = NULL;
+    if (count_ip(c) != 0) {
+        return;
+    }
+    c->state = CS_HANDSHAKE;
+    /* The ClientHello may already wait behind the header, and its edge
+     * has been taken: the handshake looks at the socket at once. */
+    bs_tls_conn_retry(c->tls, BS_TLS_RECV_SIDE);
+}
+
+/*
+ * Read the PROXY header in reads of at most what bs_proxy_want says is
+ * still header (proxy.h, method A): no byte past it is taken, so the TLS
+ * ClientHello stays in the socket for OpenSSL.  Edge-triggered: read
+ * until the socket is empty or the header is complete.
+ */
+static void proxy_read(struct bs_conn *c)
+{
+    uint8_t buf[PROXY_CHUNK];
+
+    for (int i = 0; i < PROXY_READS; i++) {
+        size_t want = bs_proxy_want(c->pp), used = 0;
+        enum bs_proxy_status st;
+        ssize_t n;
+        char why[BS_PROXY_ERRLEN + 32];
+
+        n = recv(c->src.fd, buf, want < sizeof buf ? want : sizeof buf, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        }
+        if (n <= 0) {
+            snprintf(why, sizeof why,
+                     "the connection ended before the header was complete "
+                     "(%s, %zu bytes received)",
+                     n == 0 ? "closed" : strerror(errno), c->proxy_got);
+            proxy_fail(c, why);
+            return;
+        }
+        c->proxy_got += (size_t) n;
+        st = bs_proxy_feed(c->pp, buf, (size_t) n, &used);
+        if (st == BS_PROXY_DONE && used != (size_t) n) {
+            /* cannot happen: no read is longer than what remains */
+            proxy_fail(c, "internal error: read past the header");
+            return;
+        }
+        if (st == BS_PROXY_DONE) {
+            proxy_done(c);
+            return;
+        }
+        if (st != BS_PROXY_NEED_MORE) {
+            snprintf(why, sizeof why, "%s (%s)", bs_proxy_error(c->pp),
+                     bs_proxy_status_name(st));
+            proxy_fail(c, why);
+            return;
+        }
+    }
+    queue_ready(c); /* a long v2 header: let others run first */
+}
+
 static void conn_run(struct bs_conn *c)
 {
+    if (c->state == CS_PROXY) {
+        proxy_read(c);
+    }
     if (c->state == CS_HANDSHAKE) {
         handshake(c);
     }
@@ -672,8 +910,41 @@ static void conn_ready(struct bs_loop_src *src)
     conn_run((struct bs_conn *) (void *) src);
 }
 
+/* A new connection: from a trusted proxy when the PROXY protocol is on
+ * (then its header comes first), else counted at once against its
+ * address's limit.  Returns 0, or -1 with c closed (logged). */
+static int conn_admit(struct bs_conn *c)
+{
+    struct bs_conns *cs = c->cs;
+
+    bs_log_msg(cs->log, BS_LOG_LVL_DEBUG, "bitstuffd: [%s] connection opened",
+               c->peer);
+    if (cs->proxy_from == NULL) {
+        return count_ip(c);
+    }
+    if (!bs_cidr_match_any(cs->proxy_from, cs->nproxy_from,
+                           (const struct sockaddr *) &c->addr.ss, c->addr.len))
+    {
+        log_reason(c, "proxy-refused", "PROXY header refused",
+                   "the connection does not come from a --proxy-from "
+                   "address");
+        conn_close(c);
+        return -1;
+    }
+    c->pp = malloc(sizeof *c->pp);
+    if (c->pp == NULL) {
+        log_reason(c, "error", "closing",
+                   "out of memory for the PROXY header parser");
+        conn_close(c);
+        return -1;
+    }
+    bs_proxy_init(c->pp, 0);
+    c->state = CS_PROXY;
+    return 0;
+}
+
 void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
-                  const char *peer)
+                  const struct bs_net_addr *peer)
 {
     char err[256];
     struct bs_conn *c = calloc(1, sizeof *c);
@@ -689,7 +960,9 @@ void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
     bs_loop_src_init(&c->src);
     c->cs = cs;
     c->tls = tls;
-    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->addr = *peer;
+    bs_net_addr_str(peer, c->peer, sizeof c->peer);
+    c->opened = cs->loop->now;
     bs_timer_init(&c->timer);
     bs_timer_init(&c->quiet);
     bs_link_init(&c->live);
@@ -705,6 +978,9 @@ void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
     c->state = CS_HANDSHAKE;
     bs_link_append(&cs->live, &c->live);
     cs->nlive++;
+    if (conn_admit(c) != 0) {
+        return; /* closed, logged */
+    }
     /* Total from accept and never re-armed by reads: a client that
      * trickles its handshake (slowloris) still runs out of time. */
     bs_timer_arm(&cs->hs_timers, &c->timer, cs->loop->now);
@@ -733,7 +1009,7 @@ void bs_conns_drain(struct bs_conns *cs)
     for (l = cs->live.next; l != &cs->live; l = next) {
         struct bs_conn *c = BS_CONTAINER(l, struct bs_conn, live);
         next = l->next;
-        /* A handshake in progress goes on (the drain timeout bounds it):
+        /* A handshake (or PROXY header) in progress goes on (the drain timeout bounds it):
          * its client is about to send a request. */
         if (c->state == CS_SERVING) {
             c->draining = 1;
@@ -747,7 +1023,9 @@ void bs_conns_drain(struct bs_conns *cs)
 void bs_conns_close_all(struct bs_conns *cs)
 {
     while (bs_link_linked(&cs->live)) {
-        conn_close(BS_CONTAINER(cs->live.next, struct bs_conn, live));
+        struct bs_conn *c = BS_CONTAINER(cs->live.next, struct bs_conn, live);
+        set_reason(c, "server-stopping", "the drain timeout passed");
+        conn_close(c);
     }
 }
 
@@ -759,16 +1037,24 @@ void bs_conns_run_timers(struct bs_conns *cs)
 
     while ((t = bs_timer_list_pop_expired(&cs->hs_timers, now)) != NULL) {
         struct bs_conn *c = BS_CONTAINER(t, struct bs_conn, timer);
-        snprintf(why, sizeof why, "not finished within %llu ms",
-                 (unsigned long long) cs->hs_timers.period_ms);
-        log_conn(c, "TLS handshake timed out", why);
+        if (c->state == CS_PROXY) {
+            snprintf(why, sizeof why,
+                     "not complete within %llu ms (%zu bytes received)",
+                     (unsigned long long) cs->hs_timers.period_ms,
+                     c->proxy_got);
+            log_reason(c, "proxy-timeout", "PROXY header timed out", why);
+        } else {
+            snprintf(why, sizeof why, "not finished within %llu ms",
+                     (unsigned long long) cs->hs_timers.period_ms);
+            log_reason(c, "handshake-timeout", "TLS handshake timed out", why);
+        }
         conn_close(c);
     }
     while ((t = bs_timer_list_pop_expired(&cs->idle_timers, now)) != NULL) {
         struct bs_conn *c = BS_CONTAINER(t, struct bs_conn, timer);
         snprintf(why, sizeof why, "no progress for %llu ms",
                  (unsigned long long) cs->idle_timers.period_ms);
-        log_conn(c, "idle timeout", why);
+        log_reason(c, "idle-timeout", "idle timeout", why);
         if (c->out.buf == NULL) {
             start_close(c);
             conn_run(c);
@@ -828,6 +1114,10 @@ int bs_conns_init(struct bs_conns *cs, const struct bs_conns_config *cfg,
     cs->outcap = bs_xchg_outbuf_size(&cs->lim);
     cs->log_requests = cfg->log_requests;
     cs->log_client_certs = cfg->log_client_certs;
+    cs->proxy_from = cfg->proxy_from;
+    cs->nproxy_from = cfg->nproxy_from;
+    cs->per_ip = cfg->per_ip;
+    cs->max_per_ip = cfg->max_per_ip;
     cs->explain = cfg->explain;
     cs->explain_colour = cfg->explain_colour;
     cs->verbose = cfg->verbose;
@@ -851,7 +1141,9 @@ int bs_conns_init(struct bs_conns *cs, const struct bs_conns_config *cfg,
 void bs_conns_destroy(struct bs_conns *cs)
 {
     while (bs_link_linked(&cs->live)) {
-        conn_close(BS_CONTAINER(cs->live.next, struct bs_conn, live));
+        struct bs_conn *c = BS_CONTAINER(cs->live.next, struct bs_conn, live);
+        set_reason(c, "server-stopping", NULL);
+        conn_close(c);
         bs_conns_end_turn(cs);
     }
     bs_conns_end_turn(cs);

@@ -16,9 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr.h"
+#include "iplimit.h"
 #include "list.h"
 #include "log.h"
 #include "loop.h"
+#include "net.h"
 #include "proto.h"
 #include "timer.h"
 #include "tls.h"
@@ -38,6 +41,13 @@ struct bs_conns_config {
     uint64_t handshake_ms; /* from accept to the end of the handshake */
     uint64_t idle_ms;      /* without progress */
     int log_requests, log_client_certs; /* see bs_server_config */
+    /* The PROXY protocol: with proxy_from not NULL, every connection must
+     * come from one of these ranges (borrowed) and begin with a header,
+     * whose source address then stands for the client everywhere. */
+    const struct bs_cidr *proxy_from;
+    size_t nproxy_from;
+    struct bs_iplimit *per_ip; /* borrowed; NULL: no per-address limit */
+    unsigned max_per_ip;
     int explain, explain_colour;        /* see bs_server_config */
     int verbose;                        /* see bs_server_config */
 };
@@ -51,6 +61,10 @@ struct bs_conns {
     struct bs_proto_limits lim;
     size_t outcap;
     int log_requests, log_client_certs;
+    const struct bs_cidr *proxy_from;
+    size_t nproxy_from;
+    struct bs_iplimit *per_ip;
+    unsigned max_per_ip;
     int explain, explain_colour;
     int verbose;
     int stopping; /* new connections are drained as they finish handshakes */
@@ -71,13 +85,23 @@ void bs_conns_destroy(struct bs_conns *cs);
 
 /*
  * Take an accepted connection: fd (non-blocking) and its TLS connection
- * tls become the connection's, which starts with the handshake; peer is
- * its address for the log.  On failure (logged) both are freed and the
- * server's count is taken one off, as a close does.  The caller counted
- * the connection in *nconns before.
+ * tls become the connection's, which starts with the PROXY header (when
+ * configured) or the handshake; peer is the socket's peer address.  On
+ * failure (logged) both are freed and the server's count is taken one
+ * off, as a close does.  The caller counted the connection in *nconns
+ * before.
+ *
+ * When it closes, the connection logs one line at info level
+ * ("connection closed": peer, TLS version, cipher, group, resumed, ALPN,
+ * client certificate, requests, bytes_in, bytes_out (application bytes),
+ * duration_ms, and reason, one of client-closed, idle-timeout,
+ * handshake-failed, handshake-timeout, tls-error, bad-frame,
+ * server-stopping, limit, proxy-refused, proxy-header, proxy-timeout,
+ * error, with a detail sentence where there is one).  Connections that
+ * never finished their handshake are rate-limited as bs_conn_log's.
  */
 void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
-                  const char *peer);
+                  const struct bs_net_addr *peer);
 
 /* A line about the connection from peer: "bitstuffd: [peer] what: why",
  * each kind (what) limited to a burst per window (bs_log_limited). */

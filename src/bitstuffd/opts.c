@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "log.h"
 #include "optparse.h"
 #include "proto.h"
 
@@ -24,6 +25,20 @@ static const struct bs_opt_word verify_words[] = {
     {"none", BS_TLS_VERIFY_NONE},
     {"optional", BS_TLS_VERIFY_OPTIONAL},
     {"require", BS_TLS_VERIFY_REQUIRE},
+    {NULL, 0},
+};
+
+static const struct bs_opt_word log_level_words[] = {
+    {"error", BS_LOG_LVL_ERROR},
+    {"warning", BS_LOG_LVL_WARNING},
+    {"info", BS_LOG_LVL_INFO},
+    {"debug", BS_LOG_LVL_DEBUG},
+    {NULL, 0},
+};
+
+static const struct bs_opt_word log_format_words[] = {
+    {"text", BS_LOG_FORMAT_TEXT},
+    {"json", BS_LOG_FORMAT_JSON},
     {NULL, 0},
 };
 
@@ -72,6 +87,11 @@ static const struct bs_opt options[] = {
      .min = 0,
      .help = "do not refuse a key readable by others, or files and "
              "directories others can write"},
+    {BS_OPT_NAME("ticket-key-file", 0, BS_OPT_FILE, "FILE"), O(ticket_key_file),
+     .help = "TLS session-ticket keys shared by every instance, so a client "
+             "resumes on any: one key a line, 160 hex digits (openssl rand "
+             "-hex 80); the first encrypts, all decrypt; reloaded on SIGHUP "
+             "(default: keys of its own)"},
     {BS_OPT_NAME("verify-client", 0, BS_OPT_CHOICE, "MODE"), O(verify_client),
      BS_OPT_SEEN(struct bs_opts, verify_client_set), .words = verify_words,
      .what = "a verification mode",
@@ -89,6 +109,10 @@ static const struct bs_opt options[] = {
     {BS_OPT_NAME("max-conns", 0, BS_OPT_UINT, "N"), O(max_conns), .min = 1,
      .max = 1000000, .what = "a connection count", .flags = SHOW,
      .help = "open connections at most; more are closed at once"},
+    {BS_OPT_NAME("reuse-port", 0, BS_OPT_FLAG, NULL), O(reuse_port), .min = 1,
+     .help = "SO_REUSEPORT: a new server may listen on the same address "
+             "while this one drains; on SIGTERM it leaves the port at once "
+             "(docs/DEPLOY.md: what that loses)"},
     {BS_OPT_NAME("handshake-timeout", 0, BS_OPT_DURATION, "T"), O(handshake_ms),
      .min = 1, .max = MAX_DURATION_MS, .flags = SHOW,
      .help = "whole TLS handshake, from accept"},
@@ -105,6 +129,25 @@ static const struct bs_opt options[] = {
      .help = "append every session's TLS secrets to FILE (mode 0600) for "
              "Wireshark: DEBUGGING ONLY, anyone with FILE can read the "
              "traffic"},
+    {BS_OPT_NAME("max-conns-per-ip", 0, BS_OPT_UINT, "N"), O(max_conns_per_ip),
+     .min = 1, .max = 1000000, .what = "a connection count",
+     .help = "open connections per client address at most (the real one, "
+             "after a PROXY header); more are closed at once (default: no "
+             "limit)"},
+    {BS_OPT_NAME("proxy-protocol", 0, BS_OPT_FLAG, NULL), O(proxy_protocol),
+     .min = 1,
+     .help = "every connection begins with a PROXY v1 or v2 header "
+             "(HAProxy send-proxy-v2) naming the client; needs --proxy-from"},
+    {BS_OPT_NAME("proxy-from", 0, BS_OPT_LIST, "CIDR"), O(proxy_from),
+     N(nproxy_from), .max = BS_OPTS_MAX_PROXY_FROM,
+     .help = "accept PROXY headers only from this range (10.0.0.0/8, ::1); "
+             "repeatable"},
+    {BS_OPT_NAME("log-level", 0, BS_OPT_CHOICE, "LEVEL"), O(log_level),
+     .words = log_level_words, .what = "a log level", .flags = SHOW,
+     .help = "error, warning, info (a line per closed connection) or debug"},
+    {BS_OPT_NAME("log-format", 0, BS_OPT_CHOICE, "FORMAT"), O(log_format),
+     .words = log_format_words, .what = "a log format", .flags = SHOW,
+     .help = "text, or json: one JSON object per log line"},
     {BS_OPT_NAME("quiet", 'q', BS_OPT_FLAG, NULL), O(quiet), .min = 1,
      .help = "do not display the exchanges"},
     {BS_OPT_NAME("explain", 0, BS_OPT_FLAG, NULL), O(explain), .min = 1,
@@ -133,6 +176,8 @@ static void defaults(struct bs_opts *o)
         .max_message_bits = BS_PROTO_DEFAULT_MAX_MESSAGE_BITS,
         .max_line = BS_PROTO_DEFAULT_MAX_LINE,
         .strict_modes = 1,
+        .log_level = BS_LOG_LVL_INFO,
+        .log_format = BS_LOG_FORMAT_TEXT,
     };
 
     *o = d;
@@ -177,6 +222,36 @@ void bs_opts_usage(FILE *f, const char *prog)
 void bs_opts_list(FILE *f)
 {
     bs_opt_print_names(f, &table);
+}
+
+/* --proxy-protocol and --proxy-from go together: a header accepted from
+ * anyone would let any client claim any address, and ranges without the
+ * protocol would be a mistake that silently does nothing.  The ranges are
+ * parsed here, so a typo stops the start. */
+static int check_proxy(struct bs_opts *o, char *err, size_t errlen)
+{
+    char why[160];
+
+    if (o->proxy_protocol && o->nproxy_from == 0) {
+        snprintf(err, errlen,
+                 "--proxy-protocol needs --proxy-from CIDR: the addresses "
+                 "of the load balancers allowed to send PROXY headers");
+        return -1;
+    }
+    if (!o->proxy_protocol && o->nproxy_from > 0) {
+        snprintf(err, errlen,
+                 "--proxy-from is used only with --proxy-protocol: add it, "
+                 "or drop --proxy-from");
+        return -1;
+    }
+    for (size_t i = 0; i < o->nproxy_from; i++) {
+        if (bs_cidr_parse(o->proxy_from[i], &o->proxy_cidr[i], why,
+                          sizeof why) != 0) {
+            snprintf(err, errlen, "--proxy-from %s", why);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* The pairs of --cert and --key, and what the client policy needs. */
@@ -240,7 +315,9 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
                                                            : "optional");
         return BS_OPTS_ERROR;
     }
-    if (check_certs(o, o->nkeys, err, errlen) != 0) {
+    if (check_certs(o, o->nkeys, err, errlen) != 0 ||
+        check_proxy(o, err, errlen) != 0)
+    {
         return BS_OPTS_ERROR;
     }
     if (o->explain && o->quiet) {

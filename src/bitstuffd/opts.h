@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cidr.h"
 #include "net.h"
 #include "tls.h"
 
@@ -19,6 +20,8 @@
 #define BS_OPTS_MAX_THREADS 256
 /* entries in each of --allow-cn, --allow-dns and --allow-uri */
 #define BS_OPTS_MAX_ALLOW 64
+/* ranges of --proxy-from */
+#define BS_OPTS_MAX_PROXY_FROM 64
 
 #define BS_OPTS_DEFAULT_LISTEN       BS_NET_DEFAULT_ADDR
 #define BS_OPTS_DEFAULT_PORT         BS_NET_DEFAULT_PORT
@@ -61,6 +64,18 @@ struct bs_opts {
     int cert_default;      /* no --cert, no --key: the caller looks for them
                               (certpath.h); cert_file/key_file hold the old
                               defaults */
+    /* --proxy-protocol: a PROXY header from --proxy-from ranges only
+     * (given as proxy_from, parsed into proxy_cidr) */
+    int proxy_protocol;
+    const char *proxy_from[BS_OPTS_MAX_PROXY_FROM];
+    size_t nproxy_from;
+    struct bs_cidr proxy_cidr[BS_OPTS_MAX_PROXY_FROM];
+    unsigned max_conns_per_ip; /* 0: no limit */
+    int log_level;             /* log.h's BS_LOG_LVL_*; INFO by default */
+    int log_format;            /* BS_LOG_FORMAT_TEXT or _JSON */
+    /* shared session-ticket keys (tickets.h); NULL: the server's own */
+    const char *ticket_key_file;
+    int reuse_port; /* 1: SO_REUSEPORT, leave the port on SIGTERM */
 };
 
 enum bs_opts_result {

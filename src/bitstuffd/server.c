@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "iplimit.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -65,7 +66,9 @@ struct bs_server {
     atomic_uint running;
     unsigned nworkers;
     struct worker *workers;
-    struct bs_log *log; /* never blocks a worker; see log.h */
+    struct bs_log *log;         /* never blocks a worker; see log.h */
+    struct bs_cidr *proxy_from; /* cfg.proxy_from's copy */
+    struct bs_iplimit *per_ip;  /* NULL: no per-address limit */
 };
 
 /* A new connection: its TLS connection with the context in force, then
@@ -90,7 +93,7 @@ static void conn_open(struct worker *w, int fd, const struct bs_net_addr *peer)
         atomic_fetch_sub(&s->nconns, 1);
         return;
     }
-    bs_conn_open(&w->conns, fd, tls, addr);
+    bs_conn_open(&w->conns, fd, tls, peer);
 }
 
 /* "127.0.0.1:4433", the address a listening socket is bound to. */
@@ -195,7 +198,7 @@ static void accept_batch(struct worker *w, int lfd)
             if (w->loop.now - w->refused_logged_at >= LOG_INTERVAL_MS) {
                 char addr[BS_NET_ADDRSTRLEN];
                 bs_net_addr_str(&peer, addr, sizeof addr);
-                bs_log_put(w->srv->log, BS_LOG_ERR,
+                bs_log_msg(w->srv->log, BS_LOG_LVL_WARNING,
                            "bitstuffd: at --max-conns %u: refused %llu "
                            "connection(s) since the last report, latest "
                            "from %s",
@@ -249,7 +252,7 @@ static void run_timers(struct worker *w)
     }
     if (w->stopping && w->loop.now >= w->drain_deadline) {
         if (w->conns.nlive > 0) {
-            bs_log_put(w->srv->log, BS_LOG_ERR,
+            bs_log_msg(w->srv->log, BS_LOG_LVL_WARNING,
                        "bitstuffd: drain timeout: closing %zu connection(s) "
                        "still busy",
                        w->conns.nlive);
@@ -346,6 +349,10 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
                                  .idle_ms = cfg->idle_ms,
                                  .log_requests = cfg->log_requests,
                                  .log_client_certs = cfg->log_client_certs,
+                                 .proxy_from = s->proxy_from,
+                                 .nproxy_from = cfg->nproxy_from,
+                                 .per_ip = s->per_ip,
+                                 .max_per_ip = cfg->max_conns_per_ip,
                                  .explain = cfg->explain,
                                  .explain_colour = cfg->explain_colour,
                                  .verbose = cfg->verbose};
@@ -383,6 +390,32 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
     return 0;
 }
 
+/* The PROXY protocol's trusted ranges (the server's own copy) and the
+ * per-address count, which every worker shares (iplimit.h says why). */
+static int server_limits_init(struct bs_server *s, char *err, size_t errlen)
+{
+    const struct bs_server_config *cfg = &s->cfg;
+
+    if (cfg->nproxy_from > 0) {
+        s->proxy_from = calloc(cfg->nproxy_from, sizeof *s->proxy_from);
+        if (s->proxy_from == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        memcpy(s->proxy_from, cfg->proxy_from,
+               cfg->nproxy_from * sizeof *s->proxy_from);
+    }
+    s->cfg.proxy_from = s->proxy_from; /* the caller's may go now */
+    if (cfg->max_conns_per_ip > 0) {
+        s->per_ip = bs_iplimit_new(cfg->max_conns_per_ip, cfg->max_conns / 4);
+        if (s->per_ip == NULL) {
+            snprintf(err, errlen, "out of memory for the per-address count");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 struct bs_server *bs_server_start(const struct bs_server_config *cfg, char *err,
                                   size_t errlen)
 {
@@ -414,9 +447,12 @@ struct bs_server *bs_server_start(const struct bs_server_config *cfg, char *err,
     struct bs_log_config lc = {.fd = {STDOUT_FILENO, STDERR_FILENO},
                                .burst = LOG_BURST,
                                .interval_ms = LOG_WINDOW_MS,
-                               .flush_ms = LOG_FLUSH_MS};
+                               .flush_ms = LOG_FLUSH_MS,
+                               .level = cfg->log_level,
+                               .format = cfg->log_format,
+                               .decor = cfg->log_decor};
     s->log = bs_log_new(&lc, err, errlen);
-    if (s->log == NULL) {
+    if (s->log == NULL || server_limits_init(s, err, errlen) != 0) {
         goto fail;
     }
     s->nworkers = cfg->threads;
@@ -493,6 +529,8 @@ void bs_server_free(struct bs_server *s)
         free(s->workers);
     }
     bs_log_free(s->log); /* after the workers: nobody logs to it now */
+    bs_iplimit_free(s->per_ip);
+    free(s->proxy_from);
     if (s->stop_fd >= 0) {
         close(s->stop_fd);
     }

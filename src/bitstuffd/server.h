@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr.h"
 #include "proto.h"
 #include "tls.h"
 
@@ -32,6 +33,16 @@ struct bs_server_config {
     struct bs_proto_limits limits; /* per request (max_line, message bits) */
     int log_requests;              /* 1: a line per request (0: --quiet) */
     int log_client_certs; /* 1: a line per client certificate's subject */
+    /* The PROXY protocol (--proxy-protocol): with nproxy_from > 0 every
+     * connection must come from one of these ranges (copied) and begin
+     * with a PROXY v1 or v2 header, whose source address then names the
+     * client in the display, the logs and the per-address limit. */
+    const struct bs_cidr *proxy_from;
+    size_t nproxy_from;
+    unsigned max_conns_per_ip; /* 0: no limit (--max-conns-per-ip) */
+    int log_level;             /* log.h's BS_LOG_LVL_*; 0: info */
+    int log_format;            /* BS_LOG_FORMAT_TEXT or _JSON */
+    int log_decor;             /* BS_LOG_DECOR_*: timestamps, journald */
     /* 1: explain each request bit by bit on the display (--explain;
      * needs log_requests); explain_colour: with ANSI colours */
     int explain, explain_colour;

@@ -199,6 +199,7 @@ static void on_begin(struct bs_xchg *x, struct bs_outbuf *o,
                      const struct bs_proto_event *ev)
 {
     x->open = 1;
+    x->requests++;
     x->failed = 0;
     x->form = (uint8_t) ev->form;
     x->op = (uint8_t) ev->op;

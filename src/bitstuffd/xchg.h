@@ -52,6 +52,7 @@ struct bs_xchg {
     unsigned err_code;    /* text: a stream error kept until the LF */
     uint64_t err_offset;
     struct bs_display_bits din, dout;
+    uint64_t requests; /* messages begun: the connection's close line */
     /* --explain: the caller's buffer for the whole message (display.h),
      * or NULL; explaining a message allocates while it is shown */
     struct bs_display_explain *explain;

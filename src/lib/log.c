@@ -69,6 +69,319 @@ void bs_log_line(int fd, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- rendering --------------------------------------------------------- */
+
+const char *bs_log_level_name(int level)
+{
+    switch (level) {
+    case BS_LOG_LVL_ERROR:
+        return "error";
+    case BS_LOG_LVL_WARNING:
+        return "warning";
+    case BS_LOG_LVL_INFO:
+        return "info";
+    case BS_LOG_LVL_DEBUG:
+        return "debug";
+    default:
+        return level < BS_LOG_LVL_ERROR ? "error" : "debug";
+    }
+}
+
+int bs_log_parse_level(const char *s)
+{
+    static const int all[] = {BS_LOG_LVL_ERROR, BS_LOG_LVL_WARNING,
+                              BS_LOG_LVL_INFO, BS_LOG_LVL_DEBUG};
+
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(s, bs_log_level_name(all[i])) == 0) {
+            return all[i];
+        }
+    }
+    return -1;
+}
+
+int bs_log_journal_stream(const char *env, int fd)
+{
+    unsigned long long dev, ino;
+    struct stat st;
+    int used = 0;
+
+    if (env == NULL || sscanf(env, "%llu:%llu%n", &dev, &ino, &used) != 2 ||
+        env[used] != '\0' || fstat(fd, &st) != 0)
+    {
+        return 0;
+    }
+    return (unsigned long long) st.st_dev == dev &&
+           (unsigned long long) st.st_ino == ino;
+}
+
+/* A bounded output: what does not fit is cut and noted. */
+struct sbuf {
+    char *p;
+    size_t cap, len; /* cap excludes the room kept for "\n\0" */
+    int over;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+    if (n > b->cap - b->len) {
+        n = b->cap - b->len;
+        b->over = 1;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+static void sb_fmt(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sb_fmt(struct sbuf *b, const char *fmt, ...)
+{
+    char tmp[64];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        sb_put(b, tmp, (size_t) n < sizeof tmp ? (size_t) n : sizeof tmp - 1);
+    }
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t k;
+    uint32_t cp;
+
+    if (s[0] < 0x80) {
+        return 1;
+    } else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        k = 2;
+        cp = s[0] & 0x1fu;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        k = 3;
+        cp = s[0] & 0x0fu;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        k = 4;
+        cp = s[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    if (k > n) {
+        return 0;
+    }
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xc0u) != 0x80u) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    {
+        return 0; /* overlong, a surrogate, or past Unicode */
+    }
+    return k;
+}
+
+/* s as a JSON string, at most max bytes of it: quotes, backslashes and
+ * control characters escaped, invalid UTF-8 as U+FFFD. */
+static void sb_json_str(struct sbuf *b, const char *s, size_t max)
+{
+    const unsigned char *u = (const unsigned char *) s;
+    size_t n = strlen(s), i = 0;
+
+    if (n > max) {
+        n = max;
+    }
+    sb_put(b, "\"", 1);
+    while (i < n) {
+        unsigned char c = u[i];
+        size_t k;
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char) c};
+            sb_put(b, e, 2);
+            i++;
+        } else if (c == '\n') {
+            sb_str(b, "\\n");
+            i++;
+        } else if (c == '\r') {
+            sb_str(b, "\\r");
+            i++;
+        } else if (c == '\t') {
+            sb_str(b, "\\t");
+            i++;
+        } else if (c < 0x20 || c == 0x7f) {
+            sb_fmt(b, "\\u%04x", c);
+            i++;
+        } else if ((k = utf8_len(u + i, n - i)) == 0) {
+            sb_str(b, "\\ufffd");
+            i++;
+        } else {
+            sb_put(b, s + i, k);
+            i += k;
+        }
+    }
+    sb_put(b, "\"", 1);
+}
+
+static int text_plain(const char *s)
+{
+    if (*s == '\0') {
+        return 0;
+    }
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char) *s;
+        if (c <= 0x20 || c >= 0x7f || c == '"' || c == '=' || c == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A TEXT value: bare when it is a plain word, else in double quotes
+ * with '"' and '\' escaped and bytes outside printable ASCII as \xNN, so
+ * a value from the network can neither end the line nor forge a key. */
+static void sb_text_val(struct sbuf *b, const char *s)
+{
+    if (text_plain(s)) {
+        sb_str(b, s);
+        return;
+    }
+    sb_put(b, "\"", 1);
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char) *s;
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char) c};
+            sb_put(b, e, 2);
+        } else if (c < 0x20 || c >= 0x7f) {
+            sb_fmt(b, "\\x%02x", c);
+        } else {
+            sb_put(b, s, 1);
+        }
+    }
+    sb_put(b, "\"", 1);
+}
+
+/* The message itself in TEXT: one line whatever it holds. */
+static void sb_text_msg(struct sbuf *b, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        char c = *s;
+        sb_put(b, (unsigned char) c < 0x20 ? " " : &c, 1);
+    }
+}
+
+static void render_once(struct sbuf *b, int format, int decor, int level,
+                        uint64_t realtime_ms, const char *msg,
+                        const struct bs_log_field *f, size_t n, size_t max)
+{
+    static const char prog[] = "bitstuffd: ";
+    char stamp[64];
+    time_t secs = (time_t) (realtime_ms / 1000);
+    struct tm tm;
+
+    if (gmtime_r(&secs, &tm) == NULL) {
+        memset(&tm, 0, sizeof tm);
+    }
+    snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (unsigned) (realtime_ms % 1000));
+    if (decor == BS_LOG_DECOR_JOURNAL) {
+        sb_fmt(b, "<%d>", level);
+    }
+    if (format == BS_LOG_FORMAT_JSON) {
+        if (strncmp(msg, prog, sizeof prog - 1) == 0) {
+            msg += sizeof prog - 1; /* every line is bitstuffd's */
+        }
+        sb_fmt(b, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":", stamp,
+               bs_log_level_name(level));
+        sb_json_str(b, msg, max > 256 ? max : 256);
+        for (size_t i = 0; i < n; i++) {
+            sb_fmt(b, ",\"%s\":", f[i].key);
+            if (f[i].str != NULL) {
+                sb_json_str(b, f[i].str, max);
+            } else {
+                sb_fmt(b, "%llu", (unsigned long long) f[i].num);
+            }
+        }
+        sb_put(b, "}", 1);
+        return;
+    }
+    if (decor == BS_LOG_DECOR_TIME) {
+        sb_fmt(b, "%s %s ", stamp, bs_log_level_name(level));
+    }
+    sb_text_msg(b, msg);
+    for (size_t i = 0; i < n; i++) {
+        sb_fmt(b, " %s=", f[i].key);
+        if (f[i].str != NULL) {
+            sb_text_val(b, f[i].str);
+        } else {
+            sb_fmt(b, "%llu", (unsigned long long) f[i].num);
+        }
+    }
+}
+
+size_t bs_log_render(char *buf, size_t cap, int format, int decor, int level,
+                     uint64_t realtime_ms, const char *msg,
+                     const struct bs_log_field *f, size_t n)
+{
+    /* JSON must stay one whole object: shorten the values until it fits. */
+    static const size_t clip[] = {SIZE_MAX, 200, 48, 8};
+    struct sbuf b = {.p = buf};
+
+    if (cap < 3) {
+        if (cap > 0) {
+            buf[0] = '\0';
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof clip / sizeof clip[0]; i++) {
+        b.cap = cap - 2;
+        b.len = 0;
+        b.over = 0;
+        render_once(&b, format, decor, level, realtime_ms, msg, f, n, clip[i]);
+        if (!b.over || format != BS_LOG_FORMAT_JSON) {
+            break;
+        }
+    }
+    if (b.over && format == BS_LOG_FORMAT_JSON) {
+        b.len = 0;
+        b.over = 0;
+        render_once(&b, format, decor, level, realtime_ms,
+                    "(log line too long to show)", NULL, 0, 0);
+    }
+    if (b.over && format == BS_LOG_FORMAT_JSON) {
+        b.len = 0; /* a tiny buffer: still one object */
+        b.over = 0;
+        if (decor == BS_LOG_DECOR_JOURNAL) {
+            sb_fmt(&b, "<%d>", level);
+        }
+        sb_str(&b, "{}");
+        if (b.over) {
+            buf[0] = '\0';
+            return 0;
+        }
+    }
+    buf[b.len++] = '\n';
+    buf[b.len] = '\0';
+    return b.len;
+}
+
+static uint64_t realtime_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
 /* ---- ring -------------------------------------------------------------- */
 
 int bs_log_ring_init(struct bs_log_ring *r, size_t cap)
@@ -193,20 +506,40 @@ struct bs_log {
     struct log_key keys[BS_LOG_KEYS];
 };
 
+/* The level a logger shows lines at, at most. */
+static int shown(const struct bs_log *lg, int level)
+{
+    return level <= (lg->cfg.level != 0 ? lg->cfg.level : BS_LOG_LVL_INFO);
+}
+
+/* msg (and fields) as one stderr line in the logger's format; returns its
+ * length with the '\n' (0: not shown at this level). */
+static size_t render_err(const struct bs_log *lg, char *line, size_t cap,
+                         int level, const char *msg,
+                         const struct bs_log_field *f, size_t n)
+{
+    if (!shown(lg, level)) {
+        return 0;
+    }
+    return bs_log_render(line, cap, lg->cfg.format, lg->cfg.decor, level,
+                         realtime_ms(), msg, f, n);
+}
+
 /* Put a line the logger itself writes (summaries, notices) on stderr,
  * only if it fits: it is never counted as dropped. */
-static void put_own_locked(struct bs_log *lg, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void put_own_locked(struct bs_log *lg, const char *fmt, ...)
+static void put_own_locked(struct bs_log *lg, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void put_own_locked(struct bs_log *lg, int level, const char *fmt, ...)
 {
     struct bs_log_ring *r = &lg->ring[BS_LOG_ERR];
-    char line[BS_LOG_LINE_MAX];
+    char msg[BS_LOG_LINE_MAX], line[BS_LOG_LINE_MAX];
     va_list ap;
     size_t len;
 
     va_start(ap, fmt);
-    len = format_line(line, sizeof line, fmt, ap);
+    (void) vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    len = render_err(lg, line, sizeof line, level, msg, NULL, 0);
     if (len > 0 && len <= r->cap - r->len && !lg->dead[BS_LOG_ERR]) {
         (void) bs_log_ring_put(r, line, len);
     }
@@ -217,7 +550,7 @@ static void summary_locked(struct bs_log *lg, struct log_key *k, uint64_t n,
 {
     unsigned long long secs = (unsigned long long) (span_ms + 500) / 1000;
 
-    put_own_locked(lg,
+    put_own_locked(lg, BS_LOG_LVL_WARNING,
                    "%s (repeated %llu more time%s in %llu s, not logged; "
                    "only the latest is shown)",
                    k->latest, (unsigned long long) n, n == 1 ? "" : "s",
@@ -264,7 +597,7 @@ static void drop_notices_locked(struct bs_log *lg)
         {
             continue;
         }
-        put_own_locked(lg,
+        put_own_locked(lg, BS_LOG_LVL_WARNING,
                        "bitstuffd: %llu %s was not read fast enough (its "
                        "buffer of %zu bytes was full)",
                        (unsigned long long) r->dropped, what[s], r->cap);
@@ -328,7 +661,7 @@ static void write_some(struct bs_log *lg, int s)
         lg->dead_errno[s] = errno;
         discard_locked(lg, s);
         if (s == BS_LOG_OUT) {
-            put_own_locked(lg,
+            put_own_locked(lg, BS_LOG_LVL_ERROR,
                            "bitstuffd: cannot write the display to standard "
                            "output (%s): display lines are discarded",
                            strerror(lg->dead_errno[s]));
@@ -527,12 +860,55 @@ vput(struct bs_log *lg, enum bs_log_stream s, const char *fmt, va_list ap)
     pthread_mutex_unlock(&lg->lock);
 }
 
+/* A stderr line at level, with fields. */
+static void put_err(struct bs_log *lg, int level, const char *msg,
+                    const struct bs_log_field *f, size_t n)
+{
+    char line[BS_LOG_LINE_MAX];
+    size_t len = render_err(lg, line, sizeof line, level, msg, f, n);
+
+    if (len == 0) {
+        return;
+    }
+    pthread_mutex_lock(&lg->lock);
+    put_locked(lg, BS_LOG_ERR, line, len);
+    pthread_mutex_unlock(&lg->lock);
+}
+
+__attribute__((format(printf, 3, 0))) static void
+vmsg(struct bs_log *lg, int level, const char *fmt, va_list ap)
+{
+    char msg[BS_LOG_LINE_MAX];
+
+    if (lg == NULL) {
+        bs_log_vline(STDERR_FILENO, fmt, ap);
+        return;
+    }
+    if (!shown(lg, level) || vsnprintf(msg, sizeof msg, fmt, ap) < 0) {
+        return;
+    }
+    put_err(lg, level, msg, NULL, 0);
+}
+
 void bs_log_put(struct bs_log *lg, enum bs_log_stream s, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    vput(lg, s, fmt, ap);
+    if (s == BS_LOG_ERR) {
+        vmsg(lg, BS_LOG_LVL_ERROR, fmt, ap);
+    } else {
+        vput(lg, s, fmt, ap);
+    }
+    va_end(ap);
+}
+
+void bs_log_msg(struct bs_log *lg, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmsg(lg, level, fmt, ap);
     va_end(ap);
 }
 
@@ -551,41 +927,85 @@ static struct log_key *find_key_locked(struct bs_log *lg, const char *key)
     return &lg->keys[BS_LOG_KEYS - 1]; /* the rest share the last */
 }
 
-void bs_log_limited(struct bs_log *lg, const char *key, const char *fmt, ...)
+/* msg (with fields) at level, subject to key's rate limit: the lines
+ * held back are counted, the latest kept (as TEXT, without decoration)
+ * for the summary. */
+static void put_limited(struct bs_log *lg, int level, const char *key,
+                        const char *msg, const struct bs_log_field *f, size_t n)
 {
-    char line[BS_LOG_LINE_MAX];
+    char line[BS_LOG_LINE_MAX], plain[BS_LOG_LINE_MAX];
     struct log_key *k;
-    uint64_t now, span = 0, n;
-    size_t len;
-    va_list ap;
+    uint64_t now, span = 0, cnt;
+    size_t len, plen;
 
-    va_start(ap, fmt);
-    if (lg == NULL || lg->cfg.interval_ms == 0) {
-        vput(lg, BS_LOG_ERR, fmt, ap);
-        va_end(ap);
+    if (lg->cfg.interval_ms == 0) {
+        put_err(lg, level, msg, f, n);
         return;
     }
-    len = format_line(line, sizeof line, fmt, ap);
-    va_end(ap);
+    len = render_err(lg, line, sizeof line, level, msg, f, n);
     if (len == 0) {
         return;
     }
+    plen = bs_log_render(plain, sizeof plain, BS_LOG_FORMAT_TEXT,
+                         BS_LOG_DECOR_NONE, level, 0, msg, f, n);
     now = bs_timer_now_ms();
     pthread_mutex_lock(&lg->lock);
     k = find_key_locked(lg, key);
-    if ((n = bs_log_limit_due(&k->lim, now, lg->cfg.interval_ms, &span)) > 0) {
-        summary_locked(lg, k, n, span);
+    if ((cnt = bs_log_limit_due(&k->lim, now, lg->cfg.interval_ms, &span)) > 0)
+    {
+        summary_locked(lg, k, cnt, span);
     }
     if (bs_log_limit_pass(&k->lim, now, lg->cfg.burst, lg->cfg.interval_ms)) {
         put_locked(lg, BS_LOG_ERR, line, len);
     } else {
-        memcpy(k->latest, line, len - 1);
-        k->latest[len - 1] = '\0';
+        memcpy(k->latest, plain, plen - 1);
+        k->latest[plen - 1] = '\0';
         if (k->lim.suppressed == 1 && lg->idle) {
             pthread_cond_signal(&lg->wake); /* a summary is now due */
         }
     }
     pthread_mutex_unlock(&lg->lock);
+}
+
+void bs_log_limited(struct bs_log *lg, const char *key, const char *fmt, ...)
+{
+    char msg[BS_LOG_LINE_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (lg == NULL) {
+        vput(lg, BS_LOG_ERR, fmt, ap);
+        va_end(ap);
+        return;
+    }
+    if (!shown(lg, BS_LOG_LVL_WARNING) ||
+        vsnprintf(msg, sizeof msg, fmt, ap) < 0) {
+        va_end(ap);
+        return;
+    }
+    va_end(ap);
+    put_limited(lg, BS_LOG_LVL_WARNING, key, msg, NULL, 0);
+}
+
+void bs_log_event(struct bs_log *lg, int level, const char *key,
+                  const char *msg, const struct bs_log_field *f, size_t n)
+{
+    char line[BS_LOG_LINE_MAX];
+
+    if (lg == NULL) {
+        size_t len = bs_log_render(line, sizeof line, BS_LOG_FORMAT_TEXT,
+                                   BS_LOG_DECOR_NONE, level, 0, msg, f, n);
+        write_all(STDERR_FILENO, line, len);
+        return;
+    }
+    if (!shown(lg, level)) {
+        return;
+    }
+    if (key == NULL) {
+        put_err(lg, level, msg, f, n);
+    } else {
+        put_limited(lg, level, key, msg, f, n);
+    }
 }
 
 uint64_t bs_log_dropped(struct bs_log *lg, enum bs_log_stream s)

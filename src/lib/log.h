@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BS_LOG_LINE_MAX 1024
+#define BS_LOG_LINE_MAX 2048
 
 /* Format one line (a '\n' is appended) and write it to fd, blocking while
  * fd is full.  Errors writing are ignored: a log must never stop the
@@ -49,12 +49,43 @@ struct bs_log;
 
 enum bs_log_stream { BS_LOG_OUT, BS_LOG_ERR, BS_LOG_NSTREAMS };
 
+/*
+ * Levels, numbered as syslog's priorities (the journald prefix "<N>" is
+ * the number).  A logger shows the lines at or above its level (a
+ * smaller number is more severe); bs_log_put and bs_log_limited lines on
+ * stderr are BS_LOG_LVL_ERROR and BS_LOG_LVL_WARNING respectively.
+ */
+enum bs_log_level {
+    BS_LOG_LVL_ERROR = 3,
+    BS_LOG_LVL_WARNING = 4,
+    BS_LOG_LVL_INFO = 6,
+    BS_LOG_LVL_DEBUG = 7,
+};
+
+/* How stderr lines are written (the display on stdout is never changed):
+ * TEXT "bitstuffd: what happened key=value ...", or JSON, one object per
+ * line: {"time":..,"level":..,"msg":..,"key":value,...}. */
+enum bs_log_format { BS_LOG_FORMAT_TEXT, BS_LOG_FORMAT_JSON };
+
+/* What goes in front of each stderr line: nothing (tools, tests), an RFC
+ * 3339 UTC timestamp with milliseconds and the level
+ * ("2026-12-07T17:42:48.123Z warning "), or, under journald (which stamps
+ * lines itself), the syslog priority "<4>". */
+enum bs_log_decor {
+    BS_LOG_DECOR_NONE,
+    BS_LOG_DECOR_TIME,
+    BS_LOG_DECOR_JOURNAL
+};
+
 struct bs_log_config {
     int fd[BS_LOG_NSTREAMS]; /* BS_LOG_OUT: the display, BS_LOG_ERR: logs */
     size_t ring_bytes;       /* per stream; 0: BS_LOG_RING_DEFAULT */
     unsigned burst;          /* bs_log_limited: lines per key per interval */
     unsigned interval_ms;    /* 0: no rate limit */
     unsigned flush_ms;       /* bs_log_free waits that long for the rest */
+    int level;               /* enum bs_log_level shown at most; 0: INFO */
+    int format;              /* enum bs_log_format */
+    int decor;               /* enum bs_log_decor */
 };
 
 #define BS_LOG_RING_DEFAULT (1024u * 1024u)
@@ -80,6 +111,43 @@ void bs_log_put(struct bs_log *lg, enum bs_log_stream s, const char *fmt, ...)
  * that outlives the logger (a literal), compared by content. */
 void bs_log_limited(struct bs_log *lg, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A stderr line at level (shown only if the logger's level allows). */
+void bs_log_msg(struct bs_log *lg, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* One field of an event: a string (str != NULL) or a number. */
+struct bs_log_field {
+    const char *key; /* [a-z_]+ */
+    const char *str;
+    uint64_t num;
+};
+
+/* A stderr line with fields: msg, then in TEXT " key=value" each (values
+ * quoted when they hold a space, a quote, '=' or a control character, or
+ * are empty), in JSON one member each (numbers unquoted).  key NULL: not
+ * rate-limited; else limited as bs_log_limited's key. */
+void bs_log_event(struct bs_log *lg, int level, const char *key,
+                  const char *msg, const struct bs_log_field *f, size_t n);
+
+/* "error", "warning", "info", "debug" and back (-1: not a level). */
+const char *bs_log_level_name(int level);
+int bs_log_parse_level(const char *s);
+
+/* 1 if $JOURNAL_STREAM (env, "DEVICE:INODE" in decimal; NULL or "" when
+ * unset) names the file fd is open on: systemd connected it to the
+ * journal, which adds its own timestamps and reads "<N>" priorities. */
+int bs_log_journal_stream(const char *env, int fd);
+
+/* Render one stderr line (with its '\n') into buf, as the logger does:
+ * returns its length, at most cap - 1 (and NUL-terminated).  A line that
+ * does not fit is cut in TEXT; in JSON its longest values are shortened
+ * so that it stays one valid object (in a buffer too small even for
+ * "{}\n", 0 and "").  realtime_ms: the wall clock in ms
+ * since the epoch (the timestamp). */
+size_t bs_log_render(char *buf, size_t cap, int format, int decor, int level,
+                     uint64_t realtime_ms, const char *msg,
+                     const struct bs_log_field *f, size_t n);
 
 /* Lines dropped so far on a stream because its ring was full (tests). */
 uint64_t bs_log_dropped(struct bs_log *lg, enum bs_log_stream s);

@@ -120,6 +120,10 @@ struct bs_tls_server_config {
     const char *const *allow_uri;
     size_t nallow_uri;
     bs_tls_advice_fn *advice; /* NULL: the library's neutral advice */
+    /* Session-ticket keys shared by a fleet (tickets.h has the format);
+     * NULL: keys libssl makes up for this context alone.  A file that is
+     * missing, too large or malformed fails the context. */
+    const char *ticket_key_file;
 };
 
 struct bs_tls_client_config {
@@ -313,6 +317,10 @@ int bs_tls_conn_resumed(const struct bs_tls_conn *c);
 const char *bs_tls_conn_alpn(const struct bs_tls_conn *c);
 void bs_tls_conn_peer_subject(const struct bs_tls_conn *c, char *buf,
                               size_t len);
+/* The key exchange group of the handshake ("x25519", "secp256r1",
+ * "X25519MLKEM768"...), or "" when none was used (a TLS 1.2 resumption,
+ * or before the handshake). */
+const char *bs_tls_conn_group(const struct bs_tls_conn *c);
 
 /*
  * Client session resumption.  bs_tls_conn_get_session() returns a new

@@ -68,13 +68,13 @@ expect_grep "the failed check" "$T/bad.err" \
     '^\* checked: the chain: FAILED: unable to get local issuer certificate'
 
 note "server -v: each client's handshake, one block per connection"
-expect_grep "server got ClientHello" "$log" "^bitstuffd: $peer tls: < ClientHello \\("
-expect_grep "server sent ServerHello" "$log" "^bitstuffd: $peer tls: > ServerHello \\("
-expect_grep "server saw the client's Finished" "$log" "^bitstuffd: $peer tls: < Finished \\("
-expect_grep "server summary" "$log" "^bitstuffd: $peer tls: TLS version: TLSv1\\.3\$"
-expect_grep "server SNI" "$log" "^bitstuffd: $peer tls: SNI: localhost\$"
+expect_grep "server got ClientHello" "$log" " info bitstuffd: $peer tls: < ClientHello \\("
+expect_grep "server sent ServerHello" "$log" " info bitstuffd: $peer tls: > ServerHello \\("
+expect_grep "server saw the client's Finished" "$log" " info bitstuffd: $peer tls: < Finished \\("
+expect_grep "server summary" "$log" " info bitstuffd: $peer tls: TLS version: TLSv1\\.3\$"
+expect_grep "server SNI" "$log" " info bitstuffd: $peer tls: SNI: localhost\$"
 expect_grep "no client certificate" "$log" \
-    "^bitstuffd: $peer tls: client certificate: none \\(the client sent none\\)\$"
+    " info bitstuffd: $peer tls: client certificate: none \\(the client sent none\\)\$"
 expect_grep "the refused handshake" "$log" \
-    "^bitstuffd: $peer tls: < Alert: fatal, unknown CA\$"
+    " info bitstuffd: $peer tls: < Alert: fatal, unknown CA\$"
 expect_serves "the server still serves"

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "log.h"
 #include "opts.h"
 #include "proto.h"
 #include "refusals.h"
@@ -66,6 +67,8 @@ static void test_defaults(void **state)
     assert_int_equal(o.max_line, BS_PROTO_DEFAULT_MAX_LINE);
     assert_null(o.keylog_file); /* off unless asked, whatever the env */
     assert_false(o.quiet);
+    assert_null(o.ticket_key_file);
+    assert_false(o.reuse_port);
 }
 
 static void test_every_option(void **state)
@@ -80,7 +83,8 @@ static void test_every_option(void **state)
                            "1.2", "--threads", "3", "--max-conns", "5",
                            "--handshake-timeout", "500ms", "--idle-timeout",
                            "2s", "--max-message-bits", "1000", "--max-line",
-                           "100", "--keylog-file", "k.log", "-q"),
+                           "100", "--keylog-file", "k.log", "-q",
+                           "--ticket-key-file", "t.keys", "--reuse-port"),
                      BS_OPTS_RUN);
     assert_int_equal(o.nlisten, 2);
     assert_string_equal(o.listen[1], "[::1]:7");
@@ -96,6 +100,8 @@ static void test_every_option(void **state)
     assert_int_equal(o.max_line, 100);
     assert_string_equal(o.keylog_file, "k.log");
     assert_true(o.quiet);
+    assert_string_equal(o.ticket_key_file, "t.keys");
+    assert_true(o.reuse_port);
     assert_false(o.cert_default);
     assert_false(o.listen_default);
 }
@@ -163,6 +169,8 @@ static const struct refusal refusals[] = {
     {{"--max-line", "1"}, "--max-line"},
     {{"--max-line", "99999999"}, "--max-line"},
     {{"--keylog-file", ""}, "--keylog-file needs a file name"},
+    {{"--ticket-key-file", ""}, "--ticket-key-file needs a file name"},
+    {{"--reuse-port=1"}, "--reuse-port"},
     {{"--bogus"}, "unknown option '--bogus'"},
     {{"-x"}, "unknown option"},
     {{"--cert"}, "needs a value"},
@@ -178,6 +186,16 @@ static const struct refusal refusals[] = {
     {{"--ca-file", "ca", "--allow-cn", ""}, "--allow-cn needs a value"},
     {{"--groups", ""}, "--groups"},
     {{"--groups", ""}, BS_TLS_DEFAULT_GROUPS},
+    /* issue 14 items 1 and 4, issue 12 item 5 */
+    {{"--proxy-protocol"}, "--proxy-protocol needs --proxy-from"},
+    {{"--proxy-from", "10.0.0.0/8"}, "only with --proxy-protocol"},
+    {{"--proxy-protocol", "--proxy-from", "10.1.2.3/8"},
+     "did you mean 10.0.0.0/8?"},
+    {{"--proxy-protocol", "--proxy-from", "example.com"}, "--proxy-from"},
+    {{"--proxy-protocol", "--proxy-from", ""}, "--proxy-from"},
+    {{"--max-conns-per-ip", "0"}, "--max-conns-per-ip"},
+    {{"--log-level", "warn"}, "use error, warning, info or debug"},
+    {{"--log-format", "xml"}, "use text or json"},
 };
 
 static int refuses(const char *const *args, char *err, size_t errlen)
@@ -319,10 +337,41 @@ static void test_groups(void **state)
     /* the rest is in refusals[] */
 }
 
+/* The PROXY protocol's ranges are parsed; the limit and the log
+ * settings are stored; the defaults are info and text without either. */
+static void test_proxy_limit_and_logs(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "-q"), BS_OPTS_RUN);
+    assert_false(o.proxy_protocol);
+    assert_int_equal(o.nproxy_from, 0);
+    assert_int_equal(o.max_conns_per_ip, 0);
+    assert_int_equal(o.log_level, BS_LOG_LVL_INFO);
+    assert_int_equal(o.log_format, BS_LOG_FORMAT_TEXT);
+    assert_int_equal(PARSE(&o, err, "--proxy-protocol", "--proxy-from",
+                           "10.0.0.0/8", "--proxy-from", "::1",
+                           "--max-conns-per-ip", "20", "--log-level", "debug",
+                           "--log-format", "json"),
+                     BS_OPTS_RUN);
+    assert_true(o.proxy_protocol);
+    assert_int_equal(o.nproxy_from, 2);
+    assert_int_equal(o.proxy_cidr[0].family, AF_INET);
+    assert_int_equal(o.proxy_cidr[0].prefix, 8);
+    assert_int_equal(o.proxy_cidr[1].family, AF_INET6);
+    assert_int_equal(o.proxy_cidr[1].prefix, 128);
+    assert_int_equal(o.max_conns_per_ip, 20);
+    assert_int_equal(o.log_level, BS_LOG_LVL_DEBUG);
+    assert_int_equal(o.log_format, BS_LOG_FORMAT_JSON);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_proxy_limit_and_logs),
         cmocka_unit_test(test_every_option),
         cmocka_unit_test(test_explain_and_verbose),
         cmocka_unit_test(test_ca_file_means_require),
