@@ -43,7 +43,8 @@ BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
     openssl ca-certificates)
 # ctest's TLS audits need sslscan and testssl.sh (skipped, not failed,
 # without them, so the test command installs them).
-# tshark: the Wireshark dissector's test (tests/integration/test_dissector.sh).
+# tshark: the Wireshark dissector's test (tests/integration/test_dissector.sh)
+# and Part 5 of the lab handout (docs/LAB.md, ctest doc_lab).
 # systemd: systemd-socket-activate for test_sdnotify and it_activation,
 # systemd-analyze for it_units (these two fail without it); haproxy: real
 # PROXY protocol headers for test_proxy_haproxy (skipped without it), and
