@@ -423,7 +423,8 @@ static int default_certs(struct bs_opts *o, char *cert, char *key, size_t len,
     {
         snprintf(err, errlen,
                  "no certificate given and none found: %s; give --cert and "
-                 "--key, or make a test set with scripts/gen-certs.sh",
+                 "--key, or make a test set in certs with bitstuff-gen-certs "
+                 "(scripts/gen-certs.sh in the source tree)",
                  why);
         return -1;
     }

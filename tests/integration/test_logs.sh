@@ -29,6 +29,15 @@ rc_of rc timeout 20 openssl s_client -connect "127.0.0.1:$PORT" \
     -tls1_2 </dev/null >/dev/null 2>&1
 expect_grep "a failed handshake's close line" "$T/text.log" \
     'connection closed .*reason=handshake-failed detail="TLS handshake failed: '
+# a client that leaves mid-handshake: the close line names the cause once
+exec 3<>"/dev/tcp/127.0.0.1/$PORT" || fail "cannot connect to the server"
+printf '\x16\x03\x01' >&3
+exec 3>&-
+expect_grep "a cut handshake's close line" "$T/text.log" \
+    'connection closed .*reason=handshake-failed detail="TLS handshake failed: .*closed the connection'
+if grep -q 'detail="TLS handshake failed: TLS handshake failed' "$T/text.log"; then
+    fail "the close line's detail says 'TLS handshake failed' twice"
+fi
 stop_server_ok "$SERVER_PID"
 expect_grep "the stop is logged" "$T/text.log" ' info bitstuffd: Terminated: stopping'
 lc stamped "$T/text.log"
