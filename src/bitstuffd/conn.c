@@ -746,8 +746,8 @@ static int count_ip(struct bs_conn *c)
     bs_iplimit_key_str(&key, ip, sizeof ip);
     if (r == 0) {
         snprintf(why, sizeof why,
-                 "%s already holds %u connections (--max-conns-per-ip %u)", ip,
-                 n, cs->max_per_ip);
+                 "%s already holds %u connection%s (--max-conns-per-ip %u)", ip,
+                 n, n == 1 ? "" : "s", cs->max_per_ip);
         log_reason(c, "limit", "refused", why);
     } else {
         log_reason(c, "error", "refused",
@@ -1017,8 +1017,8 @@ void bs_conns_drain(struct bs_conns *cs)
     for (l = cs->live.next; l != &cs->live; l = next) {
         struct bs_conn *c = BS_CONTAINER(l, struct bs_conn, live);
         next = l->next;
-        /* A handshake (or PROXY header) in progress goes on (the drain timeout bounds it):
-         * its client is about to send a request. */
+        /* A handshake (or PROXY header) in progress goes on (the drain timeout
+         * bounds it): its client is about to send a request. */
         if (c->state == CS_SERVING) {
             c->draining = 1;
             /* look once more for requests already sent */
