@@ -426,12 +426,9 @@ void bs_bench_check_init(struct bs_bench_check *c,
     /* a stuff reply is unstuffed; an unstuff reply is the data itself */
     bs_stream_init(&c->st, (enum bs_rule) spec->rule, BS_DIR_UNSTUFF);
     c->left = spec->data_bits;
-    c->got = 0;
-    c->checked = 0;
-    c->pos = 0;
-    c->len = 0;
-    c->finished = 0;
-    c->bad = 0;
+    c->got = c->checked = 0;
+    c->pos = c->len = 0;
+    c->finished = c->bad = 0;
 }
 
 /* Generate the next data bits: called only when none are left unchecked. */

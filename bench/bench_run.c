@@ -312,13 +312,9 @@ static void conn_close(struct conn *c, int graceful)
     }
     c->events = 0;
     c->state = C_CLOSED;
-    c->rhead = 0;
-    c->rcount = 0;
-    c->woff = 0;
-    c->wlen = 0;
-    c->gen_active = 0;
-    c->chk_ready = 0;
-    c->out_more = 0;
+    c->rhead = c->rcount = 0;
+    c->woff = c->wlen = 0;
+    c->gen_active = c->chk_ready = c->out_more = 0;
 }
 
 /* The connection failed: what was in flight on it failed with kind f. */

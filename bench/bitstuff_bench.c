@@ -36,10 +36,48 @@ static double ms(uint64_t ns)
     return (double) ns / 1e6;
 }
 
+/* The figures both reports give, from the run's totals. */
+struct figures {
+    double secs;           /* never 0 */
+    double rps, mbps;      /* requests/s, MB/s of request payload */
+    double p50, p99, p999; /* latency percentiles, ms */
+    double max;            /* the slowest, ms */
+};
+
+static struct figures figures_of(const struct bs_bench_result *r)
+{
+    struct figures f;
+
+    f.secs = r->secs > 0 ? r->secs : 1e-9;
+    f.rps = (double) r->ok / f.secs;
+    f.mbps = (double) r->payload_bits / 8e6 / f.secs;
+    f.p50 = ms(bs_bench_hist_percentile(&r->lat, 50.0));
+    f.p99 = ms(bs_bench_hist_percentile(&r->lat, 99.0));
+    f.p999 = ms(bs_bench_hist_percentile(&r->lat, 99.9));
+    f.max = ms(r->lat.max);
+    return f;
+}
+
+/* Each kind of failure and its count: ": name n, name n" for people,
+ * "\"name\":n,..." in JSON. */
+static void print_fail_counts(const struct bs_bench_result *r, int json)
+{
+    for (unsigned i = 0; i < BS_BENCH_F_COUNT; i++) {
+        const char *name = bs_bench_fail_name((enum bs_bench_fail) i);
+        unsigned long long n = r->fail[i];
+
+        if (json) {
+            printf("%s\"%s\":%llu", i == 0 ? "" : ",", name, n);
+        } else {
+            printf("%s %s %llu", i == 0 ? ":" : ",", name, n);
+        }
+    }
+}
+
 static void print_human(const struct bs_bench_opts *o,
                         const struct bs_bench_result *r)
 {
-    double secs = r->secs > 0 ? r->secs : 1e-9;
+    struct figures f = figures_of(r);
     uint64_t fails = bs_bench_result_failures(r);
     unsigned i;
 
@@ -75,29 +113,22 @@ static void print_human(const struct bs_bench_opts *o,
     }
     printf(" in %.3f s\n", r->secs);
     printf("  throughput  %.*f requests/s, %.2f MB/s of request payload\n",
-           (double) r->ok / secs < 100 ? 2 : 0, (double) r->ok / secs,
-           (double) r->payload_bits / 8e6 / secs);
+           f.rps < 100 ? 2 : 0, f.rps, f.mbps);
     printf("  latency     p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f "
            "ms%s\n",
-           ms(bs_bench_hist_percentile(&r->lat, 50.0)),
-           ms(bs_bench_hist_percentile(&r->lat, 99.0)),
-           ms(bs_bench_hist_percentile(&r->lat, 99.9)), ms(r->lat.max),
-           o->new_conn ? " (from connect)" : "");
+           f.p50, f.p99, f.p999, f.max, o->new_conn ? " (from connect)" : "");
     if (o->new_conn) {
         printf("  handshakes  %llu, %.0f/s, %llu resumed\n",
                (unsigned long long) r->handshakes,
-               (double) r->handshakes / secs, (unsigned long long) r->resumed);
+               (double) r->handshakes / f.secs,
+               (unsigned long long) r->resumed);
     }
     if (o->idle > 0) {
         printf("  idle        %llu of %u still answered at the end\n",
                (unsigned long long) r->idle_ok, o->idle);
     }
     printf("  errors      %llu", (unsigned long long) fails);
-    for (i = 0; i < BS_BENCH_F_COUNT; i++) {
-        printf("%s %s %llu", i == 0 ? ":" : ",",
-               bs_bench_fail_name((enum bs_bench_fail) i),
-               (unsigned long long) r->fail[i]);
-    }
+    print_fail_counts(r, 0);
     printf("\n");
     for (i = 0; i < BS_BENCH_F_COUNT; i++) {
         if (r->first[i][0] != '\0') {
@@ -128,7 +159,7 @@ static void json_str(const char *s)
 static void print_json(const struct bs_bench_opts *o,
                        const struct bs_bench_result *r)
 {
-    double secs = r->secs > 0 ? r->secs : 1e-9;
+    struct figures f = figures_of(r);
     unsigned i;
 
     printf("{\"connect\":");
@@ -149,25 +180,18 @@ static void print_json(const struct bs_bench_opts *o,
     printf("\"ok\":%llu,\"error_replies_expected\":%llu,\"seconds\":%.6f,"
            "\"requests_per_sec\":%.1f,\"mb_per_sec\":%.3f,",
            (unsigned long long) r->ok, (unsigned long long) r->bad_replies,
-           r->secs, (double) r->ok / secs,
-           (double) r->payload_bits / 8e6 / secs);
+           r->secs, f.rps, f.mbps);
     printf("\"latency_ms\":{\"p50\":%.4f,\"p99\":%.4f,\"p99_9\":%.4f,"
            "\"max\":%.4f,\"mean\":%.4f},",
-           ms(bs_bench_hist_percentile(&r->lat, 50.0)),
-           ms(bs_bench_hist_percentile(&r->lat, 99.0)),
-           ms(bs_bench_hist_percentile(&r->lat, 99.9)), ms(r->lat.max),
+           f.p50, f.p99, f.p999, f.max,
            r->lat.count > 0 ? ms(r->lat.sum / r->lat.count) : 0.0);
     printf("\"handshakes\":%llu,\"handshakes_per_sec\":%.1f,\"resumed\":%llu,"
            "\"idle\":%u,\"idle_ok\":%llu,\"failures\":%llu,\"errors\":{",
-           (unsigned long long) r->handshakes, (double) r->handshakes / secs,
+           (unsigned long long) r->handshakes, (double) r->handshakes / f.secs,
            (unsigned long long) r->resumed, o->idle,
            (unsigned long long) r->idle_ok,
            (unsigned long long) bs_bench_result_failures(r));
-    for (i = 0; i < BS_BENCH_F_COUNT; i++) {
-        printf("%s\"%s\":%llu", i == 0 ? "" : ",",
-               bs_bench_fail_name((enum bs_bench_fail) i),
-               (unsigned long long) r->fail[i]);
-    }
+    print_fail_counts(r, 1);
     printf("},\"first_errors\":{");
     for (i = 0; i < BS_BENCH_F_COUNT; i++) {
         printf("%s\"%s\":", i == 0 ? "" : ",",
@@ -212,12 +236,11 @@ int main(int argc, char **argv)
     if (o.json) {
         print_json(&o, &r);
     } else if (o.quiet) {
+        struct figures f = figures_of(&r);
+
         printf("%.0f requests/s, %.2f MB/s, p50 %.3f ms, p99 %.3f ms, "
                "%llu failures\n",
-               (double) r.ok / (r.secs > 0 ? r.secs : 1e-9),
-               (double) r.payload_bits / 8e6 / (r.secs > 0 ? r.secs : 1e-9),
-               ms(bs_bench_hist_percentile(&r.lat, 50.0)),
-               ms(bs_bench_hist_percentile(&r.lat, 99.0)),
+               f.rps, f.mbps, f.p50, f.p99,
                (unsigned long long) bs_bench_result_failures(&r));
     } else {
         print_human(&o, &r);

@@ -46,11 +46,12 @@ BS_BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libcmocka-dev
 # tshark: the Wireshark dissector's test (tests/integration/test_dissector.sh).
 # systemd: systemd-socket-activate for test_sdnotify and it_activation,
 # systemd-analyze for it_units (these two fail without it); haproxy: real
-# PROXY protocol headers for test_proxy_haproxy (skipped without it).
-# mandoc: the manual pages' lint test; dpkg-dev and file: cpack -G DEB
-# (dpkg-shlibdeps) in the package test (tests/install).
+# PROXY protocol headers for test_proxy_haproxy (skipped without it), and
+# it_fleet; python3-yaml reads contrib/k8s for k8s_manifests (skipped
+# without it).  mandoc: the manual pages' lint test; dpkg-dev and file:
+# cpack -G DEB (dpkg-shlibdeps) in the package test (tests/install).
 BS_TEST_PACKAGES=(clang libclang-rt-14-dev sslscan testssl.sh python3 valgrind
-    tshark systemd haproxy mandoc dpkg-dev file)
+    tshark systemd haproxy mandoc dpkg-dev file python3-yaml)
 # bench/compare.sh (nginx-light too, unless an nginx is installed).
 BS_BENCH_PACKAGES=(stunnel4 openssl iproute2 procps)
 # scripts/tls-audit.sh.

@@ -45,8 +45,15 @@ static const struct bs_opt options[] = {
              "(the complement after five equal bits)"},
     {BS_OPT_NAME("quiet", 'q', BS_OPT_FLAG, NULL), O(quiet), .min = 1,
      .help = "print only the resulting bits, one line per message"},
-    {BS_OPT_NAME("verbose", 'v', BS_OPT_FLAG, NULL), O(verbose), .min = 1,
-     .help = "report the connection (TLS version, cipher) on stderr"},
+    {BS_OPT_NAME("verbose", 'v', BS_OPT_REPEAT, NULL), O(verbose), .max = 2,
+     .help = "report the connection on stderr, as curl -v: each TLS "
+             "handshake message, then version, cipher, group, ALPN, SNI, "
+             "the server's certificates and what was checked; -vv adds "
+             "every record header"},
+    {BS_OPT_NAME("explain", 0, BS_OPT_FLAG, NULL), O(explain), .min = 1,
+     .help = "after each result, show which bits the rule inserted or "
+             "removed and why, and whether the server agrees (file mode: "
+             "on stderr, inputs up to 65536 bits)"},
     {.name = "",
      .kind = BS_OPT_SECTION,
      .help = "\nFile mode (binary data of any size, streamed in bounded "

@@ -55,6 +55,7 @@ struct bs_cli_opts {
     int insecure;
     int quiet;
     int verbose;
+    int explain; /* --explain: show what the rule did to each bit */
     int timeout_ms;
     enum bs_proto_op op;
     enum bs_rule rule;

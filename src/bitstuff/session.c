@@ -23,10 +23,12 @@
 #include "bitio.h"
 #include "chunk.h"
 #include "container.h"
+#include "explainer.h"
 #include "net.h"
 #include "progress.h"
 #include "proto.h"
 #include "timer.h"
+#include "tlsinfo.h"
 
 #define CHUNK_BYTES  (BS_PROTO_MAX_CHUNK_BITS / 8u)
 #define OUT_CAP      (2u * (BS_PROTO_HDR_LEN + CHUNK_BYTES))
@@ -105,6 +107,13 @@ struct session {
     struct bs_progress prog;
     int64_t waited_ms; /* polls in a row cut short by progress ticks */
 
+    struct bs_tlsinfo_trace trace; /* -v: the handshake as it happens */
+
+    /* --explain: colour on its stream; file mode's bits sent and
+     * received */
+    int xcolour;
+    struct bs_explainer_bits xin, xout;
+
     volatile sig_atomic_t *stop; /* SIGINT/SIGTERM seen */
     int stop_fd;                 /* readable once one was (or -1) */
 };
@@ -178,6 +187,7 @@ static void disconnect(struct session *s)
 {
     bs_tls_conn_free(s->tls);
     s->tls = NULL;
+    bs_tlsinfo_trace_free(&s->trace);
     if (s->fd >= 0) {
         close(s->fd);
     }
@@ -276,6 +286,44 @@ static enum bs_cli_exit handshake_failed(struct session *s, bs_tls_status st)
     return bs_cli_exit_for_tls(f, 1, 0, s->o->cert_file != NULL);
 }
 
+/* ---- -v: the TLS handshake in words (tlsinfo.h) ---- */
+
+/* A handshake message as it passes: "> ClientHello (238 bytes)". */
+static void verbose_trace_line(void *arg, const char *line)
+{
+    (void) arg;
+    fprintf(stderr, "%s\n", line);
+}
+
+/* A fact about the connection: "* TLS version: TLSv1.3". */
+static void verbose_info_line(void *arg, const char *line)
+{
+    (void) arg;
+    fprintf(stderr, "* %s\n", line);
+}
+
+static void verbose_start(struct session *s)
+{
+    if (s->o->verbose) {
+        (void) bs_tlsinfo_trace_start(
+            s->tls, &s->trace, verbose_trace_line, NULL,
+            s->o->verbose > 1 ? BS_TLSINFO_RECORDS : 0u);
+    }
+}
+
+/* After the handshake, or after it failed: what was agreed, the chain
+ * received and what was checked of it. */
+static void verbose_summary(struct session *s, int failed)
+{
+    if (!s->o->verbose) {
+        return;
+    }
+    if (failed) {
+        fprintf(stderr, "* the handshake failed; what it got that far:\n");
+    }
+    bs_tlsinfo_describe(s->tls, &s->trace, verbose_info_line, NULL);
+}
+
 static enum bs_cli_exit do_connect(struct session *s)
 {
     const struct bs_session_target *t = s->t;
@@ -303,6 +351,7 @@ static enum bs_cli_exit do_connect(struct session *s)
         disconnect(s);
         return BS_CLI_EXIT_USAGE;
     }
+    verbose_start(s);
 
     deadline = now_ms() + s->o->timeout_ms;
     for (;;) {
@@ -314,7 +363,10 @@ static enum bs_cli_exit do_connect(struct session *s)
             break;
         }
         if (st != BS_TLS_WANT_READ && st != BS_TLS_WANT_WRITE) {
-            enum bs_cli_exit code = handshake_failed(s, st);
+            enum bs_cli_exit code;
+
+            verbose_summary(s, 1);
+            code = handshake_failed(s, st);
 
             disconnect(s);
             return code;
@@ -345,6 +397,7 @@ static enum bs_cli_exit do_connect(struct session *s)
                 bs_tls_conn_version(s->tls), bs_tls_conn_cipher(s->tls),
                 bs_tls_conn_resumed(s->tls) ? ", resumed" : "");
     }
+    verbose_summary(s, 0);
     s->got_reply = 0;
     bs_proto_decoder_init(&s->dec, BS_PROTO_ROLE_CLIENT, NULL);
     bs_proto_decoder_set_errbuf(&s->dec, s->errbuf);
@@ -693,6 +746,88 @@ static enum bs_cli_exit next_raw_chunk(struct session *s, uint8_t *payload,
     return BS_CLI_EXIT_OK;
 }
 
+/* ---- --explain ---- */
+
+/* Where the explanation goes: standard output with the results, except
+ * in file mode, where standard output may carry the data. */
+static FILE *explain_stream(const struct session *s)
+{
+    return s->mode == MODE_FILE ? stderr : stdout;
+}
+
+static void explain_init(struct session *s)
+{
+    if (s->o->explain) {
+        const char *no_color = getenv("NO_COLOR");
+
+        s->xcolour = bs_explain_want_colour(isatty(fileno(explain_stream(s))),
+                                            no_color, getenv("TERM"));
+    }
+}
+
+/* File mode: keep a copy of the bits of a chunk sent or received. */
+static enum bs_cli_exit explain_keep(struct session *s,
+                                     struct bs_explainer_bits *b,
+                                     const uint8_t *data, size_t nbits)
+{
+    if (s->o->explain && bs_explainer_add(b, data, nbits) != 0) {
+        fprintf(stderr, "error: out of memory for --explain\n");
+        return BS_CLI_EXIT_USAGE;
+    }
+    return BS_CLI_EXIT_OK;
+}
+
+/* Explain the oldest message in flight, answered by the reply so far
+ * (text modes: s->reply; file mode: the bits kept) or by err. */
+static void explain_head(struct session *s, const struct bs_proto_event *err)
+{
+    const struct msg *m = q_at(s, 0);
+    FILE *f = explain_stream(s);
+    char what[80];
+    int rc;
+
+    if (!s->o->explain) {
+        return;
+    }
+    if (s->mode == MODE_FILE) {
+        snprintf(what, sizeof(what), "%s", s->o->in_file);
+        rc = bs_explainer_show(f, s->xcolour, what, s->o->op, s->o->rule,
+                               s->xin.text, s->xin.total, s->xout.text,
+                               s->xout.n, s->xout.total, err);
+    } else {
+        snprintf(what, sizeof(what), "%s %zu",
+                 s->mode == MODE_ARGS ? "message" : "line", m->id);
+        rc = bs_explainer_show(f, s->xcolour, what, s->o->op, s->o->rule,
+                               m->text, m->len, s->reply, s->reply_len,
+                               s->reply_len, err);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "error: out of memory for --explain of %s\n", what);
+    }
+    fflush(f);
+}
+
+/* File mode: refuse before connecting an input known to be longer than
+ * --explain shows.  Container input is checked as it is read. */
+static int explain_refuse(const struct session *s, uint64_t in_size)
+{
+    uint64_t bits;
+    char why[256];
+
+    if (!s->o->explain || s->ctr_in != NULL || in_size == BS_PROGRESS_UNKNOWN) {
+        return 0;
+    }
+    bits = in_size > UINT64_MAX / 8 ? UINT64_MAX : in_size * 8;
+    if (s->o->has_in_bits && s->o->in_bits < bits) {
+        bits = s->o->in_bits;
+    }
+    if (!bs_explainer_too_long(bits, why, sizeof(why))) {
+        return 0;
+    }
+    fprintf(stderr, "error: %s\n", why);
+    return 1;
+}
+
 static enum bs_cli_exit fill_file(struct session *s)
 {
     while (!s->in_done && out_room(s, BS_PROTO_HDR_LEN + CHUNK_BYTES)) {
@@ -712,6 +847,10 @@ static enum bs_cli_exit fill_file(struct session *s)
             s->in_done = 1;
         }
         bs_bitio_mask_tail(payload, (size_t) bits);
+        rc = explain_keep(s, &s->xin, payload, (size_t) bits);
+        if (rc != BS_CLI_EXIT_OK) {
+            return rc;
+        }
         put_header(s, flags, (uint32_t) bits);
         s->out_len += bs_bytes_for_bits((size_t) bits);
         s->sent_bits += bits;
@@ -794,7 +933,7 @@ static enum bs_cli_exit on_data(struct session *s, const uint8_t *data,
         if (bs_bitio_append(&s->w, data, nbits) != 0) {
             return protocol_error(s, "a reply chunk larger than 64 KiB");
         }
-        return BS_CLI_EXIT_OK;
+        return explain_keep(s, &s->xout, data, nbits);
     } else {
         const struct msg *m = q_at(s, 0);
         size_t limit = bs_max_stuffed_bits(s->o->rule, m->len);
@@ -870,6 +1009,7 @@ static enum bs_cli_exit on_end(struct session *s)
         /* fixed wording: scripts read the exact length from it */
         fprintf(stderr, "received %llu bits\n",
                 (unsigned long long) s->w.total);
+        explain_head(s, NULL);
         s->file_done = 1;
     } else {
         const struct msg *m = q_at(s, 0);
@@ -881,6 +1021,7 @@ static enum bs_cli_exit on_end(struct session *s)
         }
         put_text(s->reply, s->reply_len);
         fputc('\n', stdout);
+        explain_head(s, NULL);
         if (s->tty) {
             fflush(stdout);
         }
@@ -908,6 +1049,8 @@ static void on_error(struct session *s, const struct bs_proto_event *ev)
     } else {
         fprintf(stderr, "error: %s: %s\n", name, ev->message);
     }
+    fflush(stderr);
+    explain_head(s, ev);
     set_rc(s, BS_CLI_EXIT_REJECTED);
     s->reply_len = 0;
     q_pop(s);
@@ -1312,6 +1455,10 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
         s->ctr_out = f->ctr_out;
         bs_progress_init(&s->prog, o->progress, stderr, isatty(2), f->in_size,
                          now_ms());
+        if (explain_refuse(s, f->in_size)) {
+            rc = BS_CLI_EXIT_USAGE;
+            goto out;
+        }
     } else if (o->nbits > 0) {
         s->mode = MODE_ARGS;
         s->qcap = o->nbits;
@@ -1320,6 +1467,7 @@ enum bs_cli_exit bs_session_run(const struct bs_cli_opts *o,
         s->tty = isatty(0);
         s->qcap = s->tty ? 1 : STDIN_WINDOW;
     }
+    explain_init(s);
     s->q = calloc(s->qcap, sizeof(*s->q));
     if (s->mode == MODE_FILE) {
         s->fout = malloc(FILE_OUT_CAP);
@@ -1381,6 +1529,8 @@ out:
     free(s->stage);
     free(s->line);
     free(s->reply);
+    bs_explainer_reset(&s->xin);
+    bs_explainer_reset(&s->xout);
     free(s);
     return rc;
 }

@@ -26,6 +26,7 @@
 #include "net.h"
 #include "proxy.h"
 #include "stuff.h"
+#include "tlsinfo.h"
 #include "xchg.h"
 
 #define SCRATCH_SIZE      16384u /* one TLS record of plaintext */
@@ -68,6 +69,7 @@ struct bs_conn {
     uint8_t *stash; /* input read but not yet consumed (backpressure) */
     size_t stash_off, stash_len;
     struct bs_xchg x;
+    struct bs_tlsinfo_trace *trace; /* -v: the handshake in words, or NULL */
     char peer[BS_NET_ADDRSTRLEN];
     /* The client: the socket's peer, or the PROXY header's source. */
     struct bs_net_addr addr;
@@ -568,6 +570,50 @@ static void serve(struct bs_conn *c)
     }
 }
 
+/* -v: a line about the connection's TLS, on the log with its peer. */
+static void conn_verbose_line(void *arg, const char *line)
+{
+    const struct bs_conn *c = arg;
+
+    bs_log_msg(c->cs->log, BS_LOG_LVL_INFO, "bitstuffd: [%s] tls: %s", c->peer,
+               line);
+}
+
+/* -v: trace the handshake from its first message.  Without memory for
+ * it the connection still serves, untraced. */
+static void conn_verbose_init(struct bs_conn *c)
+{
+    unsigned flags = BS_TLSINFO_HOLD; /* one block per connection */
+
+    if (!c->cs->verbose) {
+        return;
+    }
+    if (c->cs->verbose > 1) {
+        flags |= BS_TLSINFO_RECORDS;
+    }
+    c->trace = calloc(1, sizeof *c->trace);
+    if (c->trace == NULL ||
+        bs_tlsinfo_trace_start(c->tls, c->trace, conn_verbose_line, c, flags) !=
+            0)
+    {
+        free(c->trace);
+        c->trace = NULL;
+        log_conn(c, "-v", "out of memory: this connection is not traced");
+    }
+}
+
+/* -v: what the handshake agreed on, or got before it failed. */
+static void conn_verbose_summary(struct bs_conn *c, int failed)
+{
+    if (c->trace == NULL) {
+        return;
+    }
+    if (failed) {
+        conn_verbose_line(c, "the handshake failed; what it got that far:");
+    }
+    bs_tlsinfo_describe(c->tls, c->trace, conn_verbose_line, c);
+}
+
 static void handshake(struct bs_conn *c)
 {
     bs_tls_status st;
@@ -584,9 +630,11 @@ static void handshake(struct bs_conn *c)
         return;
     case BS_TLS_EOF:
     case BS_TLS_ERR:
+        conn_verbose_summary(c, 1);
         close_alerted(c, "TLS handshake failed", "handshake-failed");
         return;
     }
+    conn_verbose_summary(c, 0);
     c->state = CS_SERVING;
     c->served = 1;
     touch(c);
@@ -831,6 +879,32 @@ static void conn_event(struct bs_loop_src *src, unsigned ev)
     conn_run(c);
 }
 
+/* --explain: the connection's copy of each message (display.h).  Without
+ * memory for it the connection still serves, unexplained. */
+static void conn_explain_init(struct bs_conn *c)
+{
+    if (!c->cs->explain || c->x.peer == NULL) {
+        return;
+    }
+    c->x.explain = calloc(1, sizeof *c->x.explain);
+    if (c->x.explain == NULL) {
+        log_conn(c, "--explain",
+                 "out of memory: this connection's messages "
+                 "are not explained");
+        return;
+    }
+    c->x.explain->colour = c->cs->explain_colour;
+}
+
+static void conn_free(struct bs_conn *c)
+{
+    free(c->x.explain);
+    bs_tlsinfo_trace_flush(c->trace); /* a handshake that never ended */
+    bs_tlsinfo_trace_free(c->trace);
+    free(c->trace);
+    free(c);
+}
+
 static void conn_ready(struct bs_loop_src *src)
 {
     conn_run((struct bs_conn *) (void *) src);
@@ -895,10 +969,12 @@ void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
     bs_tls_conn_gather_writes(c->tls); /* flush() sends what it gathers */
     bs_xchg_init(&c->x, &cs->lim, cs->log_requests ? c->peer : NULL);
     c->x.log = cs->log;
+    conn_explain_init(c);
     if (bs_loop_add(cs->loop, &c->src, BS_LOOP_STREAM, err, sizeof err) != 0) {
         log_conn(c, "cannot watch the connection", err);
         goto fail;
     }
+    conn_verbose_init(c);
     c->state = CS_HANDSHAKE;
     bs_link_append(&cs->live, &c->live);
     cs->nlive++;
@@ -917,7 +993,9 @@ void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
      * them when the socket is added) starts the handshake. */
     return;
 fail:
-    free(c);
+    if (c != NULL) {
+        conn_free(c);
+    }
     bs_tls_conn_free(tls);
     close(fd);
     atomic_fetch_sub(cs->nconns, 1);
@@ -1021,7 +1099,7 @@ void bs_conns_end_turn(struct bs_conns *cs)
     while (bs_link_linked(&cs->zombies)) {
         struct bs_link *l = cs->zombies.next;
         bs_link_remove(l);
-        free(BS_CONTAINER(l, struct bs_conn, src.ready));
+        conn_free(BS_CONTAINER(l, struct bs_conn, src.ready));
     }
 }
 
@@ -1040,6 +1118,9 @@ int bs_conns_init(struct bs_conns *cs, const struct bs_conns_config *cfg,
     cs->nproxy_from = cfg->nproxy_from;
     cs->per_ip = cfg->per_ip;
     cs->max_per_ip = cfg->max_per_ip;
+    cs->explain = cfg->explain;
+    cs->explain_colour = cfg->explain_colour;
+    cs->verbose = cfg->verbose;
     bs_timer_list_init(&cs->hs_timers, cfg->handshake_ms);
     bs_timer_list_init(&cs->idle_timers, cfg->idle_ms);
     bs_timer_list_init(&cs->linger_timers, LINGER_MS);

@@ -48,6 +48,8 @@ struct bs_conns_config {
     size_t nproxy_from;
     struct bs_iplimit *per_ip; /* borrowed; NULL: no per-address limit */
     unsigned max_per_ip;
+    int explain, explain_colour;        /* see bs_server_config */
+    int verbose;                        /* see bs_server_config */
 };
 
 /* One worker's connections.  Fields are private to conn.c except nlive,
@@ -63,6 +65,8 @@ struct bs_conns {
     size_t nproxy_from;
     struct bs_iplimit *per_ip;
     unsigned max_per_ip;
+    int explain, explain_colour;
+    int verbose;
     int stopping; /* new connections are drained as they finish handshakes */
     struct bs_timer_list hs_timers, idle_timers, linger_timers, quiet_timers;
     struct bs_timer_list alert_timers;

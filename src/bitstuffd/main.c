@@ -22,6 +22,7 @@
 
 #include "advice.h"
 #include "certpath.h"
+#include "explain.h"
 #include "fsperm.h"
 #include "log.h"
 #include "net.h"
@@ -64,10 +65,45 @@ static unsigned short get_port(const struct bs_net_addr *a)
     return ((const struct sockaddr_in6 *) (const void *) &a->ss)->sin6_port;
 }
 
+static const char *addrinuse_advice(int r, unsigned flags)
+{
+    if (r != -EADDRINUSE) {
+        return "";
+    }
+    if (flags & BS_NET_LISTEN_REUSEPORT) {
+        return "; another program holds it without SO_REUSEPORT or as "
+               "another user (a server that is to share the port must be "
+               "started with --reuse-port too, by the same user)";
+    }
+    return "; is another server running? pick another port with --listen";
+}
+
+/*
+ * --reuse-port: once stopping, take the listening sockets out of the
+ * port's group at once, so that the kernel sends every new connection to
+ * the server that replaces this one.  shutdown(), not close(): the
+ * workers may still hold the descriptor.  What waits in their accept
+ * queues at that instant is reset by the kernel (unless
+ * net.ipv4.tcp_migrate_req=1): docs/DEPLOY.md has the measured loss.
+ */
+static void listeners_release(const struct listeners *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        int on = 0;
+        socklen_t len = sizeof on;
+        /* only the sockets we made with SO_REUSEPORT: one handed over
+         * by a socket unit belongs to systemd, and must outlive us */
+        if (getsockopt(l->fd[i], SOL_SOCKET, SO_REUSEPORT, &on, &len) == 0 &&
+            on) {
+            (void) shutdown(l->fd[i], SHUT_RD);
+        }
+    }
+}
+
 /* Open every address spec resolves to.  An address family the machine
  * lacks (no IPv6) is skipped when another address of the spec works. */
-static int listen_spec(const char *spec, struct listeners *l, char *err,
-                       size_t errlen)
+static int listen_spec(const char *spec, unsigned flags, struct listeners *l,
+                       char *err, size_t errlen)
 {
     char host[256], port[32], addr[BS_NET_ADDRSTRLEN];
     struct bs_net_addr addrs[8];
@@ -108,10 +144,10 @@ static int listen_spec(const char *spec, struct listeners *l, char *err,
         if (port_zero && chosen != 0) {
             set_port(&addrs[i], chosen);
         }
-        r = bs_net_listen(&addrs[i], BACKLOG, &fd);
+        r = bs_net_listen_flags(&addrs[i], BACKLOG, flags, &fd);
         if (r == -EADDRINUSE && port_zero && chosen != 0) {
             set_port(&addrs[i], 0);
-            r = bs_net_listen(&addrs[i], BACKLOG, &fd);
+            r = bs_net_listen_flags(&addrs[i], BACKLOG, flags, &fd);
         }
         bs_net_addr_str(&addrs[i], addr, sizeof addr);
         if (r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL) {
@@ -121,10 +157,7 @@ static int listen_spec(const char *spec, struct listeners *l, char *err,
         }
         if (r != 0) {
             snprintf(err, errlen, "cannot listen on %s (from '%s'): %s%s", addr,
-                     spec, strerror(-r),
-                     r == -EADDRINUSE ? "; is another server running? pick "
-                                        "another port with --listen"
-                                      : "");
+                     spec, strerror(-r), addrinuse_advice(r, flags));
             return -1;
         }
         if (chosen == 0) {
@@ -180,6 +213,8 @@ static int check_file_modes(const struct bs_tls_server_config *tc, char *err,
     }
     if (bs_fsperm_check(tc->ca_file, "CA file", BS_FSPERM_PUBLIC, err,
                         errlen) != 0 ||
+        bs_fsperm_check(tc->ticket_key_file, "ticket key file",
+                        BS_FSPERM_SECRET, err, errlen) != 0 ||
         bs_fsperm_check(tc->crl_file, "CRL file", BS_FSPERM_PUBLIC, err,
                         errlen) != 0)
     {
@@ -236,12 +271,14 @@ static void reload(struct bs_server *s, const struct bs_tls_server_config *tc,
     serials(ctx, serial, sizeof serial);
     bs_log_msg(bs_server_log(s), BS_LOG_LVL_INFO,
                "bitstuffd: SIGHUP: reloaded certificate %s (serial %s), key "
-               "%s%s%s%s%s; new connections use them",
+               "%s%s%s%s%s%s%s; new connections use them",
                tc->cert_file, serial, tc->key_file,
                tc->ca_file != NULL ? ", CA " : "",
                tc->ca_file != NULL ? tc->ca_file : "",
                tc->crl_file != NULL ? ", CRL " : "",
-               tc->crl_file != NULL ? tc->crl_file : "");
+               tc->crl_file != NULL ? tc->crl_file : "",
+               tc->ticket_key_file != NULL ? ", ticket keys " : "",
+               tc->ticket_key_file != NULL ? tc->ticket_key_file : "");
     snprintf(note, notelen, "SIGHUP: reloaded certificate %s (serial %s)",
              tc->cert_file, serial);
     return;
@@ -249,8 +286,8 @@ refused:
     bs_tls_ctx_free(ctx);
     bs_log_msg(bs_server_log(s), BS_LOG_LVL_WARNING,
                "bitstuffd: SIGHUP: certificate reload refused, still "
-               "serving with the previous certificate: %s",
-               err);
+               "serving with the previous certificate%s: %s",
+               tc->ticket_key_file != NULL ? " and ticket keys" : "", err);
     snprintf(note, notelen,
              "SIGHUP: reload refused, kept the previous certificate: %s", err);
 }
@@ -259,7 +296,8 @@ refused:
  * second one exits at once.  SIGHUP reloads the certificate. */
 static int wait_loop(struct bs_server *s, int sigfd,
                      const struct bs_tls_server_config *tc, int strict_modes,
-                     struct bs_tls_ctx **cur, struct bs_sysd *sd)
+                     struct bs_tls_ctx **cur, struct bs_sysd *sd,
+                     const struct listeners *release)
 {
     int stopping = 0;
 
@@ -312,6 +350,9 @@ static int wait_loop(struct bs_server *s, int sigfd,
                    "received (send it again to exit at once)",
                    strsignal((int) si.ssi_signo));
         bs_server_stop(s);
+        if (release != NULL) {
+            listeners_release(release);
+        }
     }
 }
 
@@ -353,7 +394,10 @@ static int open_listeners(const struct bs_opts *o, struct listeners *l,
         return 0;
     }
     for (size_t i = 0; i < o->nlisten; i++) {
-        if (listen_spec(o->listen[i], l, err, errlen) != 0) {
+        if (listen_spec(o->listen[i],
+                        o->reuse_port ? BS_NET_LISTEN_REUSEPORT : 0u, l, err,
+                        errlen) != 0)
+        {
             return -1;
         }
     }
@@ -479,6 +523,7 @@ int main(int argc, char **argv)
     tc.allow_uri = o.allow_uri;
     tc.nallow_uri = o.nallow_uri;
     tc.advice = bs_server_tls_advice;
+    tc.ticket_key_file = o.ticket_key_file;
     if (!o.strict_modes) {
         fprintf(stderr, "bitstuffd: warning: --no-strict-modes: key, "
                         "certificate and CA files are used whatever their "
@@ -537,6 +582,10 @@ int main(int argc, char **argv)
         sc.proxy_from = o.proxy_cidr;
         sc.nproxy_from = o.nproxy_from;
     }
+    sc.explain = o.explain;
+    sc.explain_colour =
+        bs_explain_want_colour(isatty(1), getenv("NO_COLOR"), getenv("TERM"));
+    sc.verbose = o.verbose;
     srv = bs_server_start(&sc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "bitstuffd: %s\n", err);
@@ -545,7 +594,11 @@ int main(int argc, char **argv)
     log_found_certs(srv, &o);
     bs_sysd_describe(&sd, l.fd, l.n, o.threads, activated);
     bs_sysd_ready(&sd, bs_server_log(srv), NULL);
-    if (wait_loop(srv, sigfd, &tc, o.strict_modes, &ctx, &sd) == 0) {
+    /* --reuse-port: on SIGTERM leave the port to a new server at once;
+     * sockets a service manager passed are its own, never released */
+    if (wait_loop(srv, sigfd, &tc, o.strict_modes, &ctx, &sd,
+                  o.reuse_port && !activated ? &l : NULL) == 0)
+    {
         status = 0;
     }
 out:

@@ -87,6 +87,11 @@ static const struct bs_opt options[] = {
      .min = 0,
      .help = "do not refuse a key readable by others, or files and "
              "directories others can write"},
+    {BS_OPT_NAME("ticket-key-file", 0, BS_OPT_FILE, "FILE"), O(ticket_key_file),
+     .help = "TLS session-ticket keys shared by every instance, so a client "
+             "resumes on any: one key a line, 160 hex digits (openssl rand "
+             "-hex 80); the first encrypts, all decrypt; reloaded on SIGHUP "
+             "(default: keys of its own)"},
     {BS_OPT_NAME("verify-client", 0, BS_OPT_CHOICE, "MODE"), O(verify_client),
      BS_OPT_SEEN(struct bs_opts, verify_client_set), .words = verify_words,
      .what = "a verification mode",
@@ -104,6 +109,10 @@ static const struct bs_opt options[] = {
     {BS_OPT_NAME("max-conns", 0, BS_OPT_UINT, "N"), O(max_conns), .min = 1,
      .max = 1000000, .what = "a connection count", .flags = SHOW,
      .help = "open connections at most; more are closed at once"},
+    {BS_OPT_NAME("reuse-port", 0, BS_OPT_FLAG, NULL), O(reuse_port), .min = 1,
+     .help = "SO_REUSEPORT: a new server may listen on the same address "
+             "while this one drains; on SIGTERM it leaves the port at once "
+             "(docs/DEPLOY.md: what that loses)"},
     {BS_OPT_NAME("handshake-timeout", 0, BS_OPT_DURATION, "T"), O(handshake_ms),
      .min = 1, .max = MAX_DURATION_MS, .flags = SHOW,
      .help = "whole TLS handshake, from accept"},
@@ -141,6 +150,14 @@ static const struct bs_opt options[] = {
      .help = "text, or json: one JSON object per log line"},
     {BS_OPT_NAME("quiet", 'q', BS_OPT_FLAG, NULL), O(quiet), .min = 1,
      .help = "do not display the exchanges"},
+    {BS_OPT_NAME("explain", 0, BS_OPT_FLAG, NULL), O(explain), .min = 1,
+     .help = "display each message bit by bit: the bits the rule inserted "
+             "or removed, the runs that made it, an offending bit (for "
+             "teaching; messages up to 65536 bits)"},
+    {BS_OPT_NAME("verbose", 'v', BS_OPT_REPEAT, NULL), O(verbose), .max = 2,
+     .help = "log each connection's TLS handshake: every message, then "
+             "version, cipher, group, ALPN, SNI and the client's "
+             "certificates; -vv adds every record header"},
     BS_OPT_STANDARD(BS_OPTS_HELP, BS_OPTS_VERSION, BS_OPTS_LIST),
 };
 
@@ -301,6 +318,12 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
     if (check_certs(o, o->nkeys, err, errlen) != 0 ||
         check_proxy(o, err, errlen) != 0)
     {
+        return BS_OPTS_ERROR;
+    }
+    if (o->explain && o->quiet) {
+        snprintf(err, errlen,
+                 "--explain shows on the display, which --quiet turns off: "
+                 "give one of them");
         return BS_OPTS_ERROR;
     }
     return BS_OPTS_RUN;

@@ -45,6 +45,8 @@ struct bs_opts {
     uint64_t max_message_bits;
     size_t max_line;
     int quiet;
+    int explain; /* --explain: each message bit by bit on the display */
+    int verbose; /* -v: each connection's handshake in the log; -vv: more */
     /* --cert and --key are repeatable: pair i is cert_files[i] with
      * key_files[i], one per key type; cert_file/key_file are pair 0. */
     const char *cert_files[BS_TLS_MAX_CERTS];
@@ -71,6 +73,9 @@ struct bs_opts {
     unsigned max_conns_per_ip; /* 0: no limit */
     int log_level;             /* log.h's BS_LOG_LVL_*; INFO by default */
     int log_format;            /* BS_LOG_FORMAT_TEXT or _JSON */
+    /* shared session-ticket keys (tickets.h); NULL: the server's own */
+    const char *ticket_key_file;
+    int reuse_port; /* 1: SO_REUSEPORT, leave the port on SIGTERM */
 };
 
 enum bs_opts_result {

@@ -352,7 +352,10 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
                                  .proxy_from = s->proxy_from,
                                  .nproxy_from = cfg->nproxy_from,
                                  .per_ip = s->per_ip,
-                                 .max_per_ip = cfg->max_conns_per_ip};
+                                 .max_per_ip = cfg->max_conns_per_ip,
+                                 .explain = cfg->explain,
+                                 .explain_colour = cfg->explain_colour,
+                                 .verbose = cfg->verbose};
     char why[200];
 
     memset(w, 0, sizeof *w);

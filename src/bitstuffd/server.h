@@ -43,6 +43,12 @@ struct bs_server_config {
     int log_level;             /* log.h's BS_LOG_LVL_*; 0: info */
     int log_format;            /* BS_LOG_FORMAT_TEXT or _JSON */
     int log_decor;             /* BS_LOG_DECOR_*: timestamps, journald */
+    /* 1: explain each request bit by bit on the display (--explain;
+     * needs log_requests); explain_colour: with ANSI colours */
+    int explain, explain_colour;
+    /* 1: each connection's TLS handshake in words on the log (-v), 2:
+     * with every record header (-vv); lines start with the peer */
+    int verbose;
 };
 
 /* Start the workers.  Returns NULL with err filled on failure. */

@@ -115,6 +115,30 @@ static void show_error(const struct bs_xchg *x, int in_message, unsigned code,
     }
 }
 
+/* --explain: what the rule did to each bit of the message just
+ * answered, after its display lines. */
+static void show_explain(const struct bs_xchg *x)
+{
+    if (x->peer != NULL && x->explain != NULL) {
+        bs_display_explain_show(x->explain, x->log, x->peer,
+                                (enum bs_proto_op) x->op,
+                                (enum bs_rule) x->rule);
+    }
+}
+
+static void explain_add(struct bs_xchg *x, const struct bs_proto_event *ev)
+{
+    if (x->peer == NULL || x->explain == NULL) {
+        return;
+    }
+    if (x->form == BS_PROTO_TEXT) {
+        bs_display_explain_add_text(x->explain, (const char *) ev->data,
+                                    ev->nbits);
+    } else {
+        bs_display_explain_add_packed(x->explain, ev->data, ev->nbits);
+    }
+}
+
 /* Write a complete error reply and commit it.  Feed's budget keeps
  * BS_XCHG_RESERVE free, so it fits. */
 static void put_error(struct bs_outbuf *o, unsigned form, unsigned op,
@@ -185,6 +209,9 @@ static void on_begin(struct bs_xchg *x, struct bs_outbuf *o,
     x->sealed_bits = 0;
     bs_display_reset(&x->din);
     bs_display_reset(&x->dout);
+    if (x->explain != NULL) {
+        bs_display_explain_reset(x->explain);
+    }
     if (bs_stream_init(&x->st, ev->rule, bs_proto_op_dir(ev->op)) != BS_OK) {
         /* The decoder only reports valid rules; stay safe anyway. */
         x->failed = 1;
@@ -205,6 +232,9 @@ static void fail_binary(struct bs_xchg *x, struct bs_outbuf *o, unsigned code,
     show_bits(x, "received", &x->din);
     show_error(x, 1, code, offset, NULL);
     x->failed = 1;
+    if (code != BS_PROTO_E_BUSY) {
+        show_explain(x); /* a stuffing error: explained at its bit */
+    }
 }
 
 static void on_data(struct bs_xchg *x, struct bs_outbuf *o,
@@ -220,6 +250,7 @@ static void on_data(struct bs_xchg *x, struct bs_outbuf *o,
             bs_display_add_packed(&x->din, ev->data, ev->nbits);
         }
     }
+    explain_add(x, ev);
     if (x->failed) {
         return;
     }
@@ -275,6 +306,9 @@ static void on_end(struct bs_xchg *x, struct bs_outbuf *o)
                       x->err_offset, NULL);
             show_bits(x, "received", &x->din);
             show_error(x, 1, x->err_code, x->err_offset, NULL);
+            if (x->err_code != BS_PROTO_E_BUSY) {
+                show_explain(x);
+            }
             return;
         }
         if (total == 0) {
@@ -307,6 +341,7 @@ static void on_end(struct bs_xchg *x, struct bs_outbuf *o)
     }
     show_bits(x, "received", &x->din);
     show_bits(x, "sent", &x->dout);
+    show_explain(x);
 }
 
 /* The codec names a broken limit in the protocol's terms; the server

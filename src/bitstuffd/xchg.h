@@ -53,6 +53,9 @@ struct bs_xchg {
     uint64_t err_offset;
     struct bs_display_bits din, dout;
     uint64_t requests; /* messages begun: the connection's close line */
+    /* --explain: the caller's buffer for the whole message (display.h),
+     * or NULL; explaining a message allocates while it is shown */
+    struct bs_display_explain *explain;
 };
 
 /* Prepare x.  lim may be NULL for the defaults; peer (borrowed, must

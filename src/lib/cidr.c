@@ -173,34 +173,33 @@ void bs_cidr_str(const struct bs_cidr *c, char *buf, size_t len)
 int bs_cidr_match(const struct bs_cidr *c, const struct sockaddr *sa,
                   socklen_t salen)
 {
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } u;
     uint8_t a[16];
     int family;
+    size_t need;
 
     if (sa == NULL || salen < (socklen_t) sizeof(sa_family_t)) {
         return 0;
     }
-    if (sa->sa_family == AF_INET) {
-        struct sockaddr_in sin;
-        if (salen < (socklen_t) sizeof(sin)) {
-            return 0;
-        }
-        memcpy(&sin, sa, sizeof(sin));
-        memcpy(a, &sin.sin_addr, 4);
-        family = AF_INET;
-    } else if (sa->sa_family == AF_INET6) {
-        struct sockaddr_in6 sin6;
-        if (salen < (socklen_t) sizeof(sin6)) {
-            return 0;
-        }
-        memcpy(&sin6, sa, sizeof(sin6));
-        memcpy(a, &sin6.sin6_addr, 16);
-        family = AF_INET6;
+    family = sa->sa_family;
+    need = family == AF_INET    ? sizeof(u.v4)
+           : family == AF_INET6 ? sizeof(u.v6)
+                                : 0;
+    if (need == 0 || salen < (socklen_t) need) {
+        return 0;
+    }
+    memcpy(&u, sa, need);
+    if (family == AF_INET) {
+        memcpy(a, &u.v4.sin_addr, 4);
+    } else {
+        memcpy(a, &u.v6.sin6_addr, 16);
         if (memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
             memmove(a, a + 12, 4);
             family = AF_INET;
         }
-    } else {
-        return 0;
     }
     return family == c->family && prefix_equal(a, c->addr, c->prefix);
 }

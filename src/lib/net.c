@@ -179,6 +179,12 @@ int bs_net_set_nodelay(int fd)
 
 int bs_net_listen(struct bs_net_addr *a, int backlog, int *fd)
 {
+    return bs_net_listen_flags(a, backlog, 0, fd);
+}
+
+int bs_net_listen_flags(struct bs_net_addr *a, int backlog, unsigned flags,
+                        int *fd)
+{
     int s, one = 1, e;
     socklen_t len = sizeof(a->ss);
 
@@ -187,6 +193,8 @@ int bs_net_listen(struct bs_net_addr *a, int backlog, int *fd)
         return -errno;
     }
     if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+        ((flags & BS_NET_LISTEN_REUSEPORT) != 0 &&
+         setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1) ||
         (a->ss.ss_family == AF_INET6 &&
          setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
         setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1 ||

@@ -53,6 +53,16 @@ void bs_net_addr_str(const struct bs_net_addr *a, char *buf, size_t len);
  * updated with the bound address (real port).  Returns 0 or -errno. */
 int bs_net_listen(struct bs_net_addr *a, int backlog, int *fd);
 
+/* bs_net_listen with flags.  BS_NET_LISTEN_REUSEPORT: SO_REUSEPORT, so
+ * that another process of the same user that sets it too can listen on
+ * the same address at the same time (a new server starts while the old
+ * one drains); the kernel then spreads new connections over all of
+ * them.  Connections waiting in a socket's accept queue when it closes
+ * are reset unless net.ipv4.tcp_migrate_req is 1 (docs/DEPLOY.md). */
+#define BS_NET_LISTEN_REUSEPORT 1u
+int bs_net_listen_flags(struct bs_net_addr *a, int backlog, unsigned flags,
+                        int *fd);
+
 /* accept4 non-blocking + close-on-exec; peer may be NULL.  Returns 0,
  * -EAGAIN when nothing is pending, or another -errno (EMFILE, ...). */
 int bs_net_accept(int lfd, int *fd, struct bs_net_addr *peer);

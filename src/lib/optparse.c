@@ -259,6 +259,10 @@ static int apply(const struct bs_opt *o, void *opts, const char *s,
     case BS_OPT_FLAG:
         store_int(opts, o, o->min);
         break;
+    case BS_OPT_REPEAT:
+        v = load_int(opts, o);
+        store_int(opts, o, v < o->max ? v + 1 : o->max);
+        break;
     case BS_OPT_ACTION:
         return (int) o->min;
     case BS_OPT_NONEMPTY:
@@ -322,8 +326,8 @@ static int apply(const struct bs_opt *o, void *opts, const char *s,
 
 static int takes_arg(const struct bs_opt *o)
 {
-    return o->kind != BS_OPT_FLAG && o->kind != BS_OPT_ACTION &&
-           o->kind != BS_OPT_SECTION;
+    return o->kind != BS_OPT_FLAG && o->kind != BS_OPT_REPEAT &&
+           o->kind != BS_OPT_ACTION && o->kind != BS_OPT_SECTION;
 }
 
 /* getopt_long's tables from ours: long options return 256 + index. */

@@ -39,6 +39,7 @@
 
 enum bs_opt_kind {
     BS_OPT_FLAG,     /* no argument: stores .min (give .min = 1) */
+    BS_OPT_REPEAT,   /* no argument: each use adds 1, up to .max (-vv) */
     BS_OPT_ACTION,   /* no argument: the parse returns .min at once (help) */
     BS_OPT_STRING,   /* any argument, stored as given */
     BS_OPT_NONEMPTY, /* a string that must not be empty */

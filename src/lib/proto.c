@@ -84,34 +84,31 @@ enum step { STEP_NEXT, STEP_MORE, STEP_EVENT, STEP_GO_ON };
 #define MSG_TOO_LONG                                                           \
     "the message is longer than the server's max_message_bits limit"
 
-static const char *const code_names[] = {
-    [BS_PROTO_E_BAD_COMMAND] = "bad-command",
-    [BS_PROTO_E_BAD_RULE] = "bad-rule",
-    [BS_PROTO_E_LINE_TOO_LONG] = "line-too-long",
-    [BS_PROTO_E_TOO_LONG] = "too-long",
-    [BS_PROTO_E_BAD_PADDING] = "bad-padding",
-    [BS_PROTO_E_SEQUENCE] = "sequence",
-    [BS_PROTO_E_BAD_FRAME] = "bad-frame",
-    [BS_PROTO_E_BUSY] = "busy",
+/* The protocol's own codes: each one's name and default sentence. */
+static const struct {
+    const char *name, *text;
+} codes[] = {
+    [BS_PROTO_E_BAD_COMMAND] = {"bad-command",
+                                "a line is [stuff|unstuff [hdlc|usb|can]] "
+                                "followed by bits (0 and 1)"},
+    [BS_PROTO_E_BAD_RULE] = {"bad-rule", "unknown rule: use hdlc, usb or can"},
+    [BS_PROTO_E_LINE_TOO_LONG] = {"line-too-long",
+                                  "the line is longer than the server's limit; "
+                                  "send long messages as binary frames"},
+    [BS_PROTO_E_TOO_LONG] = {"too-long",
+                             "the message is longer than the server's limit"},
+    [BS_PROTO_E_BAD_PADDING] =
+        {"bad-padding",
+         "the unused bits after the last bit of a chunk must be 0"},
+    [BS_PROTO_E_SEQUENCE] = {"sequence", "chunks out of order: a message is "
+                                         "FIRST ... LAST with one op and rule"},
+    [BS_PROTO_E_BAD_FRAME] = {"bad-frame",
+                              "broken framing; the connection is closed"},
+    [BS_PROTO_E_BUSY] =
+        {"busy", "the server cannot take this request now; retry later"},
 };
 
-static const char *const code_texts[] = {
-    [BS_PROTO_E_BAD_COMMAND] = "a line is [stuff|unstuff [hdlc|usb|can]] "
-                               "followed by bits (0 and 1)",
-    [BS_PROTO_E_BAD_RULE] = "unknown rule: use hdlc, usb or can",
-    [BS_PROTO_E_LINE_TOO_LONG] = "the line is longer than the server's "
-                                 "limit; send long messages as binary frames",
-    [BS_PROTO_E_TOO_LONG] = "the message is longer than the server's limit",
-    [BS_PROTO_E_BAD_PADDING] = "the unused bits after the last bit of a "
-                               "chunk must be 0",
-    [BS_PROTO_E_SEQUENCE] = "chunks out of order: a message is FIRST ... "
-                            "LAST with one op and rule",
-    [BS_PROTO_E_BAD_FRAME] = "broken framing; the connection is closed",
-    [BS_PROTO_E_BUSY] = "the server cannot take this request now; retry "
-                        "later",
-};
-
-#define N_CODES (sizeof(code_names) / sizeof(code_names[0]))
+#define N_CODES (sizeof(codes) / sizeof(codes[0]))
 
 /* The stuffing errors on the wire; their names and sentences are the
  * library's (bs_status_name, bs_strerror).  The other statuses are not
@@ -140,34 +137,29 @@ static bs_status code_status(unsigned code)
     return BS_OK;
 }
 
-/* A code's name or sentence: the library's (of_status) for a stuffing
- * error, the table's (n entries) for the protocol's own codes, else
- * unknown. */
-static const char *code_string(unsigned code, const char *const *table,
-                               size_t n, const char *(*of_status)(bs_status),
-                               const char *unknown)
+/* A code's name, or with text its sentence: the library's for a stuffing
+ * error, the table's for the protocol's own codes, else unknown. */
+static const char *code_string(unsigned code, int text)
 {
     bs_status st = code_status(code);
 
     if (st != BS_OK) {
-        return of_status(st);
+        return text ? bs_strerror(st) : bs_status_name(st);
     }
-    if (code < n && table[code] != NULL) {
-        return table[code];
+    if (code < N_CODES && codes[code].name != NULL) {
+        return text ? codes[code].text : codes[code].name;
     }
-    return unknown;
+    return text ? "unknown error" : "unknown";
 }
 
 const char *bs_proto_code_name(unsigned code)
 {
-    return code_string(code, code_names, N_CODES, bs_status_name, "unknown");
+    return code_string(code, 0);
 }
 
 const char *bs_proto_code_text(unsigned code)
 {
-    return code_string(code, code_texts,
-                       sizeof(code_texts) / sizeof(code_texts[0]), bs_strerror,
-                       "unknown error");
+    return code_string(code, 1);
 }
 
 unsigned bs_proto_code_from_status(bs_status st)

@@ -173,32 +173,30 @@ static long parse_port(const uint8_t *s, size_t n)
     return v <= 65535 ? v : -1;
 }
 
-static void set_in(struct sockaddr_storage *ss, socklen_t *len,
-                   const uint8_t a[4], uint16_t port)
+/* The address a (4 bytes for AF_INET, 16 for AF_INET6) and port into
+ * *ss and *len. */
+static void set_addr(struct sockaddr_storage *ss, socklen_t *len, int family,
+                     const uint8_t *a, uint16_t port)
 {
-    struct sockaddr_in sin;
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } u;
 
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    memcpy(&sin.sin_addr, a, 4);
+    memset(&u, 0, sizeof(u));
+    if (family == AF_INET) {
+        u.v4.sin_family = AF_INET;
+        u.v4.sin_port = htons(port);
+        memcpy(&u.v4.sin_addr, a, 4);
+        *len = (socklen_t) sizeof(u.v4);
+    } else {
+        u.v6.sin6_family = AF_INET6;
+        u.v6.sin6_port = htons(port);
+        memcpy(&u.v6.sin6_addr, a, 16);
+        *len = (socklen_t) sizeof(u.v6);
+    }
     memset(ss, 0, sizeof(*ss));
-    memcpy(ss, &sin, sizeof(sin));
-    *len = (socklen_t) sizeof(sin);
-}
-
-static void set_in6(struct sockaddr_storage *ss, socklen_t *len,
-                    const uint8_t a[16], uint16_t port)
-{
-    struct sockaddr_in6 sin6;
-
-    memset(&sin6, 0, sizeof(sin6));
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(port);
-    memcpy(&sin6.sin6_addr, a, 16);
-    memset(ss, 0, sizeof(*ss));
-    memcpy(ss, &sin6, sizeof(sin6));
-    *len = (socklen_t) sizeof(sin6);
+    memcpy(ss, &u, *len);
 }
 
 /* Is buf[6..fed) a prefix of a protocol word followed by what may follow
@@ -308,11 +306,7 @@ static int v1_parse(struct bs_proxy_parser *p, size_t n)
     for (int k = 0; k < 2; k++) {
         struct sockaddr_storage *ss = k == 0 ? &p->res.src : &p->res.dst;
         socklen_t *len = k == 0 ? &p->res.src_len : &p->res.dst_len;
-        if (v6) {
-            set_in6(ss, len, a[k], (uint16_t) port[k]);
-        } else {
-            set_in(ss, len, a[k], (uint16_t) port[k]);
-        }
+        set_addr(ss, len, p->res.family, a[k], (uint16_t) port[k]);
     }
     return BS_PROXY_DONE;
 }
@@ -409,15 +403,16 @@ static int v2_finish(struct bs_proxy_parser *p)
     }
     if ((fam >> 4) == 1) {
         p->res.family = AF_INET;
-        set_in(&p->res.src, &p->res.src_len, a, (uint16_t) (a[8] << 8 | a[9]));
-        set_in(&p->res.dst, &p->res.dst_len, a + 4,
-               (uint16_t) (a[10] << 8 | a[11]));
+        set_addr(&p->res.src, &p->res.src_len, AF_INET, a,
+                 (uint16_t) (a[8] << 8 | a[9]));
+        set_addr(&p->res.dst, &p->res.dst_len, AF_INET, a + 4,
+                 (uint16_t) (a[10] << 8 | a[11]));
     } else if ((fam >> 4) == 2) {
         p->res.family = AF_INET6;
-        set_in6(&p->res.src, &p->res.src_len, a,
-                (uint16_t) (a[32] << 8 | a[33]));
-        set_in6(&p->res.dst, &p->res.dst_len, a + 16,
-                (uint16_t) (a[34] << 8 | a[35]));
+        set_addr(&p->res.src, &p->res.src_len, AF_INET6, a,
+                 (uint16_t) (a[32] << 8 | a[33]));
+        set_addr(&p->res.dst, &p->res.dst_len, AF_INET6, a + 16,
+                 (uint16_t) (a[34] << 8 | a[35]));
     } else {
         p->res.family = AF_UNIX;
         for (int k = 0; k < 2; k++) {

@@ -58,32 +58,28 @@ static unsigned rule_run(unsigned rule)
     return rules[rule].run;
 }
 
-static const char *const status_names[BS_STATUS_COUNT] = {
-    [BS_OK] = "ok",
-    [BS_ERR_ARG] = "argument",
-    [BS_ERR_NOSPACE] = "nospace",
-    [BS_ERR_CHAR] = "char",
-    [BS_ERR_FLAG] = "flag",
-    [BS_ERR_ABORT] = "abort",
-    [BS_ERR_STUFF_BIT] = "stuff-bit",
-    [BS_ERR_TRUNCATED] = "truncated",
-};
-
-static const char *const status_texts[BS_STATUS_COUNT] = {
-    [BS_OK] = "success",
-    [BS_ERR_ARG] = "invalid argument (NULL buffer, unknown rule, or packed "
-                   "and text input mixed on one stream)",
-    [BS_ERR_NOSPACE] = "output buffer too small for the worst case",
-    [BS_ERR_CHAR] = "not a bit: only the characters 0 and 1 are allowed",
-    [BS_ERR_FLAG] = "six 1s in a row: a 1 where the stuffed 0 must be "
-                    "(an HDLC flag inside the data); this is not stuffed "
-                    "data",
-    [BS_ERR_ABORT] = "seven or more 1s in a row (an HDLC abort sequence); "
-                     "this is not stuffed data",
-    [BS_ERR_STUFF_BIT] = "the stuffed bit has the wrong value; this is not "
-                         "stuffed data for this rule",
-    [BS_ERR_TRUNCATED] = "input ends where a stuffed bit is still due; the "
-                         "message is cut short",
+/* Each status: its short name, and the sentence bs_strerror gives. */
+static const struct {
+    const char *name, *text;
+} statuses[BS_STATUS_COUNT] = {
+    [BS_OK] = {"ok", "success"},
+    [BS_ERR_ARG] = {"argument", "invalid argument (NULL buffer, unknown "
+                                "rule, or packed and text input mixed on "
+                                "one stream)"},
+    [BS_ERR_NOSPACE] = {"nospace",
+                        "output buffer too small for the worst case"},
+    [BS_ERR_CHAR] = {"char",
+                     "not a bit: only the characters 0 and 1 are allowed"},
+    [BS_ERR_FLAG] = {"flag", "six 1s in a row: a 1 where the stuffed 0 must "
+                             "be (an HDLC flag inside the data); this is not "
+                             "stuffed data"},
+    [BS_ERR_ABORT] = {"abort", "seven or more 1s in a row (an HDLC abort "
+                               "sequence); this is not stuffed data"},
+    [BS_ERR_STUFF_BIT] = {"stuff-bit", "the stuffed bit has the wrong value; "
+                                       "this is not stuffed data for this "
+                                       "rule"},
+    [BS_ERR_TRUNCATED] = {"truncated", "input ends where a stuffed bit is "
+                                       "still due; the message is cut short"},
 };
 
 const char *bs_status_name(bs_status st)
@@ -91,7 +87,7 @@ const char *bs_status_name(bs_status st)
     if ((unsigned) st >= BS_STATUS_COUNT) {
         return "unknown";
     }
-    return status_names[st];
+    return statuses[st].name;
 }
 
 const char *bs_strerror(bs_status st)
@@ -99,7 +95,7 @@ const char *bs_strerror(bs_status st)
     if ((unsigned) st >= BS_STATUS_COUNT) {
         return "unknown error";
     }
-    return status_texts[st];
+    return statuses[st].text;
 }
 
 const char *bs_rule_name(enum bs_rule rule)
@@ -527,17 +523,17 @@ static int word_ready(const struct bs_stream *st)
 }
 
 /*
+ * The update loop of both forms, packed bits and '0'/'1' text.
  * The word engine takes as many words as it can; when it stops early
  * (an error in the next word, a pending flag, little room left) the
  * reference loop takes one word and the engine tries again, so an error
  * is always found, and reported, by the reference loop.
  */
-bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
-                           size_t in_bits, uint8_t *out, size_t cap,
-                           size_t *out_len)
+static bs_status update_form(struct bs_stream *st, unsigned form,
+                             const void *in, size_t in_n, void *out, size_t cap,
+                             size_t *out_len)
 {
-    bs_status rc =
-        update_check(st, in, in_bits, out, cap, out_len, FORM_PACKED);
+    bs_status rc = update_check(st, in, in_n, out, cap, out_len, form);
     size_t n = 0, i = 0;
 
     if (out_len != NULL) {
@@ -546,16 +542,24 @@ bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
     if (rc != BS_OK) {
         return rc;
     }
-    while (i < in_bits) {
+    while (i < in_n) {
         size_t len;
 
-        if (in_bits - i >= 64 && word_ready(st)) {
-            i += bs_word_update(st, (enum bs_kernel) st->kernel, in + i / 8,
-                                in_bits - i, out + n, cap - n, &len);
+        if (in_n - i >= 64 && word_ready(st)) {
+            enum bs_kernel kernel = (enum bs_kernel) st->kernel;
+
+            i += form == FORM_TEXT
+                     ? bs_word_update_text(st, kernel, (const char *) in + i,
+                                           in_n - i, (char *) out + n, cap - n,
+                                           &len)
+                     : bs_word_update(st, kernel, (const uint8_t *) in + i / 8,
+                                      in_n - i, (uint8_t *) out + n, cap - n,
+                                      &len);
             n += len;
         }
-        len = in_bits - i < 64 ? in_bits - i : 64;
-        rc = ref_update(st, in, i, i + len, out, &n);
+        len = in_n - i < 64 ? in_n - i : 64;
+        rc = form == FORM_TEXT ? ref_update_text(st, in, i, i + len, out, &n)
+                               : ref_update(st, in, i, i + len, out, &n);
         if (rc != BS_OK) {
             break;
         }
@@ -565,36 +569,18 @@ bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
     return rc;
 }
 
+bs_status bs_stream_update(struct bs_stream *st, const uint8_t *in,
+                           size_t in_bits, uint8_t *out, size_t cap,
+                           size_t *out_len)
+{
+    return update_form(st, FORM_PACKED, in, in_bits, out, cap, out_len);
+}
+
 bs_status bs_stream_update_text(struct bs_stream *st, const char *in,
                                 size_t in_len, char *out, size_t cap,
                                 size_t *out_len)
 {
-    bs_status rc = update_check(st, in, in_len, out, cap, out_len, FORM_TEXT);
-    size_t n = 0, i = 0;
-
-    if (out_len != NULL) {
-        *out_len = 0;
-    }
-    if (rc != BS_OK) {
-        return rc;
-    }
-    while (i < in_len) {
-        size_t len;
-
-        if (in_len - i >= 64 && word_ready(st)) {
-            i += bs_word_update_text(st, (enum bs_kernel) st->kernel, in + i,
-                                     in_len - i, out + n, cap - n, &len);
-            n += len;
-        }
-        len = in_len - i < 64 ? in_len - i : 64;
-        rc = ref_update_text(st, in, i, i + len, out, &n);
-        if (rc != BS_OK) {
-            break;
-        }
-        i += len;
-    }
-    *out_len = n;
-    return rc;
+    return update_form(st, FORM_TEXT, in, in_len, out, cap, out_len);
 }
 
 /* The end-of-input check: no stuffed bit may still be due. */
@@ -668,10 +654,11 @@ uint64_t bs_stream_out_bits(const struct bs_stream *st)
     return st->out_bits;
 }
 
-/* One-shot packed: one update and a finish on a stream of our own. */
-static bs_status oneshot_packed(enum bs_rule rule, enum bs_dir dir,
-                                const uint8_t *in, size_t in_n, uint8_t *out,
-                                size_t cap, size_t *out_n, uint64_t *err_offset)
+/* One-shot, packed or text: one update and a finish on a stream of our
+ * own.  *out_n counts output bits (packed) or characters (text). */
+static bs_status oneshot(enum bs_rule rule, enum bs_dir dir, unsigned form,
+                         const void *in, size_t in_n, void *out, size_t cap,
+                         size_t *out_n, uint64_t *err_offset)
 {
     struct bs_stream st;
     size_t need, len = 0;
@@ -685,54 +672,30 @@ static bs_status oneshot_packed(enum bs_rule rule, enum bs_dir dir,
     if (rc != BS_OK) {
         return rc;
     }
-    need = bs_bytes_for_bits(max_out_bits(rule, dir, 0, in_n));
+    need = max_out_bits(rule, dir, 0, in_n);
+    if (form == FORM_PACKED) {
+        need = bs_bytes_for_bits(need);
+    }
     if (cap < need) {
         return BS_ERR_NOSPACE;
     }
-    if (out == NULL && need > 0) {
+    /* (text: the update refuses it, and the error offset is set) */
+    if (form == FORM_PACKED && out == NULL && need > 0) {
         return BS_ERR_ARG;
     }
-    rc = bs_stream_update(&st, in, in_n, out, cap, &len);
+    rc = update_form(&st, form, in, in_n, out, cap, &len);
     if (rc == BS_OK) {
         rc = finish_check(&st);
     }
     /* the last partial byte, also what came before a bad bit; the bound
      * checked above leaves room for it */
-    if (st.acc_bits > 0) {
-        out[len] = (uint8_t) (st.acc << (8 - st.acc_bits));
+    if (form == FORM_PACKED && st.acc_bits > 0) {
+        ((uint8_t *) out)[len] = (uint8_t) (st.acc << (8 - st.acc_bits));
     }
     if (rc != BS_OK && err_offset != NULL) {
         *err_offset = st.err_offset;
     }
-    *out_n = (size_t) st.out_bits;
-    return rc;
-}
-
-static bs_status oneshot_text(enum bs_rule rule, enum bs_dir dir,
-                              const char *in, size_t in_n, char *out,
-                              size_t cap, size_t *out_n, uint64_t *err_offset)
-{
-    struct bs_stream st;
-    bs_status rc;
-
-    if (out_n == NULL) {
-        return BS_ERR_ARG;
-    }
-    *out_n = 0;
-    rc = bs_stream_init(&st, rule, dir);
-    if (rc != BS_OK) {
-        return rc;
-    }
-    if (cap < max_out_bits(rule, dir, 0, in_n)) {
-        return BS_ERR_NOSPACE;
-    }
-    rc = bs_stream_update_text(&st, in, in_n, out, cap, out_n);
-    if (rc == BS_OK) {
-        rc = bs_stream_finish_text(&st, NULL);
-    }
-    if (rc != BS_OK && err_offset != NULL) {
-        *err_offset = st.err_offset;
-    }
+    *out_n = form == FORM_PACKED ? (size_t) st.out_bits : len;
     return rc;
 }
 
@@ -740,30 +703,30 @@ bs_status bs_stuff(enum bs_rule rule, const uint8_t *in, size_t in_n,
                    uint8_t *out, size_t cap, size_t *out_n,
                    uint64_t *err_offset)
 {
-    return oneshot_packed(rule, BS_DIR_STUFF, in, in_n, out, cap, out_n,
-                          err_offset);
+    return oneshot(rule, BS_DIR_STUFF, FORM_PACKED, in, in_n, out, cap, out_n,
+                   err_offset);
 }
 
 bs_status bs_unstuff(enum bs_rule rule, const uint8_t *in, size_t in_n,
                      uint8_t *out, size_t cap, size_t *out_n,
                      uint64_t *err_offset)
 {
-    return oneshot_packed(rule, BS_DIR_UNSTUFF, in, in_n, out, cap, out_n,
-                          err_offset);
+    return oneshot(rule, BS_DIR_UNSTUFF, FORM_PACKED, in, in_n, out, cap, out_n,
+                   err_offset);
 }
 
 bs_status bs_stuff_text(enum bs_rule rule, const char *in, size_t in_n,
                         char *out, size_t cap, size_t *out_n,
                         uint64_t *err_offset)
 {
-    return oneshot_text(rule, BS_DIR_STUFF, in, in_n, out, cap, out_n,
-                        err_offset);
+    return oneshot(rule, BS_DIR_STUFF, FORM_TEXT, in, in_n, out, cap, out_n,
+                   err_offset);
 }
 
 bs_status bs_unstuff_text(enum bs_rule rule, const char *in, size_t in_n,
                           char *out, size_t cap, size_t *out_n,
                           uint64_t *err_offset)
 {
-    return oneshot_text(rule, BS_DIR_UNSTUFF, in, in_n, out, cap, out_n,
-                        err_offset);
+    return oneshot(rule, BS_DIR_UNSTUFF, FORM_TEXT, in, in_n, out, cap, out_n,
+                   err_offset);
 }

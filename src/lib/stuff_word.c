@@ -207,20 +207,6 @@ static BS_INLINE uint64_t insert_one(struct span *v, uint64_t s)
     return s & (s - has);
 }
 
-/* Random data has two marks or fewer in nine words of ten: those take no
- * branch that could be mispredicted. */
-static BS_INLINE struct span insert_portable(uint64_t x, uint64_t s)
-{
-    struct span v = {x, 0, 0};
-
-    s = insert_one(&v, s);
-    s = insert_one(&v, s);
-    while (s != 0) {
-        s = insert_one(&v, s);
-    }
-    return v;
-}
-
 /* Remove the latest marked bit of x, if there is one; the bits after it
  * move up.  Returns the other marks; *w counts the bits kept. */
 static BS_INLINE uint64_t remove_one(uint64_t *x, uint64_t d, unsigned *w)
@@ -374,16 +360,10 @@ static BS_INLINE uint64_t insert_one_compl(struct span *v, uint64_t s)
     return s & (s - has);
 }
 
-static BS_INLINE struct span insert_compl_portable(uint64_t x, uint64_t s)
+/* insert_one, or with compl (a constant after inlining) insert_one_compl. */
+static BS_INLINE uint64_t insert_next(struct span *v, uint64_t s, int compl )
 {
-    struct span v = {x, 0, 0};
-
-    s = insert_one_compl(&v, s);
-    s = insert_one_compl(&v, s);
-    while (s != 0) {
-        s = insert_one_compl(&v, s);
-    }
-    return v;
+    return compl ? insert_one_compl(v, s) : insert_one(v, s);
 }
 
 #if BS_X86
@@ -563,13 +543,22 @@ enum impl { IMPL_PORTABLE, IMPL_BMI2, IMPL_AVX2, IMPL_AVX512 };
 static BS_INLINE struct span insert_bits(enum impl im, uint64_t x, uint64_t s,
                                          int compl )
 {
+    struct span v = {x, 0, 0};
+
 #if BS_X86
     if (im != IMPL_PORTABLE) {
         return insert_bmi2(x, s, compl );
     }
 #endif
     (void) im;
-    return compl ? insert_compl_portable(x, s) : insert_portable(x, s);
+    /* Random data has two marks or fewer in nine words of ten: those
+     * take no branch that could be mispredicted. */
+    s = insert_next(&v, s, compl );
+    s = insert_next(&v, s, compl );
+    while (s != 0) {
+        s = insert_next(&v, s, compl );
+    }
+    return v;
 }
 
 /* Stuff one word under the rule of shape compl and run r (constants

@@ -21,13 +21,17 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "proto.h"
+#include "tickets.h"
 
 #define ALPN_ID     BS_PROTO_ALPN
 #define ALPN_ID_LEN BS_PROTO_ALPN_LEN
@@ -69,6 +73,8 @@ struct bs_tls_ctx {
     bs_tls_advice_fn *advice;     /* the program's advice, or NULL */
     struct server_certs *certs;   /* server: see bs_tls_ctx_check_renewal */
     struct client_policy *policy; /* server: CRL and allow-lists, or NULL */
+    struct bs_ticket_key *tkeys;  /* server: shared ticket keys, or NULL */
+    size_t ntkeys;
 };
 
 struct bs_tls_conn {
@@ -259,6 +265,13 @@ static void cert_names(X509 *x, char *buf, size_t len)
     }
 }
 
+/* cert's validity period: from in a, until in b. */
+static void cert_dates(X509 *cert, char a[40], char b[40])
+{
+    fmt_time(cert != NULL ? X509_get0_notBefore(cert) : NULL, a, 40);
+    fmt_time(cert != NULL ? X509_get0_notAfter(cert) : NULL, b, 40);
+}
+
 /* One sentence for a failed certificate check: which check, how to fix. */
 static void describe_verify(struct bs_tls_conn *c, long code, X509 *cert,
                             int depth)
@@ -301,16 +314,14 @@ static void describe_verify(struct bs_tls_conn *c, long code, X509 *cert,
         return;
     }
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        fmt_time(cert != NULL ? X509_get0_notBefore(cert) : NULL, a, sizeof a);
-        fmt_time(cert != NULL ? X509_get0_notAfter(cert) : NULL, b, sizeof b);
+        cert_dates(cert, a, b);
         set_err(c->err, sizeof c->err,
                 "the %s's %scertificate expired on %s (valid from %s)", peer,
                 depth > 0 ? "CA " : "", b, a);
         conn_advise(c, BS_TLS_R_CERT_EXPIRED);
         return;
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        fmt_time(cert != NULL ? X509_get0_notBefore(cert) : NULL, a, sizeof a);
-        fmt_time(cert != NULL ? X509_get0_notAfter(cert) : NULL, b, sizeof b);
+        cert_dates(cert, a, b);
         set_err(c->err, sizeof c->err,
                 "the %s's %scertificate is not valid before %s (valid until "
                 "%s): check the clock on both machines",
@@ -1588,6 +1599,26 @@ int bs_tls_parse_version(const char *s)
     return strcmp(s, "1.2") == 0 ? 12 : strcmp(s, "1.3") == 0 ? 13 : 0;
 }
 
+/* The end of a context constructor: ctx if ok, else NULL and ctx freed;
+ * OpenSSL's error queue is left empty either way. */
+static struct bs_tls_ctx *ctx_done(struct bs_tls_ctx *ctx, int ok)
+{
+    ERR_clear_error();
+    if (!ok) {
+        bs_tls_ctx_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* The last step of both roles' constructors: the key log, if asked for. */
+static struct bs_tls_ctx *ctx_finish(struct bs_tls_ctx *ctx, const char *keylog,
+                                     char *err, size_t errlen)
+{
+    return ctx_done(ctx, keylog == NULL ||
+                             open_keylog(ctx, keylog, err, errlen) == 0);
+}
+
 /* What servers and clients share: version floor, ciphers, options. */
 static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
                                      const char *ca_file, const char *groups,
@@ -1656,12 +1687,9 @@ static struct bs_tls_ctx *ctx_common(int is_server, int min_version,
      * server reads requests. */
     SSL_CTX_set_read_ahead(ctx->ssl, 1);
     ctx->read_ahead = 1;
-    ERR_clear_error();
-    return ctx;
+    return ctx_done(ctx, 1);
 fail:
-    ERR_clear_error();
-    bs_tls_ctx_free(ctx);
-    return NULL;
+    return ctx_done(ctx, 0);
 }
 
 static int alpn_select_cb(SSL *ssl, const unsigned char **out,
@@ -1821,6 +1849,150 @@ static SSL_TICKET_RETURN ticket_dec_cb(SSL *ssl, SSL_SESSION *sess,
     }
 }
 
+/* ---- shared session-ticket keys -----------------------------------------
+ *
+ * Without a key file, libssl encrypts tickets with keys it makes up for
+ * each context: a ticket resumes only on the process (and the certificate
+ * reload) that issued it.  With one, every instance that reads the same
+ * file encrypts with its first key and decrypts with any (tickets.h), so
+ * a client resumes wherever the load balancer sends it, and across
+ * reloads and restarts.  The policy checks above (ticket_dec_cb) apply to
+ * such tickets as to any other.
+ */
+
+/* Read the whole key file (at most BS_TICKET_FILE_MAX bytes) into the
+ * context.  0, or -1 with err naming the file and the fault. */
+static int load_ticket_keys(struct bs_tls_ctx *ctx, const char *path, char *err,
+                            size_t errlen)
+{
+    char buf[BS_TICKET_FILE_MAX + 1], why[256];
+    size_t len = 0, n = 0;
+    struct stat st;
+    int rc = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+    if (fd == -1) {
+        int e = errno;
+        set_err(err, errlen, "cannot open ticket key file %s: %s", path,
+                strerror(e));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        set_err(err, errlen,
+                "ticket key file %s is not a regular file: give a regular "
+                "file",
+                path);
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + len, sizeof buf - len);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            int e = errno;
+            set_err(err, errlen, "cannot read ticket key file %s: %s", path,
+                    strerror(e));
+            goto out;
+        }
+        if (r == 0) {
+            break;
+        }
+        len += (size_t) r;
+        if (len == sizeof buf) {
+            set_err(err, errlen,
+                    "ticket key file %s is larger than %u bytes: it holds "
+                    "at most %d keys, one per line",
+                    path, BS_TICKET_FILE_MAX, BS_TICKET_KEYS_MAX);
+            goto out;
+        }
+    }
+    ctx->tkeys = calloc(BS_TICKET_KEYS_MAX, sizeof *ctx->tkeys);
+    if (ctx->tkeys == NULL) {
+        set_err(err, errlen, "out of memory for the ticket keys");
+        goto out;
+    }
+    if (bs_ticket_keys_parse(buf, len, ctx->tkeys, BS_TICKET_KEYS_MAX, &n, why,
+                             sizeof why) != 0)
+    {
+        set_err(err, errlen, "ticket key file %s: %s", path, why);
+        goto out;
+    }
+    ctx->ntkeys = n;
+    rc = 0;
+out:
+    OPENSSL_cleanse(buf, sizeof buf);
+    close(fd);
+    return rc;
+}
+
+static int ticket_key_setup(const struct bs_ticket_key *k,
+                            unsigned char iv[EVP_MAX_IV_LENGTH],
+                            EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(
+            OSSL_MAC_PARAM_KEY, (void *) (uintptr_t) k->hmac, sizeof k->hmac),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                         (char *) (uintptr_t) "SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv, enc) !=
+            1 ||
+        EVP_MAC_CTX_set_params(hctx, params) != 1)
+    {
+        return -1;
+    }
+    return 0;
+}
+
+/* libssl's ticket key callback: returns 1 (key set up), 2 (decrypted with
+ * an older key: issue a new ticket), 0 (unknown key: no resumption) or
+ * -1 (error). */
+static int ticket_key_cb(SSL *ssl, unsigned char key_name[16],
+                         unsigned char iv[EVP_MAX_IV_LENGTH],
+                         EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+    const struct bs_tls_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+    if (ctx == NULL || ctx->ntkeys == 0) {
+        return -1;
+    }
+    if (enc) {
+        const struct bs_ticket_key *k = &ctx->tkeys[0];
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) {
+            return -1;
+        }
+        memcpy(key_name, k->name, sizeof k->name);
+        return ticket_key_setup(k, iv, cctx, hctx, 1) == 0 ? 1 : -1;
+    }
+    for (size_t i = 0; i < ctx->ntkeys; i++) {
+        const struct bs_ticket_key *k = &ctx->tkeys[i];
+        if (CRYPTO_memcmp(key_name, k->name, sizeof k->name) == 0) {
+            if (ticket_key_setup(k, iv, cctx, hctx, 0) != 0) {
+                return -1;
+            }
+            return i == 0 ? 1 : 2;
+        }
+    }
+    return 0;
+}
+
+/* Shared ticket keys for ctx from path.  0, or -1 with err. */
+static int set_ticket_keys(struct bs_tls_ctx *ctx, const char *path, char *err,
+                           size_t errlen)
+{
+    if (load_ticket_keys(ctx, path, err, errlen) != 0) {
+        return -1;
+    }
+    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx->ssl, ticket_key_cb) != 1) {
+        set_err(err, errlen, "cannot set up the ticket keys of %s: %s", path,
+                ossl_reason(ERR_peek_last_error()));
+        return -1;
+    }
+    return 0;
+}
+
 /* SSL_free_buffers could free a read buffer still in use before these
  * releases (CVE-2024-4741); older ones keep SSL_MODE_RELEASE_BUFFERS. */
 static int free_buffers_is_safe(void)
@@ -1927,17 +2099,14 @@ struct bs_tls_ctx *bs_tls_ctx_new_server(const struct bs_tls_server_config *c,
                 ossl_reason(ERR_peek_last_error()));
         goto fail;
     }
-    if (c->keylog_file != NULL &&
-        open_keylog(ctx, c->keylog_file, err, errlen) != 0)
+    if (c->ticket_key_file != NULL &&
+        set_ticket_keys(ctx, c->ticket_key_file, err, errlen) != 0)
     {
         goto fail;
     }
-    ERR_clear_error();
-    return ctx;
+    return ctx_finish(ctx, c->keylog_file, err, errlen);
 fail:
-    ERR_clear_error();
-    bs_tls_ctx_free(ctx);
-    return NULL;
+    return ctx_done(ctx, 0);
 }
 
 struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
@@ -1986,17 +2155,9 @@ struct bs_tls_ctx *bs_tls_ctx_new_client(const struct bs_tls_client_config *c,
         set_err(err, errlen, "cannot set ALPN: out of memory");
         goto fail;
     }
-    if (c->keylog_file != NULL &&
-        open_keylog(ctx, c->keylog_file, err, errlen) != 0)
-    {
-        goto fail;
-    }
-    ERR_clear_error();
-    return ctx;
+    return ctx_finish(ctx, c->keylog_file, err, errlen);
 fail:
-    ERR_clear_error();
-    bs_tls_ctx_free(ctx);
-    return NULL;
+    return ctx_done(ctx, 0);
 }
 
 void bs_tls_ctx_ref(struct bs_tls_ctx *ctx)
@@ -2022,6 +2183,10 @@ void bs_tls_ctx_free(struct bs_tls_ctx *ctx)
     free(ctx->ca_name);
     server_certs_free(ctx->certs);
     client_policy_free(ctx->policy);
+    if (ctx->tkeys != NULL) {
+        OPENSSL_cleanse(ctx->tkeys, BS_TICKET_KEYS_MAX * sizeof *ctx->tkeys);
+        free(ctx->tkeys);
+    }
     free(ctx);
 }
 
@@ -2533,4 +2698,9 @@ int bs_tls_conn_set_session(struct bs_tls_conn *c, struct bs_tls_session *s)
 void bs_tls_session_free(struct bs_tls_session *s)
 {
     SSL_SESSION_free((SSL_SESSION *) s);
+}
+
+SSL *bs_tls_conn_ssl(const struct bs_tls_conn *c)
+{
+    return c != NULL ? c->ssl : NULL;
 }

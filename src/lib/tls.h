@@ -120,6 +120,10 @@ struct bs_tls_server_config {
     const char *const *allow_uri;
     size_t nallow_uri;
     bs_tls_advice_fn *advice; /* NULL: the library's neutral advice */
+    /* Session-ticket keys shared by a fleet (tickets.h has the format);
+     * NULL: keys libssl makes up for this context alone.  A file that is
+     * missing, too large or malformed fails the context. */
+    const char *ticket_key_file;
 };
 
 struct bs_tls_client_config {
@@ -330,5 +334,10 @@ struct bs_tls_session; /* an SSL_SESSION */
 struct bs_tls_session *bs_tls_conn_get_session(const struct bs_tls_conn *c);
 int bs_tls_conn_set_session(struct bs_tls_conn *c, struct bs_tls_session *s);
 void bs_tls_session_free(struct bs_tls_session *s); /* NULL ok */
+
+/* The OpenSSL connection behind c (NULL for a NULL c), for tlsinfo.c,
+ * which describes a connection for -v; no other module uses it. */
+struct ssl_st;
+struct ssl_st *bs_tls_conn_ssl(const struct bs_tls_conn *c);
 
 #endif /* BS_TLS_H */

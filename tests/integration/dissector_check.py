@@ -56,14 +56,16 @@ def one(fields, name):
     return v[0] if v and len(v) == 1 else None
 
 
+def has(fields, **want):
+    """Whether a PDU's fields have the wanted values (bitstuff.a.b_c for
+    a__b_c); None wants the field absent."""
+    return all(one(fields, "bitstuff." + k.replace("__", ".")) == v
+               for k, v in want.items())
+
+
 def find(all_pdus, **want):
-    """PDUs whose fields have the wanted values (bitstuff.a_b for a_b)."""
-    found = []
-    for num, fields in all_pdus:
-        if all(one(fields, "bitstuff." + k.replace("__", ".")) == v
-               for k, v in want.items()):
-            found.append((num, fields))
-    return found
+    """PDUs whose fields have the wanted values."""
+    return [(num, fields) for num, fields in all_pdus if has(fields, **want)]
 
 
 def expect_one(all_pdus, what, **want):
@@ -85,87 +87,58 @@ def check_lab(p):
     # binary (the bitstuff client): 'M' and 'R' frames of the lab's example
     m = expect_one(p, "binary request of the lab's example", type="0x4d",
                    bits=EXAMPLE)
-    check("binary request: every header field", m and
-          one(m, "bitstuff.magic") == "0xb5" and
-          one(m, "bitstuff.flags") == "0x03" and
-          one(m, "bitstuff.flags.first") == "1" and
-          one(m, "bitstuff.flags.last") == "1" and
-          one(m, "bitstuff.flags.reserved") == "0x00" and
-          one(m, "bitstuff.op") == "0" and one(m, "bitstuff.rule") == "0" and
-          one(m, "bitstuff.length") == "22" and
-          one(m, "bitstuff.nbits") == "22" and
-          one(m, "bitstuff.padding") == "0x00" and
-          one(m, "bitstuff.payload") == "5f:9f:28" and
-          one(m, "bitstuff.dir") == "0" and one(m, "bitstuff.form") == "1" and
-          one(m, "bitstuff.msg.total_bits") == "22", str(m))
+    check("binary request: every header field", m and has(
+        m, magic="0xb5", flags="0x03", flags__first="1", flags__last="1",
+        flags__reserved="0x00", op="0", rule="0", length="22", nbits="22",
+        padding="0x00", payload="5f:9f:28", dir="0", form="1",
+        msg__total_bits="22"), str(m))
     m_frame = [n for n, f in find(p, type="0x4d", bits=EXAMPLE)]
     r = expect_one(p, "binary reply of the lab's example", type="0x52",
                    bits=STUFFED)
     check("binary reply: the request's frame", m_frame and
           one(r, "bitstuff.request_in") == str(m_frame[0]), str(r))
-    check("binary reply: header and count", r and
-          one(r, "bitstuff.flags") == "0x03" and
-          one(r, "bitstuff.length") == "24" and
-          one(r, "bitstuff.nbits") == "24" and
-          one(r, "bitstuff.payload") == "5f:4f:8a" and
-          one(r, "bitstuff.dir") == "1", str(r))
+    check("binary reply: header and count", r and has(
+        r, flags="0x03", length="24", nbits="24", payload="5f:4f:8a",
+        dir="1"), str(r))
     # text (openssl s_client offering ALPN bitstuff/1)
     t = expect_one(p, "text request of the lab's example", form="0",
                    line=EXAMPLE)
-    check("text request: op, rule, bits, count", t and
-          one(t, "bitstuff.dir") == "0" and one(t, "bitstuff.op") == "0" and
-          one(t, "bitstuff.rule") == "0" and
-          one(t, "bitstuff.bits") == EXAMPLE and
-          one(t, "bitstuff.nbits") == "22" and
-          one(t, "bitstuff.msg.total_bits") == "22", str(t))
+    check("text request: op, rule, bits, count", t and has(
+        t, dir="0", op="0", rule="0", bits=EXAMPLE, nbits="22",
+        msg__total_bits="22"), str(t))
     t = expect_one(p, "text reply of the lab's example", form="0",
                    line="OK " + STUFFED)
-    check("text reply: status, bits, count", t and
-          one(t, "bitstuff.dir") == "1" and
-          one(t, "bitstuff.text.status") == "OK" and
-          one(t, "bitstuff.bits") == STUFFED and
-          one(t, "bitstuff.nbits") == "24" and
-          one(t, "bitstuff.msg.total_bits") == "24", str(t))
+    check("text reply: status, bits, count", t and has(
+        t, dir="1", text__status="OK", bits=STUFFED, nbits="24",
+        msg__total_bits="24"), str(t))
 
 
 def check_errors(p):
     m = expect_one(p, "binary request unstuff 111111", type="0x4d",
                    bits="111111")
-    check("binary unstuff request: op 1, 6 bits, padding", m and
-          one(m, "bitstuff.op") == "1" and one(m, "bitstuff.nbits") == "6" and
-          one(m, "bitstuff.payload") == "fc" and
-          one(m, "bitstuff.padding") == "0x00", str(m))
+    check("binary unstuff request: op 1, 6 bits, padding", m and has(
+        m, op="1", nbits="6", payload="fc", padding="0x00"), str(m))
     e = expect_one(p, "binary error reply", type="0x45")
-    check("binary 'E': code, name, offset, header", e and
-          one(e, "bitstuff.error.code") == "4" and
-          one(e, "bitstuff.error.name") == "flag" and
-          one(e, "bitstuff.error.offset") == "5" and
-          one(e, "bitstuff.error.reserved") == "0x0000" and
-          one(e, "bitstuff.flags.last") == "1" and
-          one(e, "bitstuff.flags.first") == "0" and
-          one(e, "bitstuff.op") == "1" and one(e, "bitstuff.rule") == "0" and
-          one(e, "bitstuff.dir") == "1" and
-          (one(e, "bitstuff.error.message") or "").startswith("six 1s") and
-          one(e, "bitstuff.payload_len") ==
-          str(12 + len(one(e, "bitstuff.error.message") or "")), str(e))
+    text = one(e, "bitstuff.error.message") or ""
+    check("binary 'E': code, name, offset, header", e and has(
+        e, error__code="4", error__name="flag", error__offset="5",
+        error__reserved="0x0000", flags__last="1", flags__first="0", op="1",
+        rule="0", dir="1", payload_len=str(12 + len(text))) and
+        text.startswith("six 1s"), str(e))
     t = expect_one(p, "text request unstuff 111111", form="0",
                    line="unstuff 111111")
-    check("text unstuff request: op word, op, bits", t and
-          one(t, "bitstuff.text.op") == "unstuff" and
-          one(t, "bitstuff.op") == "1" and one(t, "bitstuff.bits") == "111111",
-          str(t))
+    check("text unstuff request: op word, op, bits", t and has(
+        t, text__op="unstuff", op="1", bits="111111"), str(t))
     t = expect_one(p, "text error reply", form="0", text__status="ERR",
                    error__code="4")
     check("text ERR: name, offset, message", t and
-          one(t, "bitstuff.error.name") == "flag" and
-          one(t, "bitstuff.error.offset") == "5" and
+          has(t, error__name="flag", error__offset="5") and
           (one(t, "bitstuff.error.message") or "").startswith("six 1s"), str(t))
     t = expect_one(p, "text ERR without offset", form="0", text__status="ERR",
                    error__code="20")
-    check("text ERR 20: name, no offset", t and
-          one(t, "bitstuff.error.name") == "bad-command" and
-          one(t, "bitstuff.error.offset") is None and
-          one(t, "bitstuff.error.no_offset") == "1", str(t))
+    check("text ERR 20: name, no offset", t and has(
+        t, error__name="bad-command", error__offset=None,
+        error__no_offset="1"), str(t))
 
 
 def check_port_session(p, present):
@@ -251,11 +224,9 @@ def check_bad_frames(p):
     for code, name in (("21", "bad-rule"), ("25", "sequence"),
                        ("24", "bad-padding"), ("26", "bad-frame")):
         e = find(p, type="0x45", error__code=code)
-        check("'E' %s %s" % (code, name), len(e) == 1 and
-              one(e[0][1], "bitstuff.error.name") == name and
-              one(e[0][1], "bitstuff.error.offset") ==
-              "18446744073709551615" and
-              one(e[0][1], "bitstuff.error.no_offset") == "1", str(e))
+        check("'E' %s %s" % (code, name), len(e) == 1 and has(
+            e[0][1], error__name=name, error__offset="18446744073709551615",
+            error__no_offset="1"), str(e))
 
 
 def check_pipelined(p):

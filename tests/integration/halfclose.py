@@ -22,7 +22,8 @@ import ssl
 import sys
 import time
 
-from itlib import HandshakeClosed, bio_handshake, run_rounds, server_args
+from itlib import (HandshakeClosed, bio_handshake, read_ready, run_rounds,
+                   server_args)
 
 LAB = b"0101111110011111001010\n"
 REPLY = b"OK 010111110100111110001010\n"
@@ -126,14 +127,8 @@ def corked_round(a, raw, obj, inc, out):
             if not d:
                 break
             inc.write(d)
-            while True:
-                try:
-                    chunk = obj.read(65536)
-                except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
-                    break
-                if not chunk:
-                    break
-                got += chunk
+            got += read_ready(obj.read, (ssl.SSLWantReadError,
+                                         ssl.SSLZeroReturnError))[0]
     except socket.timeout:
         return ("the server did not close within %.0f s of the FIN "
                 "(%d of %d replies)" % (a.limit, got.count(b"\n"),

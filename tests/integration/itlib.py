@@ -1,6 +1,6 @@
 """itlib - what the Python end-to-end clients share (tests/integration and
 tests/security): a real ClientHello's bytes, a handshake through memory
-BIOs, reading one reply line, and the report of a test run as numbered
+BIOs, reading what is ready and one reply line, and the report of a test run as numbered
 rounds."""
 
 import argparse
@@ -51,6 +51,21 @@ def client_hello(ctx):
     except ssl.SSLWantReadError:
         pass
     return out.read()
+
+
+def read_ready(read, stop):
+    """Call read(65536) until it raises one of the exceptions stop (nothing
+    more for now) or returns b"" (the end): what it gave, and whether the
+    end came."""
+    got = bytearray()
+    while True:
+        try:
+            d = read(65536)
+        except stop:
+            return bytes(got), False
+        if not d:
+            return bytes(got), True
+        got += d
 
 
 def recv_line(s):

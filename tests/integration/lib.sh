@@ -81,14 +81,15 @@ make_certs() {
 # start_server NAME [server options...]: runs bitstuffd on 127.0.0.1:0,
 # waits (bounded) for its "listening on" line; sets PORT and SERVER_PID.
 # With IT_FD_LIMIT=N in its environment the server may open N file
-# descriptors at most (ulimit -n).
+# descriptors at most (ulimit -n); with IT_LISTEN=127.0.0.1:P it listens
+# on port P instead (a server restarted where it was).
 start_server() {
     local name=$1
     shift
     : >"$T/$name.log" # exists before bs_server_port reads it
     (
         [ -z "${IT_FD_LIMIT:-}" ] || ulimit -n "$IT_FD_LIMIT"
-        exec "$SERVER" -l 127.0.0.1:0 "$@"
+        exec "$SERVER" -l "${IT_LISTEN:-127.0.0.1:0}" "$@"
     ) >"$T/$name.log" 2>&1 &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")

@@ -18,7 +18,7 @@ import struct
 import sys
 import threading
 
-from itlib import server_args
+from itlib import read_ready, server_args
 
 RULES = {0: ("hdlc", 5, False), 1: ("usb", 6, False), 2: ("can", 5, True)}
 
@@ -159,15 +159,12 @@ def run_conn(args, seed, results):
                 out = out[n:]
             except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
                 pass
-        while True:
-            try:
-                d = sock.recv(65536)
-            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                break
-            if not d:
-                print("conn %d: server closed after %d replies" % (seed, done))
-                return
-            buf += d
+        d, closed = read_ready(sock.recv, (ssl.SSLWantReadError,
+                                           ssl.SSLWantWriteError))
+        if closed:
+            print("conn %d: server closed after %d replies" % (seed, done))
+            return
+        buf += d
         while done < len(reqs):
             _, form, want = reqs[done]
             try:

@@ -131,6 +131,12 @@ static void test_all_options(void **state)
     assert_int_equal(o.insecure, 1);
     assert_int_equal(o.nbits, 1);
 
+    /* issue 13: --explain, and -v twice for the record headers */
+    assert_int_equal(parse(&o, err, sizeof(err), "--explain", "-vv", NULL),
+                     BS_CLI_RUN);
+    assert_int_equal(o.explain, 1);
+    assert_int_equal(o.verbose, 2);
+
     /* --stuff after -u wins; --connect= form */
     assert_int_equal(parse(&o, err, sizeof(err), "-u", "--stuff",
                            "--connect=h:1", "--rule=usb", NULL),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "fsperm.h"
+#include "test_tmpdir.h"
 
 struct dirs {
     char top[256]; /* mkdtemp, 0700 */
@@ -35,14 +36,8 @@ static void make_file(const char *path, mode_t mode)
 static int setup(void **state)
 {
     struct dirs *d = calloc(1, sizeof *d);
-    const char *tmp = getenv("TMPDIR");
 
-    if (d == NULL) {
-        return -1;
-    }
-    snprintf(d->top, sizeof d->top, "%s/test_fsperm.XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    if (mkdtemp(d->top) == NULL) {
+    if (d == NULL || tmpdir_make(d->top, sizeof d->top, "test_fsperm") != 0) {
         free(d);
         return -1;
     }
@@ -53,11 +48,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct dirs *d = *state;
-    char cmd[300];
 
     /* only what setup made: the mkdtemp directory */
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->top);
-    if (system(cmd) != 0) {
+    if (tmpdir_remove(d->top) != 0) {
         return -1;
     }
     free(d);
@@ -70,6 +63,13 @@ static void path_in(char *buf, size_t len, const struct dirs *d,
     snprintf(buf, len, "%s/%s", d->top, name);
 }
 
+/* bs_fsperm_check on path, its sentence in err (512 bytes). */
+static int check(const char *path, const char *what, enum bs_fsperm_kind kind,
+                 char err[512])
+{
+    return bs_fsperm_check(path, what, kind, err, 512);
+}
+
 static void test_safe_files_pass(void **state)
 {
     struct dirs *d = *state;
@@ -79,16 +79,10 @@ static void test_safe_files_pass(void **state)
     path_in(crt, sizeof crt, d, "server.crt");
     make_file(key, 0600);
     make_file(crt, 0644);
-    assert_int_equal(
-        bs_fsperm_check(key, "private key", BS_FSPERM_SECRET, err, sizeof err),
-        0);
-    assert_int_equal(
-        bs_fsperm_check(crt, "certificate", BS_FSPERM_PUBLIC, err, sizeof err),
-        0);
+    assert_int_equal(check(key, "private key", BS_FSPERM_SECRET, err), 0);
+    assert_int_equal(check(crt, "certificate", BS_FSPERM_PUBLIC, err), 0);
     make_file(key, 0400);
-    assert_int_equal(
-        bs_fsperm_check(key, "private key", BS_FSPERM_SECRET, err, sizeof err),
-        0);
+    assert_int_equal(check(key, "private key", BS_FSPERM_SECRET, err), 0);
 }
 
 static void test_key_readable_by_others(void **state)
@@ -101,18 +95,14 @@ static void test_key_readable_by_others(void **state)
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         make_file(key, modes[i]);
         err[0] = '\0';
-        assert_int_equal(bs_fsperm_check(key, "private key", BS_FSPERM_SECRET,
-                                         err, sizeof err),
-                         -1);
+        assert_int_equal(check(key, "private key", BS_FSPERM_SECRET, err), -1);
         snprintf(want, sizeof want, "chmod 600 %s", key);
         assert_non_null(strstr(err, want));
         assert_non_null(strstr(err, "private key"));
     }
     /* the same mode is fine for a certificate */
     make_file(key, 0644);
-    assert_int_equal(
-        bs_fsperm_check(key, "certificate", BS_FSPERM_PUBLIC, err, sizeof err),
-        0);
+    assert_int_equal(check(key, "certificate", BS_FSPERM_PUBLIC, err), 0);
 }
 
 static void test_file_writable_by_others(void **state)
@@ -122,13 +112,11 @@ static void test_file_writable_by_others(void **state)
 
     path_in(ca, sizeof ca, d, "ca.crt");
     make_file(ca, 0666);
-    assert_int_equal(
-        bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), -1);
+    assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), -1);
     assert_non_null(strstr(err, "writable by group or others"));
     assert_non_null(strstr(err, "chmod go-w"));
     make_file(ca, 0664);
-    assert_int_equal(
-        bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), -1);
+    assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), -1);
 }
 
 static void test_directory_writable_by_others(void **state)
@@ -140,28 +128,23 @@ static void test_directory_writable_by_others(void **state)
     assert_int_equal(mkdir(sub, 0700), 0);
     path_in(ca, sizeof ca, d, "certs/ca.crt");
     make_file(ca, 0644);
-    assert_int_equal(
-        bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), 0);
+    assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), 0);
     static const mode_t bad[] = {0777, 0770, 0702, 0720};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(chmod(sub, bad[i]), 0);
         err[0] = '\0';
-        assert_int_equal(
-            bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err),
-            -1);
+        assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), -1);
         snprintf(want, sizeof want, "chmod go-w %s", sub);
         assert_non_null(strstr(err, want));
     }
     /* a grandparent counts as much as the parent */
     assert_int_equal(chmod(sub, 0755), 0);
     assert_int_equal(chmod(d->top, 0777), 0);
-    assert_int_equal(
-        bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), -1);
+    assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), -1);
     assert_non_null(strstr(err, d->top));
     /* sticky, like /tmp: its other users cannot replace what we own */
     assert_int_equal(chmod(d->top, 01777), 0);
-    assert_int_equal(
-        bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), 0);
+    assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), 0);
     assert_int_equal(chmod(d->top, 0700), 0);
 }
 
@@ -176,19 +159,13 @@ static void test_symlink_judged_by_target(void **state)
     make_file(key, 0600);
     path_in(link, sizeof link, d, "server.key");
     assert_int_equal(symlink(key, link), 0);
-    assert_int_equal(
-        bs_fsperm_check(link, "private key", BS_FSPERM_SECRET, err, sizeof err),
-        0);
+    assert_int_equal(check(link, "private key", BS_FSPERM_SECRET, err), 0);
     assert_int_equal(chmod(sub, 0777), 0); /* the target's directory */
-    assert_int_equal(
-        bs_fsperm_check(link, "private key", BS_FSPERM_SECRET, err, sizeof err),
-        -1);
+    assert_int_equal(check(link, "private key", BS_FSPERM_SECRET, err), -1);
     assert_non_null(strstr(err, sub));
     assert_int_equal(chmod(sub, 0700), 0);
     assert_int_equal(chmod(key, 0644), 0); /* the target's mode */
-    assert_int_equal(
-        bs_fsperm_check(link, "private key", BS_FSPERM_SECRET, err, sizeof err),
-        -1);
+    assert_int_equal(check(link, "private key", BS_FSPERM_SECRET, err), -1);
 }
 
 /* A link in a directory others may write is refused even when it points
@@ -210,21 +187,13 @@ static void test_symlink_in_open_directory(void **state)
     /* a second hop, from the safe directory into the open one */
     path_in(link2, sizeof link2, d, "safe/via.key");
     assert_int_equal(symlink("../open/server.key", link2), 0);
-    assert_int_equal(
-        bs_fsperm_check(link, "private key", BS_FSPERM_SECRET, err, sizeof err),
-        0);
-    assert_int_equal(bs_fsperm_check(link2, "private key", BS_FSPERM_SECRET,
-                                     err, sizeof err),
-                     0);
+    assert_int_equal(check(link, "private key", BS_FSPERM_SECRET, err), 0);
+    assert_int_equal(check(link2, "private key", BS_FSPERM_SECRET, err), 0);
     assert_int_equal(chmod(open_dir, 0777), 0); /* not sticky */
-    assert_int_equal(
-        bs_fsperm_check(link, "private key", BS_FSPERM_SECRET, err, sizeof err),
-        -1);
+    assert_int_equal(check(link, "private key", BS_FSPERM_SECRET, err), -1);
     assert_non_null(strstr(err, open_dir));
     err[0] = '\0';
-    assert_int_equal(bs_fsperm_check(link2, "private key", BS_FSPERM_SECRET,
-                                     err, sizeof err),
-                     -1);
+    assert_int_equal(check(link2, "private key", BS_FSPERM_SECRET, err), -1);
     assert_non_null(strstr(err, open_dir));
     assert_int_equal(chmod(open_dir, 0700), 0);
 }
@@ -236,26 +205,22 @@ static void test_owner_and_kind(void **state)
 
     path_in(sub, sizeof sub, d, "fifo");
     assert_int_equal(mkfifo(sub, 0600), 0);
-    assert_int_equal(
-        bs_fsperm_check(sub, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), -1);
+    assert_int_equal(check(sub, "CA file", BS_FSPERM_PUBLIC, err), -1);
     assert_non_null(strstr(err, "not a regular file"));
     /* missing: not judged here, the loader reports it */
     path_in(ca, sizeof ca, d, "missing.crt");
-    assert_int_equal(
-        bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), 0);
+    assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), 0);
     if (geteuid() != 0) {
         skip(); /* only root can give a file to someone else */
     }
     path_in(ca, sizeof ca, d, "ca.crt");
     make_file(ca, 0644);
     assert_int_equal(chown(ca, 4242, 4242), 0);
-    assert_int_equal(
-        bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), -1);
+    assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), -1);
     assert_non_null(strstr(err, "owned by uid 4242"));
     assert_int_equal(chown(ca, 0, 0), 0);
     assert_int_equal(chown(d->top, 4242, 4242), 0);
-    assert_int_equal(
-        bs_fsperm_check(ca, "CA file", BS_FSPERM_PUBLIC, err, sizeof err), -1);
+    assert_int_equal(check(ca, "CA file", BS_FSPERM_PUBLIC, err), -1);
     assert_non_null(strstr(err, "directory"));
     assert_int_equal(chown(d->top, 0, 0), 0);
 }

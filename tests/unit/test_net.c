@@ -149,12 +149,48 @@ static void test_listen_connect_accept(void **state)
     assert_non_null(strstr(err, port));
 }
 
+/* Issue 14: with BS_NET_LISTEN_REUSEPORT a second listener (a new
+ * server) binds the address the first still holds; both accept, and a
+ * listener without the flag still cannot join them. */
+static void test_listen_reuseport(void **state)
+{
+    struct bs_net_addr a[1], b, c;
+    char port[8], err[160];
+    size_t n = 0;
+    int l1 = -1, l2 = -1, l3 = -1, cfd = -1, sfd = -1;
+
+    (void) state;
+    assert_int_equal(
+        bs_net_resolve("127.0.0.1", "0", 1, a, 1, &n, err, sizeof(err)), 0);
+    assert_int_equal(
+        bs_net_listen_flags(&a[0], 16, BS_NET_LISTEN_REUSEPORT, &l1), 0);
+    b = a[0];
+    c = a[0];
+    assert_int_equal(bs_net_listen_flags(&b, 16, BS_NET_LISTEN_REUSEPORT, &l2),
+                     0);
+    assert_int_equal(bs_net_listen(&c, 16, &l3), -EADDRINUSE);
+    snprintf(port, sizeof(port), "%u",
+             (unsigned) ntohs(((struct sockaddr_in *) &b.ss)->sin_port));
+
+    /* with the first one closed, the second takes every connection */
+    close(l1);
+    assert_int_equal(
+        bs_net_connect("127.0.0.1", port, 2000, &cfd, err, sizeof(err)), 0);
+    struct pollfd pfd = {.fd = l2, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 5000), 1);
+    assert_int_equal(bs_net_accept(l2, &sfd, NULL), 0);
+    close(sfd);
+    close(cfd);
+    close(l2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_listen_connect_accept),
+        cmocka_unit_test(test_listen_reuseport),
     };
     return cmocka_run_group_tests_name("net", tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@ struct t_opts {
     int ms32;
     int choice;
     int custom;
+    int loud;
 };
 
 static int parse_even(void *opts, const char *s)
@@ -73,6 +74,8 @@ static const struct bs_opt options[] = {
      .what = "a colour", .flags = BS_OPT_SHOW_DEFAULT,
      .help = "a very long help text that goes on and on so that it must be "
              "wrapped over more than one line of the help output"},
+    {BS_OPT_NAME("loud", 'v', BS_OPT_REPEAT, NULL), O(loud), .max = 2,
+     .help = "louder; twice: loudest"},
     {BS_OPT_NAME("even", 0, BS_OPT_CUSTOM, "E"), .parse = parse_even,
      .what = "2 or 4", .help = "custom"},
     {BS_OPT_NAME("a-very-long-option-name", 0, BS_OPT_FLAG, NULL), O(flag),
@@ -223,6 +226,25 @@ static void test_repeat_limit(void **state)
     assert_int_equal(o.nlist, 3); /* nothing written past the array */
 }
 
+/* A repeated flag counts its uses, up to its maximum (-v, -vv). */
+static void test_repeat_counts(void **state)
+{
+    struct t_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(RUN(&o, err, "-f"), 0);
+    assert_int_equal(o.loud, 0);
+    assert_int_equal(RUN(&o, err, "-v"), 0);
+    assert_int_equal(o.loud, 1);
+    assert_int_equal(RUN(&o, err, "-vv"), 0);
+    assert_int_equal(o.loud, 2);
+    assert_int_equal(RUN(&o, err, "-v", "--loud", "-fv"), 0);
+    assert_int_equal(o.loud, 2); /* at most .max */
+    assert_int_equal(o.flag, 1);
+    assert_int_equal(RUN(&o, err, "--loud=3"), -1); /* takes no value */
+}
+
 #define DAY  86400000u
 #define NONE UINT64_MAX /* refused */
 
@@ -369,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_actions_and_positionals),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_repeat_limit),
+        cmocka_unit_test(test_repeat_counts),
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_format_duration),
         cmocka_unit_test(test_help),

@@ -67,6 +67,8 @@ static void test_defaults(void **state)
     assert_int_equal(o.max_line, BS_PROTO_DEFAULT_MAX_LINE);
     assert_null(o.keylog_file); /* off unless asked, whatever the env */
     assert_false(o.quiet);
+    assert_null(o.ticket_key_file);
+    assert_false(o.reuse_port);
 }
 
 static void test_every_option(void **state)
@@ -81,7 +83,8 @@ static void test_every_option(void **state)
                            "1.2", "--threads", "3", "--max-conns", "5",
                            "--handshake-timeout", "500ms", "--idle-timeout",
                            "2s", "--max-message-bits", "1000", "--max-line",
-                           "100", "--keylog-file", "k.log", "-q"),
+                           "100", "--keylog-file", "k.log", "-q",
+                           "--ticket-key-file", "t.keys", "--reuse-port"),
                      BS_OPTS_RUN);
     assert_int_equal(o.nlisten, 2);
     assert_string_equal(o.listen[1], "[::1]:7");
@@ -97,8 +100,28 @@ static void test_every_option(void **state)
     assert_int_equal(o.max_line, 100);
     assert_string_equal(o.keylog_file, "k.log");
     assert_true(o.quiet);
+    assert_string_equal(o.ticket_key_file, "t.keys");
+    assert_true(o.reuse_port);
     assert_false(o.cert_default);
     assert_false(o.listen_default);
+}
+
+/* Issue 13: --explain on the display (which -q turns off), -v and -vv. */
+static void test_explain_and_verbose(void **state)
+{
+    struct bs_opts o;
+    char err[256];
+
+    (void) state;
+    assert_int_equal(PARSE(&o, err, "--explain", "-v"), BS_OPTS_RUN);
+    assert_true(o.explain);
+    assert_int_equal(o.verbose, 1);
+    assert_int_equal(PARSE(&o, err, "-vv"), BS_OPTS_RUN);
+    assert_false(o.explain);
+    assert_int_equal(o.verbose, 2);
+    assert_int_equal(PARSE(&o, err, "--explain", "-q"), BS_OPTS_ERROR);
+    assert_non_null(strstr(err, "--explain shows on the display, which "
+                                "--quiet turns off"));
 }
 
 static void test_ca_file_means_require(void **state)
@@ -146,6 +169,8 @@ static const struct refusal refusals[] = {
     {{"--max-line", "1"}, "--max-line"},
     {{"--max-line", "99999999"}, "--max-line"},
     {{"--keylog-file", ""}, "--keylog-file needs a file name"},
+    {{"--ticket-key-file", ""}, "--ticket-key-file needs a file name"},
+    {{"--reuse-port=1"}, "--reuse-port"},
     {{"--bogus"}, "unknown option '--bogus'"},
     {{"-x"}, "unknown option"},
     {{"--cert"}, "needs a value"},
@@ -348,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_proxy_limit_and_logs),
         cmocka_unit_test(test_every_option),
+        cmocka_unit_test(test_explain_and_verbose),
         cmocka_unit_test(test_ca_file_means_require),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_refusals_name_the_problem),

@@ -22,20 +22,17 @@
 #include <cmocka.h>
 
 #include "outfile.h"
+#include "test_tmpdir.h"
 
 struct fixture {
-    char dir[64];
+    char dir[128];
 };
 
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
 
-    if (fx == NULL) {
-        return -1;
-    }
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_outfile.XXXXXX");
-    if (mkdtemp(fx->dir) == NULL) {
+    if (fx == NULL || tmpdir_make(fx->dir, sizeof(fx->dir), "test_outfile")) {
         free(fx);
         return -1;
     }
@@ -46,22 +43,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    DIR *d = opendir(fx->dir);
-    struct dirent *e;
-    char p[512];
+    int rc = tmpdir_remove(fx->dir);
 
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(p, sizeof(p), "%s/%s", fx->dir, e->d_name);
-            unlink(p);
-        }
-    }
-    if (d != NULL) {
-        closedir(d);
-    }
-    rmdir(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 static void path(const struct fixture *fx, const char *name, char *out,
@@ -112,6 +97,29 @@ static void write_text(const struct bs_outfile *f, const char *text)
     assert_int_equal(write(f->fd, text, strlen(text)), (ssize_t) strlen(text));
 }
 
+/* Write text to p through a committed bs_outfile. */
+static void replace_with(const char *p, const char *text)
+{
+    struct bs_outfile f;
+    char err[256];
+
+    assert_int_equal(bs_outfile_open(&f, p, err, sizeof(err)), 0);
+    write_text(&f, text);
+    assert_int_equal(bs_outfile_commit(&f, err, sizeof(err)), 0);
+}
+
+/* Write text to p through a bs_outfile, then abort it (which removes its
+ * temporary file). */
+static void abort_with(const char *p, const char *text)
+{
+    struct bs_outfile f;
+    char err[256];
+
+    assert_int_equal(bs_outfile_open(&f, p, err, sizeof(err)), 0);
+    write_text(&f, text);
+    assert_int_equal(bs_outfile_abort(&f), 1);
+}
+
 static void test_new_file_commit(void **state)
 {
     struct fixture *fx = *state;
@@ -158,16 +166,13 @@ static void test_existing_kept_on_abort(void **state)
 static void test_existing_replaced_keeps_mode(void **state)
 {
     struct fixture *fx = *state;
-    struct bs_outfile f;
-    char p[256], err[256];
+    char p[256];
     struct stat st;
 
     path(fx, "secret", p, sizeof(p));
     put(p, "old");
     assert_int_equal(chmod(p, 0600), 0);
-    assert_int_equal(bs_outfile_open(&f, p, err, sizeof(err)), 0);
-    write_text(&f, "new");
-    assert_int_equal(bs_outfile_commit(&f, err, sizeof(err)), 0);
+    replace_with(p, "new");
     expect_content(p, "new");
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -177,26 +182,21 @@ static void test_existing_replaced_keeps_mode(void **state)
 static void test_symlink_followed(void **state)
 {
     struct fixture *fx = *state;
-    struct bs_outfile f;
-    char p[256], link[256], err[256];
+    char p[256], link[256];
     struct stat st;
 
     path(fx, "target", p, sizeof(p));
     path(fx, "link", link, sizeof(link));
     put(p, "old");
     assert_int_equal(symlink("target", link), 0); /* relative */
-    assert_int_equal(bs_outfile_open(&f, link, err, sizeof(err)), 0);
-    write_text(&f, "new");
-    assert_int_equal(bs_outfile_commit(&f, err, sizeof(err)), 0);
+    replace_with(link, "new");
     assert_int_equal(lstat(link, &st), 0);
     assert_true(S_ISLNK(st.st_mode)); /* the link stays a link */
     expect_content(p, "new");
     assert_int_equal(entries(fx), 2);
 
     /* abort through a link: the target stays */
-    assert_int_equal(bs_outfile_open(&f, link, err, sizeof(err)), 0);
-    write_text(&f, "lost");
-    assert_int_equal(bs_outfile_abort(&f), 1);
+    abort_with(link, "lost");
     expect_content(p, "new");
     assert_int_equal(entries(fx), 2);
 }
@@ -210,9 +210,7 @@ static void test_dangling_symlink_and_loop(void **state)
     path(fx, "later", p, sizeof(p));
     path(fx, "dangling", link, sizeof(link));
     assert_int_equal(symlink(p, link), 0); /* absolute */
-    assert_int_equal(bs_outfile_open(&f, link, err, sizeof(err)), 0);
-    write_text(&f, "made");
-    assert_int_equal(bs_outfile_commit(&f, err, sizeof(err)), 0);
+    replace_with(link, "made");
     expect_content(p, "made");
 
     path(fx, "a", a, sizeof(a));

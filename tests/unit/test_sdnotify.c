@@ -293,6 +293,14 @@ static void test_notify_env(void **state)
 
 static struct bs_sdnotify_fds fds; /* 16 KiB: not on the stack */
 
+/* bs_sdnotify_parse_listen in a process whose pid is 100, into fds, its
+ * sentence in err (256 bytes). */
+static int parse_listen(const char *pid, const char *count, const char *names,
+                        char err[256])
+{
+    return bs_sdnotify_parse_listen(pid, count, names, 100, &fds, err, 256);
+}
+
 static void test_listen_parse(void **state)
 {
     char err[256];
@@ -300,37 +308,24 @@ static void test_listen_parse(void **state)
 
     (void) state;
     /* not activated, or not for us */
-    assert_int_equal(
-        bs_sdnotify_parse_listen(NULL, "1", NULL, 100, &fds, err, sizeof(err)),
-        0);
-    assert_int_equal(
-        bs_sdnotify_parse_listen("101", "1", NULL, 100, &fds, err, sizeof(err)),
-        0);
+    assert_int_equal(parse_listen(NULL, "1", NULL, err), 0);
+    assert_int_equal(parse_listen("101", "1", NULL, err), 0);
     assert_int_equal(fds.n, 0);
-    assert_int_equal(bs_sdnotify_parse_listen("101", "junk", "a", 100, &fds,
-                                              err, sizeof(err)),
+    assert_int_equal(parse_listen("101", "junk", "a", err),
                      0); /* another's LISTEN_FDS is not ours to judge */
-    assert_int_equal(bs_sdnotify_parse_listen("100", NULL, NULL, 100, &fds, err,
-                                              sizeof(err)),
-                     0);
+    assert_int_equal(parse_listen("100", NULL, NULL, err), 0);
     /* ours */
-    assert_int_equal(
-        bs_sdnotify_parse_listen("100", "2", NULL, 100, &fds, err, sizeof(err)),
-        2);
+    assert_int_equal(parse_listen("100", "2", NULL, err), 2);
     assert_int_equal(fds.n, 2);
     assert_int_equal(fds.fds[0], 3);
     assert_int_equal(fds.fds[1], 4);
     assert_string_equal(fds.names[0], "unknown");
     assert_string_equal(fds.names[1], "unknown");
-    assert_int_equal(bs_sdnotify_parse_listen("100", "3", "tls:admin:x.y-z",
-                                              100, &fds, err, sizeof(err)),
-                     3);
+    assert_int_equal(parse_listen("100", "3", "tls:admin:x.y-z", err), 3);
     assert_string_equal(fds.names[0], "tls");
     assert_string_equal(fds.names[1], "admin");
     assert_string_equal(fds.names[2], "x.y-z");
-    assert_int_equal(bs_sdnotify_parse_listen("100", "64", NULL, 100, &fds, err,
-                                              sizeof(err)),
-                     64);
+    assert_int_equal(parse_listen("100", "64", NULL, err), 64);
     assert_int_equal(fds.fds[63], 66);
 
     /* bad values */
@@ -338,54 +333,35 @@ static void test_listen_parse(void **state)
         "", "abc", "0", "-5", "+100", " 100", "100 ", "0x64", "99999999999"};
     for (size_t i = 0; i < sizeof(bad_pids) / sizeof(bad_pids[0]); i++) {
         err[0] = '\0';
-        assert_int_equal(bs_sdnotify_parse_listen(bad_pids[i], "1", NULL, 100,
-                                                  &fds, err, sizeof(err)),
-                         -EINVAL);
+        assert_int_equal(parse_listen(bad_pids[i], "1", NULL, err), -EINVAL);
         assert_non_null(strstr(err, "is not a process id"));
     }
     static const char *bad_counts[] = {
         "", "0", "-1", "1x", " 1", "+1", "0x1", "18446744073709551616"};
     for (size_t i = 0; i < sizeof(bad_counts) / sizeof(bad_counts[0]); i++) {
         err[0] = '\0';
-        assert_int_equal(bs_sdnotify_parse_listen("100", bad_counts[i], NULL,
-                                                  100, &fds, err, sizeof(err)),
+        assert_int_equal(parse_listen("100", bad_counts[i], NULL, err),
                          -EINVAL);
         assert_non_null(strstr(err, "is not a count of 1 or more"));
         assert_int_equal(fds.n, 0);
     }
-    assert_int_equal(bs_sdnotify_parse_listen("100", "65", NULL, 100, &fds, err,
-                                              sizeof(err)),
-                     -E2BIG);
+    assert_int_equal(parse_listen("100", "65", NULL, err), -E2BIG);
     assert_non_null(strstr(err, "more sockets than the 64 supported"));
-    assert_int_equal(
-        bs_sdnotify_parse_listen("100", "2", "a", 100, &fds, err, sizeof(err)),
-        -EINVAL);
+    assert_int_equal(parse_listen("100", "2", "a", err), -EINVAL);
     assert_non_null(strstr(err, "has 1 names for LISTEN_FDS=2"));
-    assert_int_equal(bs_sdnotify_parse_listen("100", "2", "a:b:c", 100, &fds,
-                                              err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(parse_listen("100", "2", "a:b:c", err), -EINVAL);
     assert_non_null(strstr(err, "more names than LISTEN_FDS=2"));
-    assert_int_equal(
-        bs_sdnotify_parse_listen("100", "2", "a:", 100, &fds, err, sizeof(err)),
-        -EINVAL);
+    assert_int_equal(parse_listen("100", "2", "a:", err), -EINVAL);
     assert_non_null(strstr(err, "name 2 is empty"));
-    assert_int_equal(
-        bs_sdnotify_parse_listen("100", "1", "", 100, &fds, err, sizeof(err)),
-        -EINVAL);
-    assert_int_equal(bs_sdnotify_parse_listen("100", "1", "a\tb", 100, &fds,
-                                              err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(parse_listen("100", "1", "", err), -EINVAL);
+    assert_int_equal(parse_listen("100", "1", "a\tb", err), -EINVAL);
     memset(names, 'n', sizeof(names));
     names[255] = '\0';
-    assert_int_equal(bs_sdnotify_parse_listen("100", "1", names, 100, &fds, err,
-                                              sizeof(err)),
-                     1);
+    assert_int_equal(parse_listen("100", "1", names, err), 1);
     assert_int_equal(strlen(fds.names[0]), 255);
     names[255] = 'n';
     names[256] = '\0';
-    assert_int_equal(bs_sdnotify_parse_listen("100", "1", names, 100, &fds, err,
-                                              sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(parse_listen("100", "1", names, err), -EINVAL);
     assert_int_equal(fds.n, 0);
 }
 

@@ -617,6 +617,14 @@ static void test_random_strict_unstuff(void **state)
     assert_true(rejected > 500);
 }
 
+/* A random chunk length, mostly short, at most max and at most left. */
+static size_t chunk_len(uint64_t *seed, uint64_t max, size_t left)
+{
+    size_t k = 1 + rng_below(seed, 1 + rng_below(seed, max));
+
+    return k > left ? left : k;
+}
+
 /* Feed text through a stream in random chunks; returns the status. */
 static bs_status stream_text(uint64_t *seed, enum bs_rule rule, enum bs_dir dir,
                              const char *in, char *out, uint64_t *offset)
@@ -628,8 +636,7 @@ static bs_status stream_text(uint64_t *seed, enum bs_rule rule, enum bs_dir dir,
 
     assert_int_equal(bs_stream_init(&st, rule, dir), BS_OK);
     while (pos < n && rc == BS_OK) {
-        size_t k = 1 + rng_below(seed, 1 + rng_below(seed, 70)), on = 0;
-        k = k > n - pos ? n - pos : k;
+        size_t k = chunk_len(seed, 70, n - pos), on = 0;
         assert_true(bs_stream_out_max_text(&st, k) <= 2 * k + 1);
         rc = bs_stream_update_text(&st, in + pos, k, out + o,
                                    bs_stream_out_max_text(&st, k), &on);
@@ -659,8 +666,7 @@ static bs_status stream_packed(uint64_t *seed, enum bs_rule rule,
 
     assert_int_equal(bs_stream_init(&st, rule, dir), BS_OK);
     while (pos < n && rc == BS_OK) {
-        size_t k = 1 + rng_below(seed, 1 + rng_below(seed, 100)), on = 0;
-        k = k > n - pos ? n - pos : k;
+        size_t k = chunk_len(seed, 100, n - pos), on = 0;
         pack(in + pos, k, chunk);
         /* bits past the count must be ignored */
         if (k % 8 != 0) {

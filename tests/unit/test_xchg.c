@@ -50,6 +50,21 @@ static void fx_free(struct fixture *f)
     free(f);
 }
 
+/* A fixture with the default limits, one per test. */
+static int fx_setup(void **state)
+{
+    *state = fx_new(NULL);
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    fx_free(*state);
+    return 0;
+}
+
+#define FX_TEST(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+
 static void fx_send(struct fixture *f)
 {
     size_t n;
@@ -92,24 +107,44 @@ static void fx_expect(struct fixture *f, const char *want)
     f->wire_len = 0;
 }
 
+/* The reply sent so far begins with want (an error's code and name);
+ * the wire is then emptied for the next one. */
+static void fx_expect_start(struct fixture *f, const char *want)
+{
+    fx_send(f);
+    if (f->wire_len < strlen(want) || memcmp(f->wire, want, strlen(want))) {
+        fail_msg("got '%.*s', want '%s...'", (int) f->wire_len, f->wire, want);
+    }
+    f->wire_len = 0;
+}
+
+/* Send the text req; the reply is want, or with fx_ask_start begins
+ * with it. */
+static void fx_ask(struct fixture *f, const char *req, const char *want)
+{
+    fx_feed(f, req, strlen(req));
+    fx_expect(f, want);
+}
+
+static void fx_ask_start(struct fixture *f, const char *req, const char *want)
+{
+    fx_feed(f, req, strlen(req));
+    fx_expect_start(f, want);
+}
+
 static void test_lab_example_text(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
 
-    (void) state;
-    fx_feed(f, "0101111110011111001010\n", 23);
-    fx_expect(f, "OK 010111110100111110001010\n");
-    fx_feed(f, "unstuff can 00000111110\r\n", 25);
-    fx_expect(f, "OK 000001111\n");
-    fx_free(f);
+    fx_ask(f, "0101111110011111001010\n", "OK 010111110100111110001010\n");
+    fx_ask(f, "unstuff can 00000111110\r\n", "OK 000001111\n");
 }
 
 static void test_text_byte_by_byte_is_held_until_lf(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
     const char *req = "stuff usb 1111111111111\n";
 
-    (void) state;
     for (size_t i = 0; req[i] != '\0'; i++) {
         fx_feed(f, req + i, 1);
         if (req[i] != '\n') {
@@ -118,14 +153,12 @@ static void test_text_byte_by_byte_is_held_until_lf(void **state)
         }
     }
     fx_expect(f, "OK 111111011111101\n");
-    fx_free(f);
 }
 
 static void test_text_error_replaces_held_ok(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
 
-    (void) state;
     fx_feed(f, "unstuff 0000111111", 18);
     fx_send(f);
     assert_int_equal(f->wire_len, 0);
@@ -137,38 +170,23 @@ static void test_text_error_replaces_held_ok(void **state)
     assert_null(memchr(f->wire, 'K', f->wire_len)); /* no "OK" leaked */
     f->wire_len = 0;
     /* the connection stays usable */
-    fx_feed(f, "1\n", 2);
-    fx_expect(f, "OK 1\n");
-    fx_free(f);
+    fx_ask(f, "1\n", "OK 1\n");
 }
 
 static void test_text_empty_and_blank(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
 
-    (void) state;
-    fx_feed(f, "stuff\n   \t \nunstuff hdlc\n", 25);
-    fx_expect(f, "OK\nOK\n");
-    fx_free(f);
+    fx_ask(f, "stuff\n   \t \nunstuff hdlc\n", "OK\nOK\n");
 }
 
 static void test_text_bad_requests_get_codes(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
 
-    (void) state;
-    fx_feed(f, "hello\n", 6);
-    fx_send(f);
-    assert_memory_equal(f->wire, "ERR 20 bad-command", 18);
-    f->wire_len = 0;
-    fx_feed(f, "stuff bogus 1\n", 14);
-    fx_send(f);
-    assert_memory_equal(f->wire, "ERR 21 bad-rule", 15);
-    f->wire_len = 0;
-    fx_feed(f, "0120\n", 5);
-    fx_send(f);
-    assert_memory_equal(f->wire, "ERR 3 char 2 ", 13);
-    fx_free(f);
+    fx_ask_start(f, "hello\n", "ERR 20 bad-command");
+    fx_ask_start(f, "stuff bogus 1\n", "ERR 21 bad-rule");
+    fx_ask_start(f, "0120\n", "ERR 3 char 2 ");
 }
 
 static void test_text_line_too_long(void **state)
@@ -181,11 +199,8 @@ static void test_text_line_too_long(void **state)
     memset(line, '1', 300);
     line[300] = '\n';
     fx_feed(f, line, sizeof line);
-    fx_send(f);
-    assert_memory_equal(f->wire, "ERR 22 line-too-long", 20);
-    f->wire_len = 0;
-    fx_feed(f, "0\n", 2);
-    fx_expect(f, "OK 0\n");
+    fx_expect_start(f, "ERR 22 line-too-long");
+    fx_ask(f, "0\n", "OK 0\n");
     fx_free(f);
 }
 
@@ -206,9 +221,9 @@ static void test_limit_replies_name_the_server_option(void **state)
     fx_expect(f, "ERR 22 line-too-long - the line is longer than the "
                  "server's --max-line limit; send long messages as binary "
                  "frames\n");
-    fx_feed(f, "000000000\n", 10);
-    fx_expect(f, "ERR 23 too-long 8 the message is longer than the server's "
-                 "--max-message-bits limit\n");
+    fx_ask(f, "000000000\n",
+           "ERR 23 too-long 8 the message is longer than the server's "
+           "--max-message-bits limit\n");
     fx_free(f);
 }
 
@@ -226,21 +241,19 @@ static size_t frame(uint8_t *out, unsigned flags, unsigned op, unsigned rule,
 
 static void test_binary_lab_example_is_answered_at_once(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
     const uint8_t lab[] = {0x5F, 0x9F, 0x28}; /* 0101111110011111001010 */
     const uint8_t want[] = {0xB5, 'R', FL_ONE, 0x00, 0,   0,
                             0,    24,  0x5F,   0x4F, 0x8A};
     uint8_t req[64];
     size_t n = frame(req, FL_ONE, 0, 0, lab, 22);
 
-    (void) state;
     /* The whole frame in one feed: the reply must be complete without
      * more input (the decoder's END consumes no bytes). */
     fx_feed(f, req, n);
     fx_send(f);
     assert_int_equal(f->wire_len, sizeof want);
     assert_memory_equal(f->wire, want, sizeof want);
-    fx_free(f);
 }
 
 /* Reassemble one binary reply from wire at *pos: bits into out.
@@ -283,7 +296,7 @@ static unsigned read_reply(const uint8_t *wire, size_t len, size_t *pos,
 
 static void test_binary_big_message_in_chunks(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
     const size_t nbits = 2000003; /* four chunks, odd tail */
     uint8_t *in = malloc(nbits / 8 + 1), *want = malloc(nbits / 4);
     uint8_t *got = malloc(nbits / 4), *req = malloc(BS_PROTO_FRAME_MAX);
@@ -292,7 +305,6 @@ static void test_binary_big_message_in_chunks(void **state)
     uint32_t seed = 12345;
     int chunks;
 
-    (void) state;
     for (size_t i = 0; i < nbits / 8 + 1; i++) {
         seed = seed * 1103515245u + 12345u;
         in[i] = (uint8_t) (seed >> 16) | 0x7C; /* many runs of 1s */
@@ -324,12 +336,11 @@ static void test_binary_big_message_in_chunks(void **state)
     free(want);
     free(got);
     free(req);
-    fx_free(f);
 }
 
 static void test_binary_unstuff_error_gets_one_reply(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
     const uint8_t ones[] = {0xFF, 0xFF};
     const uint8_t ok[] = {0x80};
     uint8_t req[256], out[64];
@@ -337,7 +348,6 @@ static void test_binary_unstuff_error_gets_one_reply(void **state)
     uint64_t bits;
     int chunks;
 
-    (void) state;
     /* unstuff: the error is in the first chunk; two more chunks follow */
     n += frame(req + n, BS_PROTO_FLAG_FIRST, 1, 0, ones, 16);
     n += frame(req + n, 0, 1, 0, ones, 16);
@@ -352,19 +362,17 @@ static void test_binary_unstuff_error_gets_one_reply(void **state)
         read_reply(f->wire, f->wire_len, &pos, out, &bits, &chunks), 0);
     assert_true(bits == 1 && out[0] == 0x80);
     assert_int_equal(pos, f->wire_len); /* nothing more: one reply each */
-    fx_free(f);
 }
 
 static void test_binary_fatal_frame_closes(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
     uint8_t req[32] = {0xB5, 'R', FL_ONE, 0, 0, 0, 0, 8, 0xAA};
     size_t pos = 0;
     uint64_t bits;
     int chunks;
     uint8_t out[8];
 
-    (void) state;
     memcpy(req + 9, "0101\n", 5);
     fx_feed(f, req, 14);
     assert_true(bs_xchg_fatal(&f->x));
@@ -373,12 +381,11 @@ static void test_binary_fatal_frame_closes(void **state)
         read_reply(f->wire, f->wire_len, &pos, out, &bits, &chunks),
         BS_PROTO_E_BAD_FRAME);
     assert_int_equal(pos, f->wire_len); /* the text after it is not read */
-    fx_free(f);
 }
 
 static void test_pipelined_mixed_replies_in_order(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
     uint8_t *req = malloc(200 * 16);
     const uint8_t b = 0xF8; /* 11111 */
     size_t n = 0, pos = 0;
@@ -386,7 +393,6 @@ static void test_pipelined_mixed_replies_in_order(void **state)
     uint64_t bits;
     int chunks;
 
-    (void) state;
     for (int i = 0; i < 100; i++) {
         memcpy(req + n, "11111\n", 6);
         n += 6;
@@ -403,17 +409,15 @@ static void test_pipelined_mixed_replies_in_order(void **state)
     }
     assert_int_equal(pos, f->wire_len);
     free(req);
-    fx_free(f);
 }
 
 static void test_flood_of_bad_requests_is_bounded(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
     const size_t count = 20000;
     char *req = malloc(count * 2);
     size_t used, lines = 0;
 
-    (void) state;
     for (size_t i = 0; i < count; i++) {
         memcpy(req + 2 * i, "x\n", 2);
     }
@@ -432,14 +436,12 @@ static void test_flood_of_bad_requests_is_bounded(void **state)
     }
     assert_int_equal(lines, count);
     free(req);
-    fx_free(f);
 }
 
 static void test_end_drops_or_answers_busy(void **state)
 {
-    struct fixture *f = fx_new(NULL);
+    struct fixture *f = *state;
 
-    (void) state;
     assert_int_equal(bs_xchg_end(&f->x, &f->o, BS_PROTO_E_BUSY), 0);
     fx_expect(f, ""); /* nothing open: nothing said */
     fx_feed(f, "0101", 4);
@@ -449,10 +451,8 @@ static void test_end_drops_or_answers_busy(void **state)
     bs_xchg_init(&f->x, NULL, NULL);
     fx_feed(f, "stuff 0101", 10);
     assert_int_equal(bs_xchg_end(&f->x, &f->o, BS_PROTO_E_BUSY), 0);
-    fx_send(f);
-    assert_memory_equal(f->wire, "ERR 27 busy", 11);
+    fx_expect_start(f, "ERR 27 busy");
     assert_false(bs_xchg_open(&f->x));
-    fx_free(f);
 }
 
 static void test_outbuf_size(void **state)
@@ -472,20 +472,20 @@ static void test_outbuf_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lab_example_text),
-        cmocka_unit_test(test_text_byte_by_byte_is_held_until_lf),
-        cmocka_unit_test(test_text_error_replaces_held_ok),
-        cmocka_unit_test(test_text_empty_and_blank),
-        cmocka_unit_test(test_text_bad_requests_get_codes),
+        FX_TEST(test_lab_example_text),
+        FX_TEST(test_text_byte_by_byte_is_held_until_lf),
+        FX_TEST(test_text_error_replaces_held_ok),
+        FX_TEST(test_text_empty_and_blank),
+        FX_TEST(test_text_bad_requests_get_codes),
         cmocka_unit_test(test_text_line_too_long),
         cmocka_unit_test(test_limit_replies_name_the_server_option),
-        cmocka_unit_test(test_binary_lab_example_is_answered_at_once),
-        cmocka_unit_test(test_binary_big_message_in_chunks),
-        cmocka_unit_test(test_binary_unstuff_error_gets_one_reply),
-        cmocka_unit_test(test_binary_fatal_frame_closes),
-        cmocka_unit_test(test_pipelined_mixed_replies_in_order),
-        cmocka_unit_test(test_flood_of_bad_requests_is_bounded),
-        cmocka_unit_test(test_end_drops_or_answers_busy),
+        FX_TEST(test_binary_lab_example_is_answered_at_once),
+        FX_TEST(test_binary_big_message_in_chunks),
+        FX_TEST(test_binary_unstuff_error_gets_one_reply),
+        FX_TEST(test_binary_fatal_frame_closes),
+        FX_TEST(test_pipelined_mixed_replies_in_order),
+        FX_TEST(test_flood_of_bad_requests_is_bounded),
+        FX_TEST(test_end_drops_or_answers_busy),
         cmocka_unit_test(test_outbuf_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
