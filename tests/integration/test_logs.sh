@@ -74,4 +74,15 @@ out=$(cli 0111111)
 expect_grep "a close line" "$T/journal.log" '^<6>bitstuffd: .* connection closed '
 stop_server_ok "$SERVER_PID"
 lc journal "$T/journal.log"
+note "certificates found by the search: the line naming them is a log line"
+CREDENTIALS_DIRECTORY=$CERTS start_server found --log-format json
+out=$(cli 0111111)
+expect_match "reply" "$out" "01111101"
+stop_server_ok "$SERVER_PID"
+expect_grep "the found files are logged" "$T/found.log" \
+    '"msg":"certificate .*/server\.crt, key .*/server\.key"'
+lc json-close "$T/found.log" '127\.0\.0\.1:[0-9]+' reason=client-closed
+CREDENTIALS_DIRECTORY=$CERTS start_server found-text
+stop_server_ok "$SERVER_PID"
+lc stamped "$T/found-text.log"
 echo PASS
