@@ -122,7 +122,7 @@ static const struct bs_opt_word on_off[] = {{"on", 1}, {"off", 0}, {NULL, 0}};
 
 #define O(member) BS_OPT_AT(struct bs_bench_opts, member)
 #define SHOW      BS_OPT_SHOW_DEFAULT
-/* -d and --timeout: from 1ms; a day and an hour at most */
+/* -d: from 1ms to 1,000,000 s; --timeout: from 1ms to an hour */
 #define MAX_DURATION_MS (1000000ull * 1000u)
 #define MAX_TIMEOUT_MS  (3600u * 1000u)
 

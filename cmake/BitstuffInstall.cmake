@@ -152,5 +152,10 @@ foreach(prog bitstuff bitstuffd)
   install(FILES contrib/bash-completion/bitstuff
     DESTINATION ${BS_BASH_COMPLETION_DIR} RENAME ${prog})
 endforeach()
-install(FILES README.md SECURITY.md docs/PROTOCOL.md docs/CONTAINER.md LICENSE
+# Every guide under docs/ (protocol, container, deployment, upgrades, the
+# lab), and the HAProxy and Kubernetes examples DEPLOY.md explains.
+file(GLOB BS_DOC_GUIDES ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES README.md SECURITY.md LICENSE ${BS_DOC_GUIDES}
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY contrib/haproxy contrib/k8s
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

@@ -119,15 +119,23 @@ static void pool_drain(struct bs_conn_pool *p)
     p->n = 0;
 }
 
-void bs_conn_log(struct bs_log *log, const char *peer, const char *what,
-                 const char *why)
+/* why without a leading "what: ", which the caller writes itself
+ * ("TLS handshake failed: TLS handshake failed: x"). */
+static const char *why_after(const char *what, const char *why)
 {
     size_t n = strlen(what);
 
     if (strncmp(why, what, n) == 0 && why[n] == ':' && why[n + 1] == ' ') {
-        why += n + 2; /* "TLS handshake failed: TLS handshake failed: x" */
+        return why + n + 2;
     }
-    bs_log_limited(log, what, "bitstuffd: [%s] %s: %s", peer, what, why);
+    return why;
+}
+
+void bs_conn_log(struct bs_log *log, const char *peer, const char *what,
+                 const char *why)
+{
+    bs_log_limited(log, what, "bitstuffd: [%s] %s: %s", peer, what,
+                   why_after(what, why));
 }
 
 static void log_conn(const struct bs_conn *c, const char *what, const char *why)
@@ -154,7 +162,7 @@ static void log_reason(struct bs_conn *c, const char *reason, const char *what,
     char detail[sizeof c->detail];
 
     log_conn(c, what, why);
-    snprintf(detail, sizeof detail, "%s: %s", what, why);
+    snprintf(detail, sizeof detail, "%s: %s", what, why_after(what, why));
     if (c->reason == NULL) {
         c->what = what;
     }
@@ -738,8 +746,8 @@ static int count_ip(struct bs_conn *c)
     bs_iplimit_key_str(&key, ip, sizeof ip);
     if (r == 0) {
         snprintf(why, sizeof why,
-                 "%s already holds %u connections (--max-conns-per-ip %u)", ip,
-                 n, cs->max_per_ip);
+                 "%s already holds %u connection%s (--max-conns-per-ip %u)", ip,
+                 n, n == 1 ? "" : "s", cs->max_per_ip);
         log_reason(c, "limit", "refused", why);
     } else {
         log_reason(c, "error", "refused",
@@ -1009,8 +1017,8 @@ void bs_conns_drain(struct bs_conns *cs)
     for (l = cs->live.next; l != &cs->live; l = next) {
         struct bs_conn *c = BS_CONTAINER(l, struct bs_conn, live);
         next = l->next;
-        /* A handshake (or PROXY header) in progress goes on (the drain timeout bounds it):
-         * its client is about to send a request. */
+        /* A handshake (or PROXY header) in progress goes on (the drain timeout
+         * bounds it): its client is about to send a request. */
         if (c->state == CS_SERVING) {
             c->draining = 1;
             /* look once more for requests already sent */

@@ -406,7 +406,9 @@ static int open_listeners(const struct bs_opts *o, struct listeners *l,
 
 /* No --cert and no --key: the certificate and key from the first place
  * that has them (certpath.h), whatever the working directory.  An
- * explicit --cert or --key is used as given. */
+ * explicit --cert or --key is used as given.  Which were found is logged
+ * once the logger runs (log_found_certs), stamped and formatted as every
+ * log line. */
 static int default_certs(struct bs_opts *o, char *cert, char *key, size_t len,
                          char *err, size_t errlen)
 {
@@ -423,14 +425,25 @@ static int default_certs(struct bs_opts *o, char *cert, char *key, size_t len,
     {
         snprintf(err, errlen,
                  "no certificate given and none found: %s; give --cert and "
-                 "--key, or make a test set with scripts/gen-certs.sh",
+                 "--key, or make a test set in certs with bitstuff-gen-certs "
+                 "(scripts/gen-certs.sh in the source tree)",
                  why);
         return -1;
     }
     o->cert_files[0] = o->cert_file = cert;
     o->key_files[0] = o->key_file = key;
-    fprintf(stderr, "bitstuffd: certificate %s, key %s\n", cert, key);
     return 0;
+}
+
+/* Where default_certs found the certificate, through the server's logger
+ * (a plain stderr line would break --log-format json and journald). */
+static void log_found_certs(struct bs_server *s, const struct bs_opts *o)
+{
+    if (o->cert_default) {
+        bs_log_msg(bs_server_log(s), BS_LOG_LVL_INFO,
+                   "bitstuffd: certificate %s, key %s", o->cert_file,
+                   o->key_file);
+    }
 }
 
 /* How the server logs: stamped lines, or priorities for journald when
@@ -579,6 +592,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
     }
+    log_found_certs(srv, &o);
     bs_sysd_describe(&sd, l.fd, l.n, o.threads, activated);
     bs_sysd_ready(&sd, bs_server_log(srv), NULL);
     /* --reuse-port: on SIGTERM leave the port to a new server at once;

@@ -373,6 +373,45 @@ static const struct bs_opt *by_short(const struct bs_opt_table *t, int c)
     return NULL;
 }
 
+/* "--pre" (or "--pre=value") that begins the names of two or more
+ * options: getopt_long refuses it as it does an unknown option, but the
+ * user needs to hear which options it could mean.  Returns 1 with err
+ * written, else 0. */
+static int ambiguous(const struct bs_opt_table *t, const char *arg, char *err,
+                     size_t errlen)
+{
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "="), found = 0, shown = 0, used = 0;
+    char list[160];
+
+    if (strncmp(arg, "--", 2) != 0 || len == 0) {
+        return 0;
+    }
+    list[0] = '\0';
+    for (size_t i = 0; i < t->n; i++) {
+        const struct bs_opt *o = &t->opts[i];
+        int n;
+
+        if (o->kind == BS_OPT_SECTION || strncmp(o->name, name, len) != 0) {
+            continue;
+        }
+        found++;
+        if (used >= sizeof list) {
+            continue;
+        }
+        n = snprintf(list + used, sizeof list - used, "%s--%s",
+                     shown > 0 ? ", " : "", o->name);
+        used += n > 0 ? (size_t) n : 0;
+        shown++;
+    }
+    if (found < 2) {
+        return 0;
+    }
+    snprintf(err, errlen, "'%.*s' is ambiguous: it could be %s (see --help)",
+             (int) (len + 2), arg, list);
+    return 1;
+}
+
 /* getopt_long refused argv[optind - 1]: word why. */
 static int refused(const struct bs_opt_table *t, int c, char *const argv[],
                    char *err, size_t errlen)
@@ -391,6 +430,8 @@ static int refused(const struct bs_opt_table *t, int c, char *const argv[],
         snprintf(err, errlen, "-%c needs a value (see --help)", optopt);
     } else if (optopt != 0) {
         snprintf(err, errlen, "unknown option '-%c' (see --help)", optopt);
+    } else if (ambiguous(t, arg, err, errlen)) {
+        /* err says which options "--pre" could be */
     } else {
         snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
     }

@@ -63,6 +63,10 @@ rc_of rc "$SERVER" -l 127.0.0.1:0 >"$T/none.log" 2>&1
 expect_eq "no certificate: exit status" "$rc" 1
 expect_grep "no certificate" "$T/none.log" \
     "bitstuffd: no certificate given and none found: no server\.crt in \\\$CREDENTIALS_DIRECTORY \(not set\), /.*/bitstuff or certs \(in /\); give --cert and --key"
+# the hint names the script as installed (bitstuff-gen-certs), not only
+# by its path in the source tree
+expect_grep "the hint names the installed script" "$T/none.log" \
+    "make a test set in certs with bitstuff-gen-certs \(scripts/gen-certs\.sh in the source tree\)"
 note "a certificate without its key beside it: exit 1"
 rc_of rc env CREDENTIALS_DIRECTORY="$T/half" "$SERVER" -l 127.0.0.1:0 \
     >"$T/half.log" 2>&1

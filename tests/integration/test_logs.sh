@@ -29,6 +29,15 @@ rc_of rc timeout 20 openssl s_client -connect "127.0.0.1:$PORT" \
     -tls1_2 </dev/null >/dev/null 2>&1
 expect_grep "a failed handshake's close line" "$T/text.log" \
     'connection closed .*reason=handshake-failed detail="TLS handshake failed: '
+# a client that leaves mid-handshake: the close line names the cause once
+exec 3<>"/dev/tcp/127.0.0.1/$PORT" || fail "cannot connect to the server"
+printf '\x16\x03\x01' >&3
+exec 3>&-
+expect_grep "a cut handshake's close line" "$T/text.log" \
+    'connection closed .*reason=handshake-failed detail="TLS handshake failed: .*closed the connection'
+if grep -q 'detail="TLS handshake failed: TLS handshake failed' "$T/text.log"; then
+    fail "the close line's detail says 'TLS handshake failed' twice"
+fi
 stop_server_ok "$SERVER_PID"
 expect_grep "the stop is logged" "$T/text.log" ' info bitstuffd: Terminated: stopping'
 lc stamped "$T/text.log"
@@ -65,4 +74,15 @@ out=$(cli 0111111)
 expect_grep "a close line" "$T/journal.log" '^<6>bitstuffd: .* connection closed '
 stop_server_ok "$SERVER_PID"
 lc journal "$T/journal.log"
+note "certificates found by the search: the line naming them is a log line"
+CREDENTIALS_DIRECTORY=$CERTS start_server found --log-format json
+out=$(cli 0111111)
+expect_match "reply" "$out" "01111101"
+stop_server_ok "$SERVER_PID"
+expect_grep "the found files are logged" "$T/found.log" \
+    '"msg":"certificate .*/server\.crt, key .*/server\.key"'
+lc json-close "$T/found.log" '127\.0\.0\.1:[0-9]+' reason=client-closed
+CREDENTIALS_DIRECTORY=$CERTS start_server found-text
+stop_server_ok "$SERVER_PID"
+lc stamped "$T/found-text.log"
 echo PASS

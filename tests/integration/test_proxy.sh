@@ -144,7 +144,7 @@ expect_grep "the idle connection counted" "$T/perip2.log" \
 rc_of rc cli -q 0101111110011111001010 2>/dev/null
 [ "$rc" -ne 0 ] || fail "a second connection from 127.0.0.1 was served"
 expect_grep "the limit's line" "$T/perip2.log" \
-    'refused: 127\.0\.0\.1 already holds 1 connections \(--max-conns-per-ip 1\)'
+    'refused: 127\.0\.0\.1 already holds 1 connection \(--max-conns-per-ip 1\)'
 # the idle one runs out of handshake time; its slot is released
 wait_exit "$idle" $((60 * IT_TMUL)) "the idle connection was never closed"
 closed_with "$T/perip2.log" '127\.0\.0\.1:[0-9]+' handshake-timeout

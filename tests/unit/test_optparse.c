@@ -180,6 +180,10 @@ static void test_actions_and_positionals(void **state)
 /* Each refusal and the words its error must contain. */
 static const struct refusal refusals[] = {
     {{"--bogus"}, "unknown option '--bogus' (see --help)"},
+    /* a prefix of several names: which ones, not "unknown" */
+    {{"--wai", "5"}, "'--wai' is ambiguous: it could be --wait, --wait32"},
+    {{"--n=x"}, "'--n' is ambiguous: it could be --no-thing, --name"},
+    {{"--s"}, "'--s' is ambiguous: it could be --small, --secret"}, /* hidden */
     {{"-z"}, "unknown option '-z' (see --help)"},
     {{"--name"}, "--name needs a value (see --help)"},
     {{"-n"}, "-n needs a value (see --help)"},
