@@ -48,8 +48,8 @@ struct bs_conns_config {
     size_t nproxy_from;
     struct bs_iplimit *per_ip; /* borrowed; NULL: no per-address limit */
     unsigned max_per_ip;
-    int explain, explain_colour;        /* see bs_server_config */
-    int verbose;                        /* see bs_server_config */
+    int explain, explain_colour; /* see bs_server_config */
+    int verbose;                 /* see bs_server_config */
 };
 
 /* One worker's connections.  Fields are private to conn.c except nlive,

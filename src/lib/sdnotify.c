@@ -287,8 +287,7 @@ int bs_sdnotify_listen_fds(int unset_env, struct bs_sdnotify_fds *out,
         if (flags == -1 ||
             fcntl(out->fds[i], F_SETFD, flags | FD_CLOEXEC) == -1) {
             int e = errno;
-            rc = fail(err, errlen, -e,
-                      "descriptor %d from systemd: %s",
+            rc = fail(err, errlen, -e, "descriptor %d from systemd: %s",
                       out->fds[i], strerror(e));
             out->n = 0;
         }
