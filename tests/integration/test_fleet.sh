@@ -15,8 +15,19 @@
 #     instance, runtime API `set server ... state drain`, wait for its
 #     sessions to end, SIGTERM, start it again, `state ready`: zero
 #     failed requests under steady load.
-# The counts are printed (-- lines).  Skipped without haproxy.
+# The counts are printed (-- lines).  Skipped without haproxy, and under
+# valgrind: there every instance answers some twenty times slower than
+# HAProxy's one-second health checks and the shipped timeouts expect, and the
+# counts measure valgrind, not failover (a CI run saw 6,216 of 9,331
+# new-connection requests fail).  The release and sanitizer suites run
+# it; the server code it drives runs under valgrind in it_proxy, it_haproxy
+# and it_ticketkeys.
 . "$(dirname "$0")/it.sh"
+
+if [ -n "${BS_IT_VALGRIND:-}" ]; then
+    echo "SKIP: a failover load test has no meaning at valgrind's speed"
+    exit 77
+fi
 
 HAPROXY=${BS_HAPROXY:-/usr/sbin/haproxy}
 if [ ! -x "$HAPROXY" ]; then
