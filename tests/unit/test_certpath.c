@@ -97,6 +97,9 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A test that runs in a fresh directory of its own. */
+#define DIR_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 static void test_order(void **state)
 {
     struct fx *f = *state;
@@ -242,13 +245,11 @@ static void test_default_dirs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unreadable_counts, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_none_names_every_place, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_pair, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
+        DIR_TEST(test_order),
+        DIR_TEST(test_unreadable_counts),
+        DIR_TEST(test_none_names_every_place),
+        DIR_TEST(test_pair),
+        DIR_TEST(test_too_long),
         cmocka_unit_test(test_default_dirs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,9 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A test that runs in a fresh directory of its own. */
+#define DIR_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 static void path_in(char *buf, size_t len, const struct dirs *d,
                     const char *name)
 {
@@ -228,18 +231,13 @@ static void test_owner_and_kind(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_safe_files_pass, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_key_readable_by_others, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_file_writable_by_others, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_directory_writable_by_others,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symlink_in_open_directory, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_symlink_judged_by_target, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_owner_and_kind, setup, teardown),
+        DIR_TEST(test_safe_files_pass),
+        DIR_TEST(test_key_readable_by_others),
+        DIR_TEST(test_file_writable_by_others),
+        DIR_TEST(test_directory_writable_by_others),
+        DIR_TEST(test_symlink_in_open_directory),
+        DIR_TEST(test_symlink_judged_by_target),
+        DIR_TEST(test_owner_and_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
