@@ -91,6 +91,14 @@ static void add_frame(struct buf *s, unsigned type, unsigned flags,
     buf_add(s, out, len);
 }
 
+/* The arguments of one add_frame(), for tables of frames. */
+struct frame {
+    unsigned type, flags;
+    enum bs_proto_op op;
+    enum bs_rule rule;
+    const char *bits;
+};
+
 /* Append a header with any field values, valid or not. */
 static void add_hdr(struct buf *s, unsigned type, unsigned flags, unsigned nib,
                     uint32_t length)
@@ -754,41 +762,60 @@ static void test_binary_message_limit(void **state)
                "B(b,stuff,usb) D(1) END");
 }
 
+#define SEQ_FRAMES 6
+
 static void test_sequence(void **state)
 {
+    /* Each step: its frames, then a text line (maybe empty), and the log
+     * they give; the stream is emptied between steps. */
+    static const struct {
+        struct frame frame[SEQ_FRAMES]; /* up to the first without bits */
+        const char *line;
+        const char *want;
+    } steps[] = {
+        /* no FIRST, no message open: answered, skipped to its LAST */
+        {{{M, 0, BS_PROTO_STUFF, BS_RULE_HDLC, "00000000"},
+          {M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "1"},
+          {M, FL, BS_PROTO_STUFF, BS_RULE_HDLC, "1"},
+          {M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "0"}},
+         "",
+         "ERR(25,-) B(b,stuff,hdlc) D(1) END ERR(25,-)"},
+        /* FIRST while a message is open: that one fails, this one begins */
+        {{{M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "00000000"},
+          {M, FL, BS_PROTO_UNSTUFF, BS_RULE_USB, "0110"}},
+         "",
+         "B(b,stuff,hdlc) D(00000000) ERR(25,-) "
+         "B(b,unstuff,usb) D(0110) END"},
+        /* the most events in a row that consume nothing: ERROR, then BEGIN
+         * and END of an empty chunk, then BEGIN of a text line */
+        {{{M, F, BS_PROTO_STUFF, BS_RULE_USB, "11111101"},
+          {M, FL, BS_PROTO_STUFF, BS_RULE_USB, ""}},
+         "0\n",
+         "B(b,stuff,usb) D(11111101) ERR(25,-) B(b,stuff,usb) END "
+         "B(t,stuff,hdlc) D(0) END"},
+        /* a later chunk with another op or rule */
+        {{{M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "0"},
+          {M, 0, BS_PROTO_UNSTUFF, BS_RULE_HDLC, "1"},
+          {M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "1"},
+          {M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "0"},
+          {M, L, BS_PROTO_STUFF, BS_RULE_CAN, "1"},
+          {M, FL, BS_PROTO_STUFF, BS_RULE_CAN, ""}},
+         "",
+         "B(b,stuff,hdlc) D(0) ERR(25,-) "
+         "B(b,stuff,hdlc) D(0) ERR(25,-) B(b,stuff,can) END"},
+    };
     struct buf *s = *state;
 
-    /* no FIRST, no message open: answered, skipped to its LAST */
-    add_frame(s, M, 0, BS_PROTO_STUFF, BS_RULE_HDLC, "00000000");
-    add_frame(s, M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
-    add_frame(s, M, FL, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
-    add_frame(s, M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "0");
-    expect_next(BS_PROTO_ROLE_SERVER, s,
-                "ERR(25,-) B(b,stuff,hdlc) D(1) END ERR(25,-)");
-    /* FIRST while a message is open: that one fails, this one begins */
-    add_frame(s, M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "00000000");
-    add_frame(s, M, FL, BS_PROTO_UNSTUFF, BS_RULE_USB, "0110");
-    expect_next(BS_PROTO_ROLE_SERVER, s,
-                "B(b,stuff,hdlc) D(00000000) ERR(25,-) "
-                "B(b,unstuff,usb) D(0110) END");
-    /* the most events in a row that consume nothing: ERROR, then BEGIN
-     * and END of an empty chunk, then BEGIN of a text line */
-    add_frame(s, M, F, BS_PROTO_STUFF, BS_RULE_USB, "11111101");
-    add_frame(s, M, FL, BS_PROTO_STUFF, BS_RULE_USB, "");
-    buf_str(s, "0\n");
-    expect_next(BS_PROTO_ROLE_SERVER, s,
-                "B(b,stuff,usb) D(11111101) ERR(25,-) B(b,stuff,usb) END "
-                "B(t,stuff,hdlc) D(0) END");
-    /* a later chunk with another op or rule */
-    add_frame(s, M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "0");
-    add_frame(s, M, 0, BS_PROTO_UNSTUFF, BS_RULE_HDLC, "1");
-    add_frame(s, M, L, BS_PROTO_STUFF, BS_RULE_HDLC, "1");
-    add_frame(s, M, F, BS_PROTO_STUFF, BS_RULE_HDLC, "0");
-    add_frame(s, M, L, BS_PROTO_STUFF, BS_RULE_CAN, "1");
-    add_frame(s, M, FL, BS_PROTO_STUFF, BS_RULE_CAN, "");
-    expect_buf(BS_PROTO_ROLE_SERVER, s,
-               "B(b,stuff,hdlc) D(0) ERR(25,-) "
-               "B(b,stuff,hdlc) D(0) ERR(25,-) B(b,stuff,can) END");
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        for (size_t j = 0; j < SEQ_FRAMES && steps[i].frame[j].bits != NULL;
+             j++) {
+            const struct frame *f = &steps[i].frame[j];
+
+            add_frame(s, f->type, f->flags, f->op, f->rule, f->bits);
+        }
+        buf_str(s, steps[i].line);
+        expect_next(BS_PROTO_ROLE_SERVER, s, steps[i].want);
+    }
 }
 
 static void test_fatal(void **state)
