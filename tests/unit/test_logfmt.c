@@ -63,59 +63,67 @@ static void test_journal_priority(void **state)
                              "\"level\":\"debug\",\"msg\":\"d\"}\n");
 }
 
-static void test_text_fields_quoted(void **state)
-{
-    const struct bs_log_field f[] = {
-        {.key = "peer", .str = "127.0.0.1:5000"},
-        {.key = "requests", .num = 12},
-        {.key = "empty", .str = ""},
-        {.key = "detail", .str = "two words"},
-        /* a value from the network trying to add a field and a line */
-        {.key = "client_cert", .str = "CN=a reason=x\n\"b\\"},
-        {.key = "high", .str = "caf\xc3\xa9"},
-    };
-    char buf[512];
-    (void) state;
+/* Fields of a closed connection: in TEXT no value can add a field or end
+ * the line */
+static const struct bs_log_field text_fields[] = {
+    {.key = "peer", .str = "127.0.0.1:5000"},
+    {.key = "requests", .num = 12},
+    {.key = "empty", .str = ""},
+    {.key = "detail", .str = "two words"},
+    /* a value from the network trying to add a field and a line */
+    {.key = "client_cert", .str = "CN=a reason=x\n\"b\\"},
+    {.key = "high", .str = "caf\xc3\xa9"},
+};
 
-    bs_log_render(buf, sizeof buf, BS_LOG_FORMAT_TEXT, BS_LOG_DECOR_NONE,
-                  BS_LOG_LVL_INFO, T0, "bitstuffd: [p] connection closed", f,
-                  sizeof f / sizeof f[0]);
-    assert_string_equal(buf,
-                        "bitstuffd: [p] connection closed peer=127.0.0.1:5000 "
-                        "requests=12 empty=\"\" detail=\"two words\" "
-                        "client_cert=\"CN=a reason=x\\x0a\\\"b\\\\\" "
-                        "high=\"caf\\xc3\\xa9\"\n");
-    /* a control character in the message does not end the line */
-    bs_log_render(buf, sizeof buf, BS_LOG_FORMAT_TEXT, BS_LOG_DECOR_NONE,
-                  BS_LOG_LVL_INFO, T0, "a\nb\rc", NULL, 0);
-    assert_string_equal(buf, "a b c\n");
-}
+/* ... and in JSON the line stays one valid object, whatever they hold */
+static const struct bs_log_field json_fields[] = {
+    {.key = "peer", .str = "[::1]:5000"},
+    {.key = "bytes_in", .num = 18446744073709551615ull},
+    {.key = "s", .str = "q\"b\\n\nt\tc\x01\x7f"},
+    {.key = "utf8", .str = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+    /* invalid: a lone continuation, an overlong '/', a surrogate, a
+     * sequence cut short */
+    {.key = "bad", .str = "\x80|\xc0\xaf|\xed\xa0\x80|\xe2\x82"},
+};
 
-static void test_json_escaped(void **state)
+static void test_values_escaped(void **state)
 {
-    const struct bs_log_field f[] = {
-        {.key = "peer", .str = "[::1]:5000"},
-        {.key = "bytes_in", .num = 18446744073709551615ull},
-        {.key = "s", .str = "q\"b\\n\nt\tc\x01\x7f"},
-        {.key = "utf8", .str = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
-        /* invalid: a lone continuation, an overlong '/', a surrogate, a
-         * sequence cut short */
-        {.key = "bad", .str = "\x80|\xc0\xaf|\xed\xa0\x80|\xe2\x82"},
+    static const struct {
+        enum bs_log_format format;
+        enum bs_log_decor decor;
+        const char *msg;
+        const struct bs_log_field *f;
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {BS_LOG_FORMAT_TEXT, BS_LOG_DECOR_NONE,
+         "bitstuffd: [p] connection closed", text_fields,
+         sizeof text_fields / sizeof text_fields[0],
+         "bitstuffd: [p] connection closed peer=127.0.0.1:5000 "
+         "requests=12 empty=\"\" detail=\"two words\" "
+         "client_cert=\"CN=a reason=x\\x0a\\\"b\\\\\" "
+         "high=\"caf\\xc3\\xa9\"\n"},
+        /* a control character in the message does not end the line */
+        {BS_LOG_FORMAT_TEXT, BS_LOG_DECOR_NONE, "a\nb\rc", NULL, 0, "a b c\n"},
+        {BS_LOG_FORMAT_JSON, BS_LOG_DECOR_TIME, "bitstuffd: [::1]:5000 closed",
+         json_fields, sizeof json_fields / sizeof json_fields[0],
+         "{\"time\":\"2026-12-07T17:42:48.123Z\",\"level\":\"info\","
+         "\"msg\":\"[::1]:5000 closed\",\"peer\":\"[::1]:5000\","
+         "\"bytes_in\":18446744073709551615,"
+         "\"s\":\"q\\\"b\\\\n\\nt\\tc\\u0001\\u007f\","
+         "\"utf8\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\","
+         "\"bad\":\"\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|"
+         "\\ufffd\\ufffd\"}\n"},
     };
     char buf[1024];
     (void) state;
 
-    bs_log_render(buf, sizeof buf, BS_LOG_FORMAT_JSON, BS_LOG_DECOR_TIME,
-                  BS_LOG_LVL_INFO, T0, "bitstuffd: [::1]:5000 closed", f,
-                  sizeof f / sizeof f[0]);
-    assert_string_equal(
-        buf, "{\"time\":\"2026-12-07T17:42:48.123Z\",\"level\":\"info\","
-             "\"msg\":\"[::1]:5000 closed\",\"peer\":\"[::1]:5000\","
-             "\"bytes_in\":18446744073709551615,"
-             "\"s\":\"q\\\"b\\\\n\\nt\\tc\\u0001\\u007f\","
-             "\"utf8\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\","
-             "\"bad\":\"\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|"
-             "\\ufffd\\ufffd\"}\n");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bs_log_render(buf, sizeof buf, cases[i].format, cases[i].decor,
+                      BS_LOG_LVL_INFO, T0, cases[i].msg, cases[i].f,
+                      cases[i].n);
+        assert_string_equal(buf, cases[i].want);
+    }
 }
 
 /* A line too long for the buffer stays one JSON object in JSON, and is
@@ -252,8 +260,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_stamp_and_level),
         cmocka_unit_test(test_journal_priority),
-        cmocka_unit_test(test_text_fields_quoted),
-        cmocka_unit_test(test_json_escaped),
+        cmocka_unit_test(test_values_escaped),
         cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_journal_detection),
