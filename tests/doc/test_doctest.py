@@ -95,82 +95,50 @@ check("a drifted output fails", rc == 1 and "differs" in out, out)
 check("the failure shows the diff", "-hello there" in out
       and "+hello world" in out, out)
 
-rc, out = run_page(f"""
-    ## Part 1
-    {F}sh
-    echo one
-    false
-    echo two
-    {F}
-    """)
-check("a failing command fails the block, with its line",
-      rc == 1 and "block line 2" in out, out)
+# pages of one part with one sh block, after a directive line if any:
+# what the runner must do, the directive, the block, the exit status and
+# what it must say
+for what, directive, block, want_rc, said in [
+    ("a failing command fails the block, with its line", None,
+     "echo one\nfalse\necho two", 1, "block line 2"),
+    ("a block that hangs fails at its timeout", "timeout=2", "sleep 30", 1,
+     "did not finish within 2 s"),
+    ("an exit in a block fails", None, "exit 0", 1, "shell exited"),
+    ("a part whose requirement is missing is skipped, and said so",
+     "requires no-such-program-bs13", "false", 0, "SKIPPED part 'Part 1'"),
+    ("a skipped block is not run", "skip", "false", 0, ""),
+]:
+    head = f"<!-- doctest: {directive} -->\n" if directive else ""
+    rc, out = run_page(f"\n## Part 1\n{head}{F}sh\n{block}\n{F}\n")
+    check(what, rc == want_rc and said in out, out)
 
-rc, out = run_page(f"""
-    ## Part 1
-    <!-- doctest: timeout=2 -->
-    {F}sh
-    sleep 30
-    {F}
-    """)
-check("a block that hangs fails at its timeout",
-      rc == 1 and "did not finish within 2 s" in out, out)
 
-rc, out = run_page(f"""
-    ## Part 1
-    {F}sh
-    exit 0
-    {F}
-    """)
-check("an exit in a block fails", rc == 1 and "shell exited" in out, out)
+def job_left_running(directives, state):
+    """Run a page whose first part, with these directive lines after its
+    heading, leaves a job running, and whose second part expects the job
+    to be in state (running or stopped)."""
+    return run_page("\n## Part 1\n" + directives + textwrap.dedent(f"""\
+        {F}sh
+        sleep 300 >/dev/null 2>&1 &
+        echo $! >pid1
+        {F}
 
-rc, out = run_page(f"""
-    ## Part 1
-    {F}sh
-    sleep 300 >/dev/null 2>&1 &
-    echo $! >pid1
-    {F}
+        ## Part 2
+        {F}sh
+        if kill -0 "$(cat pid1)" 2>/dev/null; then echo running; else echo stopped; fi
+        {F}
 
-    ## Part 2
-    {F}sh
-    if kill -0 "$(cat pid1)" 2>/dev/null; then echo running; else echo stopped; fi
-    {F}
+        {F}output
+        {state}
+        {F}
+        """))
 
-    {F}output
-    stopped
-    {F}
-    """)
+
+rc, out = job_left_running("", "stopped")
 check("a part's background job is stopped at the part's end",
       rc == 0 and "stopping what the part left running" in out, out)
-
-rc, out = run_page(f"""
-    ## Part 1
-    <!-- doctest: keep-jobs -->
-    {F}sh
-    sleep 300 >/dev/null 2>&1 &
-    echo $! >pid1
-    {F}
-
-    ## Part 2
-    {F}sh
-    if kill -0 "$(cat pid1)" 2>/dev/null; then echo running; else echo stopped; fi
-    {F}
-
-    {F}output
-    running
-    {F}
-    """)
+rc, out = job_left_running("<!-- doctest: keep-jobs -->\n", "running")
 check("keep-jobs keeps a part's job for the next part", rc == 0, out)
-
-rc, out = run_page(f"""
-    ## Part 1
-    <!-- doctest: requires no-such-program-bs13 -->
-    {F}sh
-    false
-    {F}
-    """)
-check("a part whose requirement is missing is skipped, and said so",
-      rc == 0 and "SKIPPED part 'Part 1'" in out, out)
 
 rc, out = run_page(f"""
     ## Part 1
@@ -184,15 +152,6 @@ rc, out = run_page(f"""
     {F}
     """)
 check("a directive mentioned inside a line of text is not one", rc == 0, out)
-
-rc, out = run_page(f"""
-    ## Part 1
-    <!-- doctest: skip -->
-    {F}sh
-    false
-    {F}
-    """)
-check("a skipped block is not run", rc == 0, out)
 
 try:
     run_page(f"""
