@@ -36,6 +36,19 @@ def help_options(text):
     return listed
 
 
+def help_text(prog, name):
+    """what `prog --help` prints (prog: the command and its arguments);
+    exits if it cannot run or fails, naming the program name"""
+    try:
+        run = subprocess.run(prog + ["--help"], capture_output=True,
+                             text=True, timeout=60, check=False)
+    except OSError as e:
+        sys.exit(f"cannot run {' '.join(prog)} --help: {e}")
+    if run.returncode != 0:
+        sys.exit(f"{name} --help exited {run.returncode}: {run.stderr}")
+    return run.stdout
+
+
 def man_options(path):
     options, in_section = set(), False
     with open(path, encoding="utf-8") as f:
@@ -61,14 +74,7 @@ def main():
     # the program's name as its page has it (gen-certs.sh is installed
     # as bitstuff-gen-certs)
     name = man.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    try:
-        run = subprocess.run(prog + ["--help"], capture_output=True,
-                             text=True, timeout=60, check=False)
-    except OSError as e:
-        sys.exit(f"cannot run {' '.join(prog)} --help: {e}")
-    if run.returncode != 0:
-        sys.exit(f"{name} --help exited {run.returncode}: {run.stderr}")
-    listed = help_options(run.stdout)
+    listed = help_options(help_text(prog, name))
     documented = man_options(man)
     if not listed:
         sys.exit(f"found no option lines in `{name} --help`: has its "
