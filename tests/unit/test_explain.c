@@ -62,32 +62,101 @@ static int line_equal(const char *p, const char *want)
     return strncmp(p, want, n) == 0 && p[n] == '\n';
 }
 
-static void test_lab_example_stuff(void **state)
+/* One event an explanation must hold: the first input bit of its run, the
+ * stuffed bit's place in the input and the output, whether the previous
+ * event's stuffed bit leads the run, and the event in words (NULL: the
+ * words are not checked). */
+struct ev_want {
+    uint64_t run_in_first, in_bit, out_bit;
+    uint8_t led_by_stuffed;
+    const char *text;
+};
+
+/* A message and the output of its explanation, with an event for every
+ * bit of difference in length. */
+struct explain_case {
+    struct {
+        enum bs_rule rule;
+        enum bs_dir dir;
+        const char *in, *out;
+    } msg;
+    struct ev_want ev[2];
+};
+
+static const struct explain_case cases[] = {
+    /* stuffing: the lab's example */
+    {{BS_RULE_HDLC, BS_DIR_STUFF, LAB_IN, LAB_OUT},
+     {{3, 7, 8, 0, "five 1s at input bits 3-7 -> 0 inserted at output bit 8"},
+      {11, 15, 17, 0,
+       "five 1s at input bits 11-15 -> 0 inserted at output bit 17"}}},
+    /* CAN: five equal bits, the complement inserted, and the inserted bit
+     * starting the next run; the wording comes from the rule table */
+    {{BS_RULE_CAN, BS_DIR_STUFF, "0000011111111", "000001111101111"},
+     {{0, 4, 5, 0, "five 0s at input bits 0-4 -> 1 inserted at output bit 5"},
+      {5, 8, 10, 1,
+       "five 1s: the stuffed 1 at output bit 5 and input bits 5-8 -> 0 "
+       "inserted at output bit 10"}}},
+    /* USB: six 1s; five are nothing */
+    {{BS_RULE_USB, BS_DIR_STUFF, "01111111", "011111101"},
+     {{1, 6, 7, 0, "six 1s at input bits 1-6 -> 0 inserted at output bit 7"}}},
+    {{BS_RULE_USB, BS_DIR_STUFF, "111110", "111110"}, {{0}}},
+    /* nothing in, nothing out */
+    {{BS_RULE_HDLC, BS_DIR_STUFF, "", ""}, {{0}}},
+    /* unstuffing: the lab's example and CAN back */
+    {{BS_RULE_HDLC, BS_DIR_UNSTUFF, LAB_OUT, LAB_IN},
+     {{3, 8, 8, 0, NULL},
+      {12, 17, 16, 0,
+       "five 1s at input bits 12-16 -> stuffed 0 at input bit 17 removed "
+       "(output continues at bit 16)"}}},
+    {{BS_RULE_CAN, BS_DIR_UNSTUFF, "000001111101111", "0000011111111"},
+     {{0, 5, 5, 0, NULL},
+      {5, 10, 9, 1,
+       "five 1s at input bits 5-9 (the first is itself a stuffed bit) -> "
+       "stuffed 0 at input bit 10 removed (output continues at bit 9)"}}},
+};
+
+/* Every case's output and events, in numbers and in words. */
+static void test_events(void **state)
 {
-    struct bs_explain x;
     char line[BS_EXPLAIN_LINE_MAX];
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct explain_case *c = &cases[i];
+        size_t in_n = strlen(c->msg.in), out_n = strlen(c->msg.out);
+        struct bs_explain x;
+
+        assert_int_equal(
+            bs_explain_run(&x, c->msg.rule, c->msg.dir, c->msg.in, in_n), 0);
+        assert_int_equal(x.status, BS_OK);
+        assert_int_equal(x.out_n, out_n);
+        assert_memory_equal(x.out, c->msg.out, out_n);
+        assert_int_equal(x.n_ev, c->msg.dir == BS_DIR_STUFF ? out_n - in_n
+                                                            : in_n - out_n);
+        for (size_t e = 0; e < x.n_ev; e++) {
+            const struct ev_want *w = &c->ev[e];
+
+            assert_int_equal(x.ev[e].run_in_first, w->run_in_first);
+            assert_int_equal(x.ev[e].in_bit, w->in_bit);
+            assert_int_equal(x.ev[e].out_bit, w->out_bit);
+            assert_int_equal(x.ev[e].led_by_stuffed, w->led_by_stuffed);
+            if (w->text != NULL) {
+                assert_string_equal(
+                    bs_explain_describe(&x, e, line, sizeof(line)), w->text);
+            }
+        }
+        bs_explain_free(&x);
+    }
+}
+
+/* The lab's example rendered both ways: the rule, each row with the
+ * markers under it, and the events. */
+static void test_lab_example(void **state)
+{
     char *s;
 
     (void) state;
-    assert_int_equal(bs_explain_run(&x, BS_RULE_HDLC, BS_DIR_STUFF, LAB_IN, 22),
-                     0);
-    assert_int_equal(x.status, BS_OK);
-    assert_int_equal(x.out_n, 24);
-    assert_memory_equal(x.out, LAB_OUT, 24);
-    assert_int_equal(x.n_ev, 2);
-    assert_int_equal(x.ev[0].run_in_first, 3);
-    assert_int_equal(x.ev[0].in_bit, 7);
-    assert_int_equal(x.ev[0].out_bit, 8);
-    assert_int_equal(x.ev[1].run_in_first, 11);
-    assert_int_equal(x.ev[1].in_bit, 15);
-    assert_int_equal(x.ev[1].out_bit, 17);
-    assert_string_equal(bs_explain_describe(&x, 0, line, sizeof(line)),
-                        "five 1s at input bits 3-7 -> 0 inserted at output "
-                        "bit 8");
-    assert_string_equal(bs_explain_describe(&x, 1, line, sizeof(line)),
-                        "five 1s at input bits 11-15 -> 0 inserted at output "
-                        "bit 17");
-    s = render(&x, 0);
+    s = explain_text(BS_RULE_HDLC, BS_DIR_STUFF, LAB_IN, 0);
     assert_non_null(strstr(s, "stuff, rule hdlc: after five 1s, a 0 is "
                               "inserted\n"));
     /* the input with its runs, the output with its inserted bits */
@@ -106,105 +175,38 @@ static void test_lab_example_stuff(void **state)
                               "output bit 17\n"));
     assert_null(strchr(s, '\033'));
     free(s);
-    bs_explain_free(&x);
-}
 
-static void test_lab_example_unstuff(void **state)
-{
-    struct bs_explain x;
-    char line[BS_EXPLAIN_LINE_MAX];
-    char *s;
-
-    (void) state;
-    assert_int_equal(
-        bs_explain_run(&x, BS_RULE_HDLC, BS_DIR_UNSTUFF, LAB_OUT, 24), 0);
-    assert_int_equal(x.status, BS_OK);
-    assert_int_equal(x.out_n, 22);
-    assert_memory_equal(x.out, LAB_IN, 22);
-    assert_int_equal(x.n_ev, 2);
-    assert_int_equal(x.ev[0].in_bit, 8);
-    assert_int_equal(x.ev[0].out_bit, 8);
-    assert_int_equal(x.ev[1].in_bit, 17);
-    assert_int_equal(x.ev[1].out_bit, 16);
-    assert_string_equal(bs_explain_describe(&x, 1, line, sizeof(line)),
-                        "five 1s at input bits 12-16 -> stuffed 0 at input "
-                        "bit 17 removed (output continues at bit 16)");
-    s = render(&x, 0);
+    s = explain_text(BS_RULE_HDLC, BS_DIR_UNSTUFF, LAB_OUT, 0);
     assert_true(line_equal(line_after(line_after(s, "input, 24 bits:"), ""),
                            "            -----^   =====^"));
     assert_non_null(strstr(s, "output, 22 bits (2 removed):\n"));
     assert_non_null(strstr(s, "2 bits removed:\n"));
     free(s);
-    bs_explain_free(&x);
 }
 
-/* CAN: five equal bits, the complement inserted, and the inserted bit
- * starting the next run; the wording comes from the rule table. */
+/* CAN rendered: the rule from the table, and the inserted bit marked as
+ * the start of the next run. */
 static void test_can(void **state)
 {
-    struct bs_explain x;
-    char line[BS_EXPLAIN_LINE_MAX];
     char *s;
 
     (void) state;
-    assert_int_equal(
-        bs_explain_run(&x, BS_RULE_CAN, BS_DIR_STUFF, "0000011111111", 13), 0);
-    assert_int_equal(x.out_n, 15);
-    assert_memory_equal(x.out, "000001111101111", 15);
-    assert_int_equal(x.n_ev, 2);
-    assert_string_equal(bs_explain_describe(&x, 0, line, sizeof(line)),
-                        "five 0s at input bits 0-4 -> 1 inserted at output "
-                        "bit 5");
-    assert_true(x.ev[1].led_by_stuffed);
-    assert_string_equal(bs_explain_describe(&x, 1, line, sizeof(line)),
-                        "five 1s: the stuffed 1 at output bit 5 and input "
-                        "bits 5-8 -> 0 inserted at output bit 10");
-    s = render(&x, 0);
+    s = explain_text(BS_RULE_CAN, BS_DIR_STUFF, "0000011111111", 0);
     assert_non_null(strstr(s, "can: after five equal bits, their complement "
                               "is inserted"));
     assert_true(line_equal(line_after(line_after(s, "output, 15 bits"), ""),
                            "         -----^====^"));
     free(s);
-    bs_explain_free(&x);
-
-    assert_int_equal(
-        bs_explain_run(&x, BS_RULE_CAN, BS_DIR_UNSTUFF, "000001111101111", 15),
-        0);
-    assert_int_equal(x.status, BS_OK);
-    assert_memory_equal(x.out, "0000011111111", 13);
-    assert_int_equal(x.n_ev, 2);
-    assert_int_equal(x.ev[0].in_bit, 5);
-    assert_int_equal(x.ev[1].in_bit, 10);
-    assert_true(x.ev[1].led_by_stuffed);
-    assert_string_equal(bs_explain_describe(&x, 1, line, sizeof(line)),
-                        "five 1s at input bits 5-9 (the first is itself a "
-                        "stuffed bit) -> stuffed 0 at input bit 10 removed "
-                        "(output continues at bit 9)");
-    bs_explain_free(&x);
 }
 
 static void test_usb(void **state)
 {
-    struct bs_explain x;
     char line[BS_EXPLAIN_LINE_MAX];
 
     (void) state;
-    assert_int_equal(
-        bs_explain_run(&x, BS_RULE_USB, BS_DIR_STUFF, "01111111", 8), 0);
-    assert_memory_equal(x.out, "011111101", 9);
-    assert_int_equal(x.n_ev, 1);
-    assert_string_equal(bs_explain_describe(&x, 0, line, sizeof(line)),
-                        "six 1s at input bits 1-6 -> 0 inserted at output "
-                        "bit 7");
     assert_string_equal(
         bs_explain_rule_text(BS_RULE_USB, BS_DIR_STUFF, line, sizeof(line)),
         "usb: after six 1s, a 0 is inserted");
-    bs_explain_free(&x);
-    /* five 1s are nothing under USB */
-    assert_int_equal(bs_explain_run(&x, BS_RULE_USB, BS_DIR_STUFF, "111110", 6),
-                     0);
-    assert_int_equal(x.n_ev, 0);
-    bs_explain_free(&x);
 }
 
 /* The explanation's output, status and offset are the one-shot calls',
@@ -354,52 +356,67 @@ static void test_colour(void **state)
     free(col);
 }
 
-static void test_error_caret(void **state)
+/* The lines of text after the line starting with prefix, skip lines on,
+ * begin with the lines of want. */
+static void expect_lines(const char *text, const char *prefix, int skip,
+                         const char *want)
+{
+    const char *p = line_after(text, prefix);
+
+    for (int i = 0; i < skip; i++) {
+        p = strchr(p, '\n');
+        assert_non_null(p);
+        p++;
+    }
+    if (strncmp(p, want, strlen(want)) != 0) {
+        fail_msg("after \"%s\", %d lines on:\n%s\nnot:\n%s", prefix, skip, p,
+                 want);
+    }
+}
+
+/* The explanation of unstuffing n bits under HDLC: 0s but for the bits of
+ * run at offset at. */
+static char *explain_zeros_but(size_t n, size_t at, const char *run)
 {
     char in[80];
+
+    assert_true(n < sizeof(in) && at + strlen(run) <= n);
+    memset(in, '0', n);
+    memcpy(in + at, run, strlen(run));
+    in[n] = '\0';
+    return explain_text(BS_RULE_HDLC, BS_DIR_UNSTUFF, in, 0);
+}
+
+static void test_error_caret(void **state)
+{
     char *s;
     const char *p;
 
     (void) state;
     s = explain_text(BS_RULE_HDLC, BS_DIR_UNSTUFF, "0111111010", 0);
-    p = line_after(s, "input, 10 bits:");
-    assert_true(line_equal(p, "      0  0111111010"));
-    p = strchr(p, '\n') + 1;
-    assert_true(line_equal(p, "          -----"));
-    p = strchr(p, '\n') + 1;
-    assert_true(line_equal(p, "               ^ flag at input bit 6"));
+    expect_lines(s, "input, 10 bits:", 0,
+                 "      0  0111111010\n"
+                 "          -----\n"
+                 "               ^ flag at input bit 6\n");
     assert_non_null(strstr(s, "error: flag at input bit 6: six 1s in a row"));
     assert_non_null(strstr(s, "output before the error, 6 bits:\n"
                               "      0  011111\n"));
     free(s);
 
     /* an error in the second row sits under that row */
-    memset(in, '0', 70);
-    memcpy(in + 66, "1111", 4);
-    in[70] = '\0';
-    s = explain_text(BS_RULE_HDLC, BS_DIR_UNSTUFF, in, 0);
-    p = line_after(s, "input, 70 bits:");
-    p = strchr(p, '\n') + 1;
-    assert_true(line_equal(p, "     64  001111"));
+    s = explain_zeros_but(70, 66, "1111");
+    expect_lines(s, "input, 70 bits:", 1, "     64  001111\n");
     free(s);
-    memcpy(in + 65, "111111", 6);
-    in[71] = '\0';
-    s = explain_text(BS_RULE_HDLC, BS_DIR_UNSTUFF, in, 0);
-    p = line_after(s, "input, 71 bits:");
-    p = strchr(p, '\n') + 1;
-    assert_true(line_equal(p, "     64  0111111"));
-    p = strchr(p, '\n') + 1;
-    assert_true(line_equal(p, "          -----"));
-    p = strchr(p, '\n') + 1;
-    assert_true(line_equal(p, "               ^ flag at input bit 70"));
+    s = explain_zeros_but(71, 65, "111111");
+    expect_lines(s, "input, 71 bits:", 1,
+                 "     64  0111111\n"
+                 "          -----\n"
+                 "               ^ flag at input bit 70\n");
     free(s);
 
     /* truncated: the caret one past the last bit, at the end of a full
      * row */
-    memset(in, '0', 64);
-    memcpy(in + 59, "11111", 5);
-    in[64] = '\0';
-    s = explain_text(BS_RULE_HDLC, BS_DIR_UNSTUFF, in, 0);
+    s = explain_zeros_but(64, 59, "11111");
     p = line_after(s, "input, 64 bits:");
     p = strchr(p, '\n') + 1;
     assert_int_equal(strspn(p, " "), 9 + 59);
@@ -442,18 +459,13 @@ static void test_packed_and_bad_args(void **state)
     assert_int_equal(x.status, BS_ERR_CHAR);
     assert_int_equal(x.err_offset, 4);
     bs_explain_free(&x);
-    /* nothing in, nothing out */
-    assert_int_equal(bs_explain_run(&x, BS_RULE_HDLC, BS_DIR_STUFF, "", 0), 0);
-    assert_int_equal(x.out_n, 0);
-    assert_int_equal(x.n_ev, 0);
-    bs_explain_free(&x);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lab_example_stuff),
-        cmocka_unit_test(test_lab_example_unstuff),
+        cmocka_unit_test(test_events),
+        cmocka_unit_test(test_lab_example),
         cmocka_unit_test(test_can),
         cmocka_unit_test(test_usb),
         cmocka_unit_test(test_agrees_with_engine),
