@@ -551,70 +551,120 @@ static size_t longest_run(const char *s, char c)
 
 enum { MAXN = 3000 };
 
-static void test_random_properties(void **state)
+/* How a random property test makes its cases, {seed, count, few,
+ * short_max, max}: count cases, the rules in turn, each with n random bits
+ * (random_bits) drawn from seed, n below short_max in the first few cases
+ * and below max (at most MAXN) after. */
+struct random_cases {
+    uint64_t seed;
+    int count, few;
+    size_t short_max, max;
+};
+
+/* One case: its number, its rule and its bits; and the generator, for a
+ * property that draws more from it. */
+struct random_case {
+    int iter;
+    enum bs_rule rule;
+    const char *in;
+    size_t n;
+    uint64_t *seed;
+};
+
+/* Check property on every case that spec makes; arg is the property's. */
+static void check_random_cases(struct random_cases spec,
+                               void (*property)(const struct random_case *k,
+                                                void *arg),
+                               void *arg)
 {
-    static char in[MAXN + 1], out[MAXN * 2], back[MAXN * 2], ora[MAXN * 2];
-    uint64_t seed = 0x5eed1234abcdULL;
+    static char in[MAXN + 1];
 
-    (void) state;
-    for (int iter = 0; iter < 3000; iter++) {
-        enum bs_rule rule = (enum bs_rule)(iter % BS_RULE_COUNT);
-        size_t n = rng_below(&seed, iter < 300 ? 40 : MAXN);
-        uint64_t off;
+    for (int iter = 0; iter < spec.count; iter++) {
+        struct random_case k = {.iter = iter,
+                                .rule = (enum bs_rule)(iter % BS_RULE_COUNT),
+                                .in = in,
+                                .seed = &spec.seed};
 
-        random_bits(&seed, in, n);
-        assert_int_equal(run_both(rule, BS_DIR_STUFF, in, out, &off), BS_OK);
-        assert_true(strlen(out) <= bs_max_stuffed_bits(rule, n));
-        if (rule == BS_RULE_HDLC) {
-            assert_true(longest_run(out, '1') <= 5);
-        } else if (rule == BS_RULE_USB) {
-            assert_true(longest_run(out, '1') <= 6);
-        } else {
-            assert_true(longest_run(out, 0) <= 5);
-        }
-        if (rule != BS_RULE_CAN) {
-            size_t on =
-                oracle_stuff_ones(in, n, rule == BS_RULE_USB ? 6 : 5, ora);
-            ora[on] = '\0';
-            assert_string_equal(out, ora);
-        }
-        assert_int_equal(run_both(rule, BS_DIR_UNSTUFF, out, back, &off),
-                         BS_OK);
-        assert_string_equal(back, in);
+        k.n =
+            rng_below(&spec.seed, iter < spec.few ? spec.short_max : spec.max);
+        random_bits(&spec.seed, in, k.n);
+        property(&k, arg);
     }
 }
 
-/* Strictness: whenever unstuff accepts y, y is exactly stuff(unstuff(y)). */
+/* Stuffing stays within its bound, leaves no run the rule forbids, agrees
+ * with the oracle (HDLC, USB), and unstuffing gives the input back. */
+static void stuff_round_trip(const struct random_case *k, void *arg)
+{
+    static char out[MAXN * 2], back[MAXN * 2], ora[MAXN * 2];
+    uint64_t off;
+
+    (void) arg;
+    assert_int_equal(run_both(k->rule, BS_DIR_STUFF, k->in, out, &off), BS_OK);
+    assert_true(strlen(out) <= bs_max_stuffed_bits(k->rule, k->n));
+    if (k->rule == BS_RULE_HDLC) {
+        assert_true(longest_run(out, '1') <= 5);
+    } else if (k->rule == BS_RULE_USB) {
+        assert_true(longest_run(out, '1') <= 6);
+    } else {
+        assert_true(longest_run(out, 0) <= 5);
+    }
+    if (k->rule != BS_RULE_CAN) {
+        size_t on =
+            oracle_stuff_ones(k->in, k->n, k->rule == BS_RULE_USB ? 6 : 5, ora);
+        ora[on] = '\0';
+        assert_string_equal(out, ora);
+    }
+    assert_int_equal(run_both(k->rule, BS_DIR_UNSTUFF, out, back, &off), BS_OK);
+    assert_string_equal(back, k->in);
+}
+
+static void test_random_properties(void **state)
+{
+    (void) state;
+    /* 3000 cases: the first 300 below 40 bits, the rest below MAXN */
+    check_random_cases(
+        (struct random_cases){0x5eed1234abcdULL, 3000, 300, 40, MAXN},
+        stuff_round_trip, NULL);
+}
+
+struct outcomes {
+    int accepted, rejected;
+};
+
+/* Strictness: whenever unstuff accepts y, y is exactly stuff(unstuff(y));
+ * else it names the error and an offset within y.  Counts both in arg. */
+static void unstuff_strict(const struct random_case *k, void *arg)
+{
+    static char out[MAXN * 2], again[MAXN * 2];
+    struct outcomes *seen = arg;
+    uint64_t off = 0;
+    bs_status rc = run_both(k->rule, BS_DIR_UNSTUFF, k->in, out, &off);
+
+    if (rc == BS_OK) {
+        seen->accepted++;
+        assert_int_equal(run_both(k->rule, BS_DIR_STUFF, out, again, &off),
+                         BS_OK);
+        assert_string_equal(again, k->in);
+    } else {
+        seen->rejected++;
+        assert_true(rc == BS_ERR_FLAG || rc == BS_ERR_ABORT ||
+                    rc == BS_ERR_STUFF_BIT || rc == BS_ERR_TRUNCATED);
+        assert_true(off <= k->n);
+    }
+}
+
 static void test_random_strict_unstuff(void **state)
 {
-    static char in[MAXN + 1], out[MAXN * 2], again[MAXN * 2];
-    uint64_t seed = 0xfeedULL;
-    int accepted = 0, rejected = 0;
+    struct outcomes seen = {0, 0};
 
     (void) state;
-    for (int iter = 0; iter < 4000; iter++) {
-        enum bs_rule rule = (enum bs_rule)(iter % BS_RULE_COUNT);
-        size_t n = rng_below(&seed, iter < 2000 ? 24 : 400);
-        uint64_t off = 0;
-        bs_status rc;
-
-        random_bits(&seed, in, n);
-        rc = run_both(rule, BS_DIR_UNSTUFF, in, out, &off);
-        if (rc == BS_OK) {
-            accepted++;
-            assert_int_equal(run_both(rule, BS_DIR_STUFF, out, again, &off),
-                             BS_OK);
-            assert_string_equal(again, in);
-        } else {
-            rejected++;
-            assert_true(rc == BS_ERR_FLAG || rc == BS_ERR_ABORT ||
-                        rc == BS_ERR_STUFF_BIT || rc == BS_ERR_TRUNCATED);
-            assert_true(off <= n);
-        }
-    }
+    /* 4000 cases: the first 2000 below 24 bits, the rest below 400 */
+    check_random_cases((struct random_cases){0xfeedULL, 4000, 2000, 24, 400},
+                       unstuff_strict, &seen);
     /* the generator must exercise both outcomes */
-    assert_true(accepted > 500);
-    assert_true(rejected > 500);
+    assert_true(seen.accepted > 500);
+    assert_true(seen.rejected > 500);
 }
 
 /* A random chunk length, mostly short, at most max and at most left. */
@@ -690,33 +740,36 @@ static bs_status stream_packed(uint64_t *seed, enum bs_rule rule,
     return rc;
 }
 
+/* The one-shot calls, the text stream and the packed stream, fed in
+ * random chunks, agree: on the output, or on the error and its offset. */
+static void streams_agree(const struct random_case *k, void *arg)
+{
+    static char one[MAXN * 2], text[MAXN * 2], packed[MAXN * 2];
+    enum bs_dir dir = (enum bs_dir)(k->iter / BS_RULE_COUNT % 2);
+    uint64_t off1 = 0, off2 = 0, off3 = 0;
+    bs_status rc1, rc2, rc3;
+
+    (void) arg;
+    rc1 = run_both(k->rule, dir, k->in, one, &off1);
+    rc2 = stream_text(k->seed, k->rule, dir, k->in, text, &off2);
+    rc3 = stream_packed(k->seed, k->rule, dir, k->in, packed, &off3);
+    assert_int_equal(rc1, rc2);
+    assert_int_equal(rc1, rc3);
+    if (rc1 == BS_OK) {
+        assert_string_equal(one, text);
+        assert_string_equal(one, packed);
+    } else {
+        assert_int_equal(off1, off2);
+        assert_int_equal(off1, off3);
+    }
+}
+
 static void test_random_streaming(void **state)
 {
-    static char in[MAXN + 1], one[MAXN * 2], text[MAXN * 2], packed[MAXN * 2];
-    uint64_t seed = 0xc0ffeeULL;
-
     (void) state;
-    for (int iter = 0; iter < 2000; iter++) {
-        enum bs_rule rule = (enum bs_rule)(iter % BS_RULE_COUNT);
-        enum bs_dir dir = (enum bs_dir)(iter / BS_RULE_COUNT % 2);
-        size_t n = rng_below(&seed, iter < 500 ? 30 : 1200);
-        uint64_t off1 = 0, off2 = 0, off3 = 0;
-        bs_status rc1, rc2, rc3;
-
-        random_bits(&seed, in, n);
-        rc1 = run_both(rule, dir, in, one, &off1);
-        rc2 = stream_text(&seed, rule, dir, in, text, &off2);
-        rc3 = stream_packed(&seed, rule, dir, in, packed, &off3);
-        assert_int_equal(rc1, rc2);
-        assert_int_equal(rc1, rc3);
-        if (rc1 == BS_OK) {
-            assert_string_equal(one, text);
-            assert_string_equal(one, packed);
-        } else {
-            assert_int_equal(off1, off2);
-            assert_int_equal(off1, off3);
-        }
-    }
+    /* 2000 cases: the first 500 below 30 bits, the rest below 1200 */
+    check_random_cases((struct random_cases){0xc0ffeeULL, 2000, 500, 30, 1200},
+                       streams_agree, NULL);
 }
 
 /* 64 Mbit of 1s streamed through 4 KiB chunks in a fixed buffer. */

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -35,16 +34,8 @@
 
 #include "advice.h"
 #include "cli.h"
+#include "test_certdir.h"
 #include "tls.h"
-
-#ifndef BS_GEN_CERTS
-#error "BS_GEN_CERTS must name scripts/gen-certs.sh"
-#endif
-
-struct fixture {
-    char dir[64];
-    char cwd[PATH_MAX];
-};
 
 /* One end of a connection: ours, or a raw OpenSSL client for the cases
  * our API cannot express (no ALPN, other ALPN, TLS 1.2 only). */
@@ -130,45 +121,30 @@ static void make_server_cert(const char *crt, const char *key, long nb, long na)
 
 static int group_setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    if (f == NULL || getcwd(f->cwd, sizeof f->cwd) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_tls.XXXXXX");
-    if (mkdtemp(f->dir) == NULL || chdir(f->dir) != 0) {
-        free(f);
-        return -1;
-    }
-    if (system(BS_GEN_CERTS " --out a >/dev/null") != 0 ||
-        system(BS_GEN_CERTS " --out b --client-cn other-client >/dev/null") !=
-            0)
-    {
+    static const char *const sets[] = {
+        "--out a", "--out b --client-cn other-client", NULL};
+    struct certdir *d = certdir_enter("test_tls", sets);
+    FILE *g;
+
+    if (d == NULL) {
         return -1;
     }
     make_server_cert("expired.crt", "expired.key", -2 * 86400L, -86400L);
     make_server_cert("future.crt", "future.key", 86400L, 2 * 86400L);
-    FILE *g = fopen("garbage.pem", "w");
+    g = fopen("garbage.pem", "w");
     if (g == NULL) {
+        (void) certdir_leave(d);
         return -1;
     }
     fputs("this is not a PEM file\n", g);
     fclose(g);
-    *state = f;
+    *state = d;
     return 0;
 }
 
 static int group_teardown(void **state)
 {
-    struct fixture *f = *state;
-    char cmd[128];
-    if (chdir(f->cwd) != 0) {
-        return -1;
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
-    free(f);
-    return rc == 0 ? 0 : -1;
+    return certdir_leave(*state);
 }
 
 /* ---- contexts and connections ------------------------------------------ */

@@ -21,12 +21,9 @@
 
 #include <cmocka.h>
 
+#include "test_certdir.h"
 #include "tls.h"
 #include "tlsinfo.h"
-
-#ifndef BS_GEN_CERTS
-#error "BS_GEN_CERTS must name scripts/gen-certs.sh"
-#endif
 
 struct lines {
     char *text; /* every line, each ending in '\n' */
@@ -60,50 +57,25 @@ static int has(const struct lines *l, const char *s)
         }                                                                      \
     } while (0)
 
-struct fixture {
-    char dir[64];
-    char cwd[512];
-};
-
 static int group_setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
+    static const char *const sets[] = {"--out a", "--out b", NULL};
 
-    if (f == NULL || getcwd(f->cwd, sizeof f->cwd) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_tlsinfo.XXXXXX");
-    if (mkdtemp(f->dir) == NULL || chdir(f->dir) != 0 ||
-        system(BS_GEN_CERTS " --out a >/dev/null") != 0 ||
-        system(BS_GEN_CERTS " --out b >/dev/null") != 0)
-    {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
+    *state = certdir_enter("test_tlsinfo", sets);
+    return *state != NULL ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
-    struct fixture *f = *state;
-    char cmd[128];
-    int rc;
-
-    if (chdir(f->cwd) != 0) {
-        return -1;
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    rc = system(cmd);
-    free(f);
-    return rc == 0 ? 0 : -1;
+    return certdir_leave(*state);
 }
 
-/* What `openssl x509 -fingerprint -sha256` says of a certificate. */
-static void openssl_fingerprint(const char *path, char *buf, size_t len)
+/* l holds the line "<indent>SHA-256 fingerprint: <fp>", where fp is what
+ * `openssl x509 -fingerprint -sha256` says of the certificate at path. */
+static void assert_has_fingerprint(const struct lines *l, const char *indent,
+                                   const char *path)
 {
-    char cmd[256];
+    char cmd[256], buf[256], want[320];
     FILE *p;
     char *eq;
 
@@ -111,12 +83,13 @@ static void openssl_fingerprint(const char *path, char *buf, size_t len)
              path);
     p = popen(cmd, "r");
     assert_non_null(p);
-    assert_non_null(fgets(buf, (int) len, p));
+    assert_non_null(fgets(buf, (int) sizeof buf, p));
     assert_int_equal(pclose(p), 0);
     buf[strcspn(buf, "\n")] = '\0';
     eq = strchr(buf, '=');
     assert_non_null(eq);
-    memmove(buf, eq + 1, strlen(eq + 1) + 1);
+    snprintf(want, sizeof want, "%sSHA-256 fingerprint: %s\n", indent, eq + 1);
+    assert_has(l, want);
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -142,7 +115,6 @@ static void test_names(void **state)
 static void test_cert_file(void **state)
 {
     struct lines l = {0};
-    char fp[256], want[300];
 
     (void) state;
     assert_int_equal(bs_tlsinfo_describe_cert_file("a/server.crt", collect, &l),
@@ -152,9 +124,7 @@ static void test_cert_file(void **state)
     assert_has(&l, "  SANs: DNS:localhost, IP:127.0.0.1, IP:::1\n");
     assert_has(&l, "  key: EC P-256 (prime256v1), 256 bits");
     assert_has(&l, " UTC to ");
-    openssl_fingerprint("a/server.crt", fp, sizeof fp);
-    snprintf(want, sizeof want, "  SHA-256 fingerprint: %s\n", fp);
-    assert_has(&l, want);
+    assert_has_fingerprint(&l, "  ", "a/server.crt");
     free(l.text);
 
     l = (struct lines){0};
@@ -253,7 +223,6 @@ static void end_free(struct end *e)
 static void test_handshake(void **state)
 {
     struct end s, c;
-    char fp[256], want[300];
 
     (void) state;
     pair(&s, &c, "a/ca.crt", "localhost", 0);
@@ -282,9 +251,7 @@ static void test_handshake(void **state)
     assert_has(&c.info, "resumed: no\n");
     assert_has(&c.info, "server certificate chain: 1 certificate, as sent\n");
     assert_has(&c.info, "  [0] subject: CN=localhost");
-    openssl_fingerprint("a/server.crt", fp, sizeof fp);
-    snprintf(want, sizeof want, "      SHA-256 fingerprint: %s\n", fp);
-    assert_has(&c.info, want);
+    assert_has_fingerprint(&c.info, "      ", "a/server.crt");
     assert_has(&c.info, "checked: chain of 2 to trusted CA \"CN=bitstuff "
                         "local test CA");
     assert_has(&c.info, "checked: name \"localhost\" against the "
@@ -348,7 +315,6 @@ static void test_hold(void **state)
 static void test_failed_handshake(void **state)
 {
     struct end s, c;
-    char fp[256], want[300];
 
     (void) state;
     pair(&s, &c, "b/ca.crt", "localhost", 0);
@@ -356,9 +322,7 @@ static void test_failed_handshake(void **state)
     assert_has(&c.trace_lines, "> Alert: fatal, unknown CA");
     assert_has(&c.info, "server certificate chain, as sent (the handshake "
                         "failed):\n");
-    openssl_fingerprint("a/server.crt", fp, sizeof fp);
-    snprintf(want, sizeof want, "      SHA-256 fingerprint: %s\n", fp);
-    assert_has(&c.info, want);
+    assert_has_fingerprint(&c.info, "      ", "a/server.crt");
     assert_has(&c.info, "checked: the chain: FAILED: unable to get local "
                         "issuer certificate");
     end_free(&s);
