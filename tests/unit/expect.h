@@ -35,6 +35,21 @@ struct expect {
 #define EXPECT_INTS(a, b, f, va, vb) EXPECT_INT(a, f, va), EXPECT_INT(b, f, vb)
 #define EXPECT_STRS(a, b, f, va, vb) EXPECT_STR(a, f, va), EXPECT_STR(b, f, vb)
 
+/* A flag: off in the defaults (a), on once given (b). */
+#define EXPECT_FLAG(a, b, f) EXPECT_INTS(a, b, f, 0, 1)
+
+/* The TLS client options bitstuff and bitstuff-bench share: by default
+ * localhost:55000 and TLS 1.3, with neither CA, client certificate, key
+ * nor server name given; then as a command line with --min-tls 1.2 set
+ * them. */
+#define EXPECT_TLS_CLIENT(a, b, connect_b, ca_b, cert_b, key_b, name_b)        \
+    EXPECT_STRS(a, b, connect, "localhost:55000", connect_b),                  \
+        EXPECT_STRS(a, b, ca_file, NULL, ca_b),                                \
+        EXPECT_STRS(a, b, cert_file, NULL, cert_b),                            \
+        EXPECT_STRS(a, b, key_file, NULL, key_b),                              \
+        EXPECT_STRS(a, b, servername, NULL, name_b),                           \
+        EXPECT_INTS(a, b, min_tls, 13, 12)
+
 static inline void check_expect(const struct expect *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

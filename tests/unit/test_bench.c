@@ -560,11 +560,8 @@ static void test_opts_defaults_and_all(void **state)
                      BS_BENCH_OPTS_RUN);
     /* each field: its default, and its value after every option */
     const struct expect want[] = {
-        EXPECT_STRS(d, o, connect, "localhost:55000", "127.0.0.1:4000"),
-        EXPECT_STRS(d, o, ca_file, NULL, "ca.crt"),
-        EXPECT_STRS(d, o, cert_file, NULL, "c.crt"),
-        EXPECT_STRS(d, o, key_file, NULL, "c.key"),
-        EXPECT_STRS(d, o, servername, NULL, "localhost"),
+        EXPECT_TLS_CLIENT(d, o, "127.0.0.1:4000", "ca.crt", "c.crt", "c.key",
+                          "localhost"),
         EXPECT_INTS(d, o, connections, 50, 1000),
         EXPECT_INTS(d, o, requests, 100000, 1000000),
         EXPECT_INTS(d, o, pipeline, 1, 16),
@@ -574,15 +571,14 @@ static void test_opts_defaults_and_all(void **state)
         EXPECT_INTS(d, o, rule, BS_RULE_HDLC, BS_RULE_USB),
         EXPECT_INTS(d, o, resume, 1, 0),
         EXPECT_INTS(d, o, new_conn, 0, 0),
-        EXPECT_INTS(d, o, min_tls, 13, 12),
         EXPECT_INTS(d, o, threads, 0, 2),
         EXPECT_INTS(d, o, seed, 1, 77),
         EXPECT_INTS(d, o, idle, 0, 10000),
         EXPECT_INTS(d, o, timeout_ms, 30000, 500),
         EXPECT_INTS(d, o, pool, 1024, 64),
-        EXPECT_INTS(d, o, text, 0, 1),
-        EXPECT_INTS(d, o, json, 0, 1),
-        EXPECT_INTS(d, o, quiet, 0, 1),
+        EXPECT_FLAG(d, o, text),
+        EXPECT_FLAG(d, o, json),
+        EXPECT_FLAG(d, o, quiet),
     };
     CHECK_EXPECT(want);
     assert_true(o.errors > 0.09 && o.errors < 0.11);

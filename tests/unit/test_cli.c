@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "expect.h"
 #include "refusals.h"
 
 #define MAXARGS 32
@@ -39,25 +40,10 @@ static enum bs_cli_parse_result parse(struct bs_cli_opts *o, char *err,
     return bs_cli_parse(argc, argv, o, err, errlen);
 }
 
-static void test_defaults(void **state)
-{
-    struct bs_cli_opts o;
-    char err[256];
-
-    (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), NULL), BS_CLI_RUN);
-    assert_string_equal(o.connect, "localhost:55000");
-    assert_null(o.ca_file);
-    assert_null(o.servername);
-    assert_int_equal(o.min_tls, 13);
-    assert_int_equal(o.timeout_ms, 10000);
-    assert_int_equal(o.op, BS_PROTO_STUFF);
-    assert_int_equal(o.rule, BS_RULE_HDLC);
-    assert_int_equal(o.insecure, 0);
-    assert_int_equal(o.quiet, 0);
-    assert_int_equal(o.nbits, 0);
-    assert_null(o.in_file);
-}
+/* parse() for tests that do not read the error. */
+static char parse_err[256];
+#define PARSE(o, ...)                                                          \
+    parse((o), parse_err, sizeof(parse_err), __VA_ARGS__, NULL)
 
 static void test_messages(void **state)
 {
@@ -103,43 +89,41 @@ static void test_bad_message_named(void **state)
                      0);
 }
 
-static void test_all_options(void **state)
+static void test_defaults_and_all_options(void **state)
 {
-    struct bs_cli_opts o;
-    char err[256];
+    struct bs_cli_opts d, o; /* the defaults, and after every option */
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "-c", "[::1]:4000",
-                           "--ca-file", "ca.pem", "--cert", "c.crt", "--key",
-                           "c.key", "--servername", "host.example", "--min-tls",
-                           "1.2", "--timeout", "2.5", "-u", "--rule", "CAN",
-                           "-q", "-v", "--keylog-file", "k.log", "--insecure",
-                           "111", NULL),
+    assert_int_equal(parse(&d, parse_err, sizeof(parse_err), NULL), BS_CLI_RUN);
+    assert_int_equal(PARSE(&o, "-c", "[::1]:4000", "--ca-file", "ca.pem",
+                           "--cert", "c.crt", "--key", "c.key", "--servername",
+                           "host.example", "--min-tls", "1.2", "--timeout",
+                           "2.5", "-u", "--rule", "CAN", "-q", "-v",
+                           "--keylog-file", "k.log", "--insecure", "111"),
                      BS_CLI_RUN);
-    assert_string_equal(o.connect, "[::1]:4000");
-    assert_string_equal(o.ca_file, "ca.pem");
-    assert_string_equal(o.cert_file, "c.crt");
-    assert_string_equal(o.key_file, "c.key");
-    assert_string_equal(o.servername, "host.example");
-    assert_string_equal(o.keylog_file, "k.log");
-    assert_int_equal(o.min_tls, 12);
-    assert_int_equal(o.timeout_ms, 2500);
-    assert_int_equal(o.op, BS_PROTO_UNSTUFF);
-    assert_int_equal(o.rule, BS_RULE_CAN);
-    assert_int_equal(o.quiet, 1);
-    assert_int_equal(o.verbose, 1);
-    assert_int_equal(o.insecure, 1);
-    assert_int_equal(o.nbits, 1);
+    /* each field: its default, and its value after every option */
+    const struct expect want[] = {
+        EXPECT_TLS_CLIENT(d, o, "[::1]:4000", "ca.pem", "c.crt", "c.key",
+                          "host.example"),
+        EXPECT_STRS(d, o, keylog_file, NULL, "k.log"),
+        EXPECT_STRS(d, o, in_file, NULL, NULL),
+        EXPECT_INTS(d, o, timeout_ms, 10000, 2500),
+        EXPECT_INTS(d, o, op, BS_PROTO_STUFF, BS_PROTO_UNSTUFF),
+        EXPECT_INTS(d, o, rule, BS_RULE_HDLC, BS_RULE_CAN),
+        EXPECT_FLAG(d, o, quiet),
+        EXPECT_FLAG(d, o, verbose),
+        EXPECT_FLAG(d, o, insecure),
+        EXPECT_INTS(d, o, nbits, 0, 1),
+    };
+    CHECK_EXPECT(want);
 
     /* issue 13: --explain, and -v twice for the record headers */
-    assert_int_equal(parse(&o, err, sizeof(err), "--explain", "-vv", NULL),
-                     BS_CLI_RUN);
+    assert_int_equal(PARSE(&o, "--explain", "-vv"), BS_CLI_RUN);
     assert_int_equal(o.explain, 1);
     assert_int_equal(o.verbose, 2);
 
     /* --stuff after -u wins; --connect= form */
-    assert_int_equal(parse(&o, err, sizeof(err), "-u", "--stuff",
-                           "--connect=h:1", "--rule=usb", NULL),
+    assert_int_equal(PARSE(&o, "-u", "--stuff", "--connect=h:1", "--rule=usb"),
                      BS_CLI_RUN);
     assert_int_equal(o.op, BS_PROTO_STUFF);
     assert_int_equal(o.rule, BS_RULE_USB);
@@ -432,10 +416,9 @@ static void test_exit_mapping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_bad_message_named),
-        cmocka_unit_test(test_all_options),
+        cmocka_unit_test(test_defaults_and_all_options),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_combinations),
         cmocka_unit_test(test_timeout_units),
