@@ -45,15 +45,21 @@ static char parse_err[256];
 #define PARSE(o, ...)                                                          \
     parse((o), parse_err, sizeof(parse_err), __VA_ARGS__, NULL)
 
+/* parse() of a table's arguments: up to REFUSAL_MAX_ARGS, NULL after the
+ * last. */
+static enum bs_cli_parse_result parse_args(struct bs_cli_opts *o, char *err,
+                                           size_t errlen, const char *const *a)
+{
+    return parse(o, err, errlen, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+                 a[8], a[9], NULL);
+}
+
 static void test_messages(void **state)
 {
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "0101111110011111001010", "", "1", NULL),
-        BS_CLI_RUN);
+    assert_int_equal(PARSE(&o, "0101111110011111001010", "", "1"), BS_CLI_RUN);
     assert_int_equal(o.nbits, 3);
     assert_string_equal(o.bits[0], "0101111110011111001010");
     assert_string_equal(o.bits[1], "");
@@ -166,8 +172,7 @@ static int refuses(const char *const *a, char *err, size_t errlen)
 {
     struct bs_cli_opts o;
 
-    return parse(&o, err, errlen, a[0], a[1], a[2], a[3], a[4], a[5], a[6],
-                 a[7], a[8], a[9], NULL) == BS_CLI_ERROR;
+    return parse_args(&o, err, errlen, a) == BS_CLI_ERROR;
 }
 
 REFUSALS_TEST(test_bad_values, refusals, refuses)
@@ -184,29 +189,23 @@ static void test_timeout_units(void **state)
                  {"86400", 86400000},
                  {"1h", 3600000}};
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(
-            parse(&o, err, sizeof(err), "--timeout", cases[i].arg, NULL),
-            BS_CLI_RUN);
+        assert_int_equal(PARSE(&o, "--timeout", cases[i].arg), BS_CLI_RUN);
         assert_int_equal(o.timeout_ms, cases[i].ms);
     }
-    assert_int_equal(parse(&o, err, sizeof(err), "--list-options", NULL),
-                     BS_CLI_LIST);
+    assert_int_equal(PARSE(&o, "--list-options"), BS_CLI_LIST);
 }
 
 static void test_combinations(void **state)
 {
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--cert", "c", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "--out", "g",
-                           "--in-bits", "18446744073709551615", NULL),
+    assert_int_equal(PARSE(&o, "--cert", "c"), BS_CLI_RUN);
+    assert_int_equal(PARSE(&o, "--in", "f", "--out", "g", "--in-bits",
+                           "18446744073709551615"),
                      BS_CLI_RUN);
     assert_int_equal(o.has_in_bits, 1);
     assert_true(o.in_bits == UINT64_MAX);
@@ -216,41 +215,38 @@ static void test_combinations(void **state)
  * means now that a stuffed file carries its own length. */
 static void test_file_options(void **state)
 {
+    static const struct {
+        const char *args[REFUSAL_MAX_ARGS];
+        struct {
+            int raw, has_rule;
+            enum bs_progress_mode progress;
+        } want;
+    } cases[] = {
+        {{"--in", "f"}, {0, 0, BS_PROGRESS_AUTO}},
+        {{"--in", "f", "--raw", "--progress", "--rule", "hdlc"},
+         {1, 1, BS_PROGRESS_ON}},
+        {{"--in", "f", "--no-progress"}, {0, 0, BS_PROGRESS_OFF}},
+        /* -q silences the automatic line; --progress still forces it */
+        {{"--in", "f", "-q"}, {0, 0, BS_PROGRESS_OFF}},
+        {{"--in", "f", "-q", "--progress"}, {0, 0, BS_PROGRESS_ON}},
+        /* the refusals are in refusals[]; a raw file has no length of its
+         * own */
+        {{"-u", "--raw", "--in", "f", "--in-bits", "8"},
+         {1, 0, BS_PROGRESS_AUTO}},
+        /* stuffing may still send part of a file */
+        {{"--in", "f", "--in-bits", "8"}, {0, 0, BS_PROGRESS_AUTO}},
+    };
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.raw, 0);
-    assert_int_equal(o.has_rule, 0);
-    assert_int_equal(o.progress, BS_PROGRESS_AUTO);
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "--raw",
-                           "--progress", "--rule", "hdlc", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.raw, 1);
-    assert_int_equal(o.has_rule, 1);
-    assert_int_equal(o.progress, BS_PROGRESS_ON);
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "--in", "f", "--no-progress", NULL),
-        BS_CLI_RUN);
-    assert_int_equal(o.progress, BS_PROGRESS_OFF);
-    /* -q silences the automatic line; --progress still forces it */
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "-q", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.progress, BS_PROGRESS_OFF);
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "--in", "f", "-q", "--progress", NULL),
-        BS_CLI_RUN);
-    assert_int_equal(o.progress, BS_PROGRESS_ON);
-    /* the refusals are in refusals[] */
-    assert_int_equal(parse(&o, err, sizeof(err), "-u", "--raw", "--in", "f",
-                           "--in-bits", "8", NULL),
-                     BS_CLI_RUN);
-    /* stuffing may still send part of a file */
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "--in", "f", "--in-bits", "8", NULL),
-        BS_CLI_RUN);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(
+            parse_args(&o, parse_err, sizeof(parse_err), cases[i].args),
+            BS_CLI_RUN);
+        assert_int_equal(o.raw, cases[i].want.raw);
+        assert_int_equal(o.has_rule, cases[i].want.has_rule);
+        assert_int_equal(o.progress, cases[i].want.progress);
+    }
 }
 
 /* Issue 9 item 10: a binary reply must name the request's op and rule. */
@@ -291,14 +287,11 @@ static void test_reply_matches(void **state)
 static void test_help_version(void **state)
 {
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--help", NULL), BS_CLI_HELP);
-    assert_int_equal(parse(&o, err, sizeof(err), "-h", "--bogus", NULL),
-                     BS_CLI_HELP);
-    assert_int_equal(parse(&o, err, sizeof(err), "--version", NULL),
-                     BS_CLI_VERSION);
+    assert_int_equal(PARSE(&o, "--help"), BS_CLI_HELP);
+    assert_int_equal(PARSE(&o, "-h", "--bogus"), BS_CLI_HELP);
+    assert_int_equal(PARSE(&o, "--version"), BS_CLI_VERSION);
 }
 
 static void test_usage_documents_exit_codes(void **state)
