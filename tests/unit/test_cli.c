@@ -137,15 +137,11 @@ static void test_defaults_and_all_options(void **state)
 }
 
 /* Each refusal: arguments (after the program name) and words its error
- * must contain ("" when any error will do). */
+ * must contain ("" when any error will do).  --timeout's are with its
+ * units in test_timeout_units, combinations in bad_combinations[]. */
 static const struct refusal refusals[] = {
     {{"--rule", "ppp"}, "hdlc, usb or can"},
     {{"--min-tls", "1.1"}, "1.2 or 1.3"},
-    {{"--timeout", "0"}, "--timeout: '0'"},
-    {{"--timeout", "-1"}, ""},
-    {{"--timeout", "5x"}, ""},
-    {{"--timeout", "nan"}, ""},
-    {{"--timeout", "86401"}, "from 1ms to 24h"},
     {{"--in", "f", "--in-bits", "-3"}, ""},
     {{"--servername", ""}, ""},
     {{"--bogus"}, "unknown option '--bogus'"},
@@ -155,7 +151,19 @@ static const struct refusal refusals[] = {
     /* a long option that has a short alias is named as it was typed */
     {{"--connect"}, "--connect needs a value"},
     {{"--quiet=yes"}, "--quiet=yes"},
-    /* combinations */
+};
+
+static int refuses(const char *const *a, char *err, size_t errlen)
+{
+    struct bs_cli_opts o;
+
+    return parse_args(&o, err, errlen, a) == BS_CLI_ERROR;
+}
+
+REFUSALS_TEST(test_bad_values, refusals, refuses)
+
+/* Options that need others or exclude them, refused as refusals[] are. */
+static const struct refusal bad_combinations[] = {
     {{"--out", "x"}, "--out needs --in"},
     {{"--in-bits", "8"}, ""},
     {{"--in", "f", "0101"}, "not both"},
@@ -168,32 +176,37 @@ static const struct refusal refusals[] = {
     {{"-u", "--in", "f", "--in-bits", "8"}, "--raw"},
 };
 
-static int refuses(const char *const *a, char *err, size_t errlen)
-{
-    struct bs_cli_opts o;
-
-    return parse_args(&o, err, errlen, a) == BS_CLI_ERROR;
-}
-
-REFUSALS_TEST(test_bad_values, refusals, refuses)
-
-/* One duration syntax (issue 12 item 6): --timeout takes units. */
+/* One duration syntax (issue 12 item 6): --timeout takes units, from 1ms
+ * to 24h.  Each value: its milliseconds, or words its refusal must
+ * contain ("" when any error will do). */
 static void test_timeout_units(void **state)
 {
     static const struct {
         const char *arg;
         int ms;
-    } cases[] = {{"500ms", 500},
-                 {"1.5s", 1500},
-                 {"2m", 120000},
-                 {"86400", 86400000},
-                 {"1h", 3600000}};
+        const char *refusal; /* NULL: accepted */
+    } cases[] = {
+        {"500ms", 500, NULL},  {"1.5s", 1500, NULL},
+        {"2m", 120000, NULL},  {"86400", 86400000, NULL},
+        {"1h", 3600000, NULL}, {"0", 0, "--timeout: '0'"},
+        {"-1", 0, ""},         {"5x", 0, ""},
+        {"nan", 0, ""},        {"86401", 0, "from 1ms to 24h"},
+    };
     struct bs_cli_opts o;
 
     (void) state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(PARSE(&o, "--timeout", cases[i].arg), BS_CLI_RUN);
-        assert_int_equal(o.timeout_ms, cases[i].ms);
+        char err[256] = "";
+        enum bs_cli_parse_result r =
+            parse(&o, err, sizeof(err), "--timeout", cases[i].arg, NULL);
+
+        if (cases[i].refusal == NULL) {
+            assert_int_equal(r, BS_CLI_RUN);
+            assert_int_equal(o.timeout_ms, cases[i].ms);
+        } else {
+            assert_int_equal(r, BS_CLI_ERROR);
+            assert_non_null(strstr(err, cases[i].refusal));
+        }
     }
     assert_int_equal(PARSE(&o, "--list-options"), BS_CLI_LIST);
 }
@@ -203,6 +216,9 @@ static void test_combinations(void **state)
     struct bs_cli_opts o;
 
     (void) state;
+    check_refusals(bad_combinations,
+                   sizeof(bad_combinations) / sizeof(bad_combinations[0]),
+                   refuses);
     assert_int_equal(PARSE(&o, "--cert", "c"), BS_CLI_RUN);
     assert_int_equal(PARSE(&o, "--in", "f", "--out", "g", "--in-bits",
                            "18446744073709551615"),
