@@ -15,6 +15,7 @@
 #include "bench_hist.h"
 #include "bench_msg.h"
 #include "bench_opts.h"
+#include "expect.h"
 #include "refusals.h"
 
 /* ------------------------------------------------------------------ */
@@ -316,27 +317,22 @@ static void test_pool_text(void **state)
 
 static void test_pool_bad_config(void **state)
 {
-    struct bs_bench_pool p;
-    struct bs_bench_pool_config c = {
-        .count = 0,
-        .min_bits = 1,
-        .max_bits = 2,
-        .rule = 0,
-        .seed = 1,
+    static const struct bs_bench_pool_config bad[] = {
+        {.count = 0, .min_bits = 1, .max_bits = 2, .rule = 0, .seed = 1},
+        {.count = 4, .min_bits = 10, .max_bits = 9, .rule = 0, .seed = 1},
+        {.count = 4, .min_bits = 1, .max_bits = 9, .rule = 7, .seed = 1},
     };
-    char err[200] = "";
+    struct bs_bench_pool p;
 
     (void) state;
-    assert_int_equal(bs_bench_pool_build(&p, &c, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "bad configuration"));
-    assert_null(p.msg);
-    c.count = 4;
-    c.min_bits = 10;
-    c.max_bits = 9;
-    assert_int_equal(bs_bench_pool_build(&p, &c, err, sizeof(err)), -1);
-    c.min_bits = 1;
-    c.rule = 7;
-    assert_int_equal(bs_bench_pool_build(&p, &c, err, sizeof(err)), -1);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[200] = "";
+
+        assert_int_equal(bs_bench_pool_build(&p, &bad[i], err, sizeof(err)),
+                         -1);
+        assert_non_null(strstr(err, "bad configuration"));
+        assert_null(p.msg);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -546,33 +542,13 @@ static enum bs_bench_opts_result parse(struct bs_bench_opts *o, char *err,
     return bs_bench_opts_parse(o, argc, argv, err, 256);
 }
 
-static void test_opts_defaults(void **state)
+static void test_opts_defaults_and_all(void **state)
 {
-    struct bs_bench_opts o;
+    struct bs_bench_opts d, o; /* the defaults, and after every option */
     char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, NULL), BS_BENCH_OPTS_RUN);
-    assert_string_equal(o.connect, "localhost:55000");
-    assert_int_equal(o.connections, 50);
-    assert_int_equal(o.requests, 100000);
-    assert_int_equal(o.pipeline, 1);
-    assert_int_equal(o.min_bits, 64);
-    assert_int_equal(o.max_bits, 64);
-    assert_int_equal(o.op, BS_BENCH_OP_STUFF);
-    assert_int_equal(o.rule, BS_RULE_HDLC);
-    assert_int_equal(o.resume, 1);
-    assert_int_equal(o.new_conn, 0);
-    assert_int_equal(o.min_tls, 13);
-    assert_null(o.ca_file);
-}
-
-static void test_opts_all(void **state)
-{
-    struct bs_bench_opts o;
-    char err[256];
-
-    (void) state;
+    assert_int_equal(parse(&d, err, NULL), BS_BENCH_OPTS_RUN);
     assert_int_equal(parse(&o, err, "-c", "127.0.0.1:4000", "--ca-file",
                            "ca.crt", "--cert=c.crt", "--key", "c.key",
                            "--servername", "localhost", "-n", "1000", "-r",
@@ -582,26 +558,29 @@ static void test_opts_all(void **state)
                            "--errors", "0.1", "--timeout", "500ms", "--pool",
                            "64", "--min-tls", "1.2", "--resume", "off", NULL),
                      BS_BENCH_OPTS_RUN);
-    assert_string_equal(o.connect, "127.0.0.1:4000");
-    assert_string_equal(o.ca_file, "ca.crt");
-    assert_string_equal(o.cert_file, "c.crt");
-    assert_string_equal(o.key_file, "c.key");
-    assert_string_equal(o.servername, "localhost");
-    assert_int_equal(o.connections, 1000);
-    assert_int_equal(o.requests, 1000000);
-    assert_int_equal(o.pipeline, 16);
-    assert_int_equal(o.min_bits, 8);
-    assert_int_equal(o.max_bits, 1024);
-    assert_int_equal(o.op, BS_BENCH_OP_MIXED);
-    assert_int_equal(o.rule, BS_RULE_USB);
-    assert_int_equal(o.threads, 2);
-    assert_int_equal(o.seed, 77);
-    assert_true(o.text && o.json && o.quiet);
-    assert_int_equal(o.idle, 10000);
-    assert_int_equal(o.timeout_ms, 500);
-    assert_int_equal(o.pool, 64);
-    assert_int_equal(o.min_tls, 12);
-    assert_int_equal(o.resume, 0);
+    /* each field: its default, and its value after every option */
+    const struct expect want[] = {
+        EXPECT_TLS_CLIENT(d, o, "127.0.0.1:4000", "ca.crt", "c.crt", "c.key",
+                          "localhost"),
+        EXPECT_INTS(d, o, connections, 50, 1000),
+        EXPECT_INTS(d, o, requests, 100000, 1000000),
+        EXPECT_INTS(d, o, pipeline, 1, 16),
+        EXPECT_INTS(d, o, min_bits, 64, 8),
+        EXPECT_INTS(d, o, max_bits, 64, 1024),
+        EXPECT_INTS(d, o, op, BS_BENCH_OP_STUFF, BS_BENCH_OP_MIXED),
+        EXPECT_INTS(d, o, rule, BS_RULE_HDLC, BS_RULE_USB),
+        EXPECT_INTS(d, o, resume, 1, 0),
+        EXPECT_INTS(d, o, new_conn, 0, 0),
+        EXPECT_INTS(d, o, threads, 0, 2),
+        EXPECT_INTS(d, o, seed, 1, 77),
+        EXPECT_INTS(d, o, idle, 0, 10000),
+        EXPECT_INTS(d, o, timeout_ms, 30000, 500),
+        EXPECT_INTS(d, o, pool, 1024, 64),
+        EXPECT_FLAG(d, o, text),
+        EXPECT_FLAG(d, o, json),
+        EXPECT_FLAG(d, o, quiet),
+    };
+    CHECK_EXPECT(want);
     assert_true(o.errors > 0.09 && o.errors < 0.11);
 
     assert_int_equal(parse(&o, err, "-s", "800000000", "--new-conn", "--rule",
@@ -704,8 +683,7 @@ int main(void)
         cmocka_unit_test(test_pool_bad_config),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_stream_missing_last_stuffed_bit),
-        cmocka_unit_test(test_opts_defaults),
-        cmocka_unit_test(test_opts_all),
+        cmocka_unit_test(test_opts_defaults_and_all),
         cmocka_unit_test(test_opts_errors),
         cmocka_unit_test(test_opts_durations),
     };

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "expect.h"
 #include "refusals.h"
 
 #define MAXARGS 32
@@ -39,35 +40,26 @@ static enum bs_cli_parse_result parse(struct bs_cli_opts *o, char *err,
     return bs_cli_parse(argc, argv, o, err, errlen);
 }
 
-static void test_defaults(void **state)
-{
-    struct bs_cli_opts o;
-    char err[256];
+/* parse() for tests that do not read the error. */
+static char parse_err[256];
+#define PARSE(o, ...)                                                          \
+    parse((o), parse_err, sizeof(parse_err), __VA_ARGS__, NULL)
 
-    (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), NULL), BS_CLI_RUN);
-    assert_string_equal(o.connect, "localhost:55000");
-    assert_null(o.ca_file);
-    assert_null(o.servername);
-    assert_int_equal(o.min_tls, 13);
-    assert_int_equal(o.timeout_ms, 10000);
-    assert_int_equal(o.op, BS_PROTO_STUFF);
-    assert_int_equal(o.rule, BS_RULE_HDLC);
-    assert_int_equal(o.insecure, 0);
-    assert_int_equal(o.quiet, 0);
-    assert_int_equal(o.nbits, 0);
-    assert_null(o.in_file);
+/* parse() of a table's arguments: up to REFUSAL_MAX_ARGS, NULL after the
+ * last. */
+static enum bs_cli_parse_result parse_args(struct bs_cli_opts *o, char *err,
+                                           size_t errlen, const char *const *a)
+{
+    return parse(o, err, errlen, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+                 a[8], a[9], NULL);
 }
 
 static void test_messages(void **state)
 {
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "0101111110011111001010", "", "1", NULL),
-        BS_CLI_RUN);
+    assert_int_equal(PARSE(&o, "0101111110011111001010", "", "1"), BS_CLI_RUN);
     assert_int_equal(o.nbits, 3);
     assert_string_equal(o.bits[0], "0101111110011111001010");
     assert_string_equal(o.bits[1], "");
@@ -103,43 +95,41 @@ static void test_bad_message_named(void **state)
                      0);
 }
 
-static void test_all_options(void **state)
+static void test_defaults_and_all_options(void **state)
 {
-    struct bs_cli_opts o;
-    char err[256];
+    struct bs_cli_opts d, o; /* the defaults, and after every option */
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "-c", "[::1]:4000",
-                           "--ca-file", "ca.pem", "--cert", "c.crt", "--key",
-                           "c.key", "--servername", "host.example", "--min-tls",
-                           "1.2", "--timeout", "2.5", "-u", "--rule", "CAN",
-                           "-q", "-v", "--keylog-file", "k.log", "--insecure",
-                           "111", NULL),
+    assert_int_equal(parse(&d, parse_err, sizeof(parse_err), NULL), BS_CLI_RUN);
+    assert_int_equal(PARSE(&o, "-c", "[::1]:4000", "--ca-file", "ca.pem",
+                           "--cert", "c.crt", "--key", "c.key", "--servername",
+                           "host.example", "--min-tls", "1.2", "--timeout",
+                           "2.5", "-u", "--rule", "CAN", "-q", "-v",
+                           "--keylog-file", "k.log", "--insecure", "111"),
                      BS_CLI_RUN);
-    assert_string_equal(o.connect, "[::1]:4000");
-    assert_string_equal(o.ca_file, "ca.pem");
-    assert_string_equal(o.cert_file, "c.crt");
-    assert_string_equal(o.key_file, "c.key");
-    assert_string_equal(o.servername, "host.example");
-    assert_string_equal(o.keylog_file, "k.log");
-    assert_int_equal(o.min_tls, 12);
-    assert_int_equal(o.timeout_ms, 2500);
-    assert_int_equal(o.op, BS_PROTO_UNSTUFF);
-    assert_int_equal(o.rule, BS_RULE_CAN);
-    assert_int_equal(o.quiet, 1);
-    assert_int_equal(o.verbose, 1);
-    assert_int_equal(o.insecure, 1);
-    assert_int_equal(o.nbits, 1);
+    /* each field: its default, and its value after every option */
+    const struct expect want[] = {
+        EXPECT_TLS_CLIENT(d, o, "[::1]:4000", "ca.pem", "c.crt", "c.key",
+                          "host.example"),
+        EXPECT_STRS(d, o, keylog_file, NULL, "k.log"),
+        EXPECT_STRS(d, o, in_file, NULL, NULL),
+        EXPECT_INTS(d, o, timeout_ms, 10000, 2500),
+        EXPECT_INTS(d, o, op, BS_PROTO_STUFF, BS_PROTO_UNSTUFF),
+        EXPECT_INTS(d, o, rule, BS_RULE_HDLC, BS_RULE_CAN),
+        EXPECT_FLAG(d, o, quiet),
+        EXPECT_FLAG(d, o, verbose),
+        EXPECT_FLAG(d, o, insecure),
+        EXPECT_INTS(d, o, nbits, 0, 1),
+    };
+    CHECK_EXPECT(want);
 
     /* issue 13: --explain, and -v twice for the record headers */
-    assert_int_equal(parse(&o, err, sizeof(err), "--explain", "-vv", NULL),
-                     BS_CLI_RUN);
+    assert_int_equal(PARSE(&o, "--explain", "-vv"), BS_CLI_RUN);
     assert_int_equal(o.explain, 1);
     assert_int_equal(o.verbose, 2);
 
     /* --stuff after -u wins; --connect= form */
-    assert_int_equal(parse(&o, err, sizeof(err), "-u", "--stuff",
-                           "--connect=h:1", "--rule=usb", NULL),
+    assert_int_equal(PARSE(&o, "-u", "--stuff", "--connect=h:1", "--rule=usb"),
                      BS_CLI_RUN);
     assert_int_equal(o.op, BS_PROTO_STUFF);
     assert_int_equal(o.rule, BS_RULE_USB);
@@ -147,15 +137,11 @@ static void test_all_options(void **state)
 }
 
 /* Each refusal: arguments (after the program name) and words its error
- * must contain ("" when any error will do). */
+ * must contain ("" when any error will do).  --timeout's are with its
+ * units in test_timeout_units, combinations in bad_combinations[]. */
 static const struct refusal refusals[] = {
     {{"--rule", "ppp"}, "hdlc, usb or can"},
     {{"--min-tls", "1.1"}, "1.2 or 1.3"},
-    {{"--timeout", "0"}, "--timeout: '0'"},
-    {{"--timeout", "-1"}, ""},
-    {{"--timeout", "5x"}, ""},
-    {{"--timeout", "nan"}, ""},
-    {{"--timeout", "86401"}, "from 1ms to 24h"},
     {{"--in", "f", "--in-bits", "-3"}, ""},
     {{"--servername", ""}, ""},
     {{"--bogus"}, "unknown option '--bogus'"},
@@ -165,7 +151,19 @@ static const struct refusal refusals[] = {
     /* a long option that has a short alias is named as it was typed */
     {{"--connect"}, "--connect needs a value"},
     {{"--quiet=yes"}, "--quiet=yes"},
-    /* combinations */
+};
+
+static int refuses(const char *const *a, char *err, size_t errlen)
+{
+    struct bs_cli_opts o;
+
+    return parse_args(&o, err, errlen, a) == BS_CLI_ERROR;
+}
+
+REFUSALS_TEST(test_bad_values, refusals, refuses)
+
+/* Options that need others or exclude them, refused as refusals[] are. */
+static const struct refusal bad_combinations[] = {
     {{"--out", "x"}, "--out needs --in"},
     {{"--in-bits", "8"}, ""},
     {{"--in", "f", "0101"}, "not both"},
@@ -178,51 +176,52 @@ static const struct refusal refusals[] = {
     {{"-u", "--in", "f", "--in-bits", "8"}, "--raw"},
 };
 
-static int refuses(const char *const *a, char *err, size_t errlen)
-{
-    struct bs_cli_opts o;
-
-    return parse(&o, err, errlen, a[0], a[1], a[2], a[3], a[4], a[5], a[6],
-                 a[7], a[8], a[9], NULL) == BS_CLI_ERROR;
-}
-
-REFUSALS_TEST(test_bad_values, refusals, refuses)
-
-/* One duration syntax (issue 12 item 6): --timeout takes units. */
+/* One duration syntax (issue 12 item 6): --timeout takes units, from 1ms
+ * to 24h.  Each value: its milliseconds, or words its refusal must
+ * contain ("" when any error will do). */
 static void test_timeout_units(void **state)
 {
     static const struct {
         const char *arg;
         int ms;
-    } cases[] = {{"500ms", 500},
-                 {"1.5s", 1500},
-                 {"2m", 120000},
-                 {"86400", 86400000},
-                 {"1h", 3600000}};
+        const char *refusal; /* NULL: accepted */
+    } cases[] = {
+        {"500ms", 500, NULL},  {"1.5s", 1500, NULL},
+        {"2m", 120000, NULL},  {"86400", 86400000, NULL},
+        {"1h", 3600000, NULL}, {"0", 0, "--timeout: '0'"},
+        {"-1", 0, ""},         {"5x", 0, ""},
+        {"nan", 0, ""},        {"86401", 0, "from 1ms to 24h"},
+    };
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(
-            parse(&o, err, sizeof(err), "--timeout", cases[i].arg, NULL),
-            BS_CLI_RUN);
-        assert_int_equal(o.timeout_ms, cases[i].ms);
+        char err[256] = "";
+        enum bs_cli_parse_result r =
+            parse(&o, err, sizeof(err), "--timeout", cases[i].arg, NULL);
+
+        if (cases[i].refusal == NULL) {
+            assert_int_equal(r, BS_CLI_RUN);
+            assert_int_equal(o.timeout_ms, cases[i].ms);
+        } else {
+            assert_int_equal(r, BS_CLI_ERROR);
+            assert_non_null(strstr(err, cases[i].refusal));
+        }
     }
-    assert_int_equal(parse(&o, err, sizeof(err), "--list-options", NULL),
-                     BS_CLI_LIST);
+    assert_int_equal(PARSE(&o, "--list-options"), BS_CLI_LIST);
 }
 
 static void test_combinations(void **state)
 {
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--cert", "c", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "--out", "g",
-                           "--in-bits", "18446744073709551615", NULL),
+    check_refusals(bad_combinations,
+                   sizeof(bad_combinations) / sizeof(bad_combinations[0]),
+                   refuses);
+    assert_int_equal(PARSE(&o, "--cert", "c"), BS_CLI_RUN);
+    assert_int_equal(PARSE(&o, "--in", "f", "--out", "g", "--in-bits",
+                           "18446744073709551615"),
                      BS_CLI_RUN);
     assert_int_equal(o.has_in_bits, 1);
     assert_true(o.in_bits == UINT64_MAX);
@@ -232,41 +231,38 @@ static void test_combinations(void **state)
  * means now that a stuffed file carries its own length. */
 static void test_file_options(void **state)
 {
+    static const struct {
+        const char *args[REFUSAL_MAX_ARGS];
+        struct {
+            int raw, has_rule;
+            enum bs_progress_mode progress;
+        } want;
+    } cases[] = {
+        {{"--in", "f"}, {0, 0, BS_PROGRESS_AUTO}},
+        {{"--in", "f", "--raw", "--progress", "--rule", "hdlc"},
+         {1, 1, BS_PROGRESS_ON}},
+        {{"--in", "f", "--no-progress"}, {0, 0, BS_PROGRESS_OFF}},
+        /* -q silences the automatic line; --progress still forces it */
+        {{"--in", "f", "-q"}, {0, 0, BS_PROGRESS_OFF}},
+        {{"--in", "f", "-q", "--progress"}, {0, 0, BS_PROGRESS_ON}},
+        /* the refusals are in refusals[]; a raw file has no length of its
+         * own */
+        {{"-u", "--raw", "--in", "f", "--in-bits", "8"},
+         {1, 0, BS_PROGRESS_AUTO}},
+        /* stuffing may still send part of a file */
+        {{"--in", "f", "--in-bits", "8"}, {0, 0, BS_PROGRESS_AUTO}},
+    };
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.raw, 0);
-    assert_int_equal(o.has_rule, 0);
-    assert_int_equal(o.progress, BS_PROGRESS_AUTO);
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "--raw",
-                           "--progress", "--rule", "hdlc", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.raw, 1);
-    assert_int_equal(o.has_rule, 1);
-    assert_int_equal(o.progress, BS_PROGRESS_ON);
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "--in", "f", "--no-progress", NULL),
-        BS_CLI_RUN);
-    assert_int_equal(o.progress, BS_PROGRESS_OFF);
-    /* -q silences the automatic line; --progress still forces it */
-    assert_int_equal(parse(&o, err, sizeof(err), "--in", "f", "-q", NULL),
-                     BS_CLI_RUN);
-    assert_int_equal(o.progress, BS_PROGRESS_OFF);
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "--in", "f", "-q", "--progress", NULL),
-        BS_CLI_RUN);
-    assert_int_equal(o.progress, BS_PROGRESS_ON);
-    /* the refusals are in refusals[] */
-    assert_int_equal(parse(&o, err, sizeof(err), "-u", "--raw", "--in", "f",
-                           "--in-bits", "8", NULL),
-                     BS_CLI_RUN);
-    /* stuffing may still send part of a file */
-    assert_int_equal(
-        parse(&o, err, sizeof(err), "--in", "f", "--in-bits", "8", NULL),
-        BS_CLI_RUN);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(
+            parse_args(&o, parse_err, sizeof(parse_err), cases[i].args),
+            BS_CLI_RUN);
+        assert_int_equal(o.raw, cases[i].want.raw);
+        assert_int_equal(o.has_rule, cases[i].want.has_rule);
+        assert_int_equal(o.progress, cases[i].want.progress);
+    }
 }
 
 /* Issue 9 item 10: a binary reply must name the request's op and rule. */
@@ -307,18 +303,18 @@ static void test_reply_matches(void **state)
 static void test_help_version(void **state)
 {
     struct bs_cli_opts o;
-    char err[256];
 
     (void) state;
-    assert_int_equal(parse(&o, err, sizeof(err), "--help", NULL), BS_CLI_HELP);
-    assert_int_equal(parse(&o, err, sizeof(err), "-h", "--bogus", NULL),
-                     BS_CLI_HELP);
-    assert_int_equal(parse(&o, err, sizeof(err), "--version", NULL),
-                     BS_CLI_VERSION);
+    assert_int_equal(PARSE(&o, "--help"), BS_CLI_HELP);
+    assert_int_equal(PARSE(&o, "-h", "--bogus"), BS_CLI_HELP);
+    assert_int_equal(PARSE(&o, "--version"), BS_CLI_VERSION);
 }
 
 static void test_usage_documents_exit_codes(void **state)
 {
+    static const char *const words[] = {
+        "  0  success", "  4  certificate verification failed",
+        "  6  connection lost", "received N bits"};
     char buf[8192] = {0};
     FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
 
@@ -326,10 +322,7 @@ static void test_usage_documents_exit_codes(void **state)
     assert_non_null(f);
     bs_cli_usage(f, "bitstuff");
     fclose(f);
-    assert_non_null(strstr(buf, "  0  success"));
-    assert_non_null(strstr(buf, "  4  certificate verification failed"));
-    assert_non_null(strstr(buf, "  6  connection lost"));
-    assert_non_null(strstr(buf, "received N bits"));
+    check_contains(buf, words, sizeof(words) / sizeof(words[0]));
 }
 
 static void test_check_bits(void **state)
@@ -432,10 +425,9 @@ static void test_exit_mapping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_bad_message_named),
-        cmocka_unit_test(test_all_options),
+        cmocka_unit_test(test_defaults_and_all_options),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_combinations),
         cmocka_unit_test(test_timeout_units),
