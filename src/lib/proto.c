@@ -567,7 +567,6 @@ static enum step refuse(struct bs_proto_decoder *d, struct bs_proto_event *ev,
     return error_event(d, ev, BS_PROTO_BINARY, code, at, server_msg);
 }
 
-/* Client: an 'E' frame's header; its payload comes next. */
 /* The op and rule a reply or an error names: the header's, or 0 (stuff,
  * hdlc) when its nibbles are not valid ones. */
 static void note_kind(struct bs_proto_decoder *d, const struct header *h)
@@ -576,6 +575,7 @@ static void note_kind(struct bs_proto_decoder *d, const struct header *h)
     d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
 }
 
+/* Client: an 'E' frame's header; its payload comes next. */
 static enum step eframe_header(struct bs_proto_decoder *d,
                                struct bs_proto_event *ev,
                                const struct header *h)
