@@ -84,57 +84,24 @@ enum step { STEP_NEXT, STEP_MORE, STEP_EVENT, STEP_GO_ON };
 #define MSG_TOO_LONG                                                           \
     "the message is longer than the server's max_message_bits limit"
 
-/* The protocol's own codes: each one's name and default sentence. */
+/* Every code by its wire number, from BS_PROTO_CODES; the numbers
+ * between codes are zero rows (status BS_OK, no name). */
 static const struct {
+    bs_status status; /* a stuffing error's, else BS_OK */
     const char *name, *text;
 } codes[] = {
-    [BS_PROTO_E_BAD_COMMAND] = {"bad-command",
-                                "a line is [stuff|unstuff [hdlc|usb|can]] "
-                                "followed by bits (0 and 1)"},
-    [BS_PROTO_E_BAD_RULE] = {"bad-rule", "unknown rule: use hdlc, usb or can"},
-    [BS_PROTO_E_LINE_TOO_LONG] = {"line-too-long",
-                                  "the line is longer than the server's limit; "
-                                  "send long messages as binary frames"},
-    [BS_PROTO_E_TOO_LONG] = {"too-long",
-                             "the message is longer than the server's limit"},
-    [BS_PROTO_E_BAD_PADDING] =
-        {"bad-padding",
-         "the unused bits after the last bit of a chunk must be 0"},
-    [BS_PROTO_E_SEQUENCE] = {"sequence", "chunks out of order: a message is "
-                                         "FIRST ... LAST with one op and rule"},
-    [BS_PROTO_E_BAD_FRAME] = {"bad-frame",
-                              "broken framing; the connection is closed"},
-    [BS_PROTO_E_BUSY] =
-        {"busy", "the server cannot take this request now; retry later"},
+#define CODE_ROW(id, number, status, name, text)                               \
+    [number] = {status, name, text},
+    BS_PROTO_CODES(CODE_ROW)
+#undef CODE_ROW
 };
 
 #define N_CODES (sizeof(codes) / sizeof(codes[0]))
 
-/* The stuffing errors on the wire; their names and sentences are the
- * library's (bs_status_name, bs_strerror).  The other statuses are not
- * data errors and have no code. */
-static const struct {
-    bs_status status;
-    unsigned code;
-} status_codes[] = {
-    {BS_ERR_CHAR, BS_PROTO_E_CHAR},
-    {BS_ERR_FLAG, BS_PROTO_E_FLAG},
-    {BS_ERR_ABORT, BS_PROTO_E_ABORT},
-    {BS_ERR_STUFF_BIT, BS_PROTO_E_STUFF_BIT},
-    {BS_ERR_TRUNCATED, BS_PROTO_E_TRUNCATED},
-};
-
-#define N_STATUS_CODES (sizeof(status_codes) / sizeof(status_codes[0]))
-
 /* The status a stuffing-error code stands for, or BS_OK for other codes. */
 static bs_status code_status(unsigned code)
 {
-    for (size_t i = 0; i < N_STATUS_CODES; i++) {
-        if (status_codes[i].code == code) {
-            return status_codes[i].status;
-        }
-    }
-    return BS_OK;
+    return code < N_CODES ? codes[code].status : BS_OK;
 }
 
 /* A code's name, or with text its sentence: the library's for a stuffing
@@ -164,9 +131,9 @@ const char *bs_proto_code_text(unsigned code)
 
 unsigned bs_proto_code_from_status(bs_status st)
 {
-    for (size_t i = 0; i < N_STATUS_CODES; i++) {
-        if (status_codes[i].status == st) {
-            return status_codes[i].code;
+    for (unsigned code = 0; st != BS_OK && code < N_CODES; code++) {
+        if (codes[code].status == st) {
+            return code;
         }
     }
     /* Not a data error but a server bug: the client still gets a reply. */
@@ -600,7 +567,6 @@ static enum step refuse(struct bs_proto_decoder *d, struct bs_proto_event *ev,
     return error_event(d, ev, BS_PROTO_BINARY, code, at, server_msg);
 }
 
-/* Client: an 'E' frame's header; its payload comes next. */
 /* The op and rule a reply or an error names: the header's, or 0 (stuff,
  * hdlc) when its nibbles are not valid ones. */
 static void note_kind(struct bs_proto_decoder *d, const struct header *h)
@@ -609,6 +575,7 @@ static void note_kind(struct bs_proto_decoder *d, const struct header *h)
     d->msg_rule = (uint8_t) (h->nibble_ok ? h->rule : 0);
 }
 
+/* Client: an 'E' frame's header; its payload comes next. */
 static enum step eframe_header(struct bs_proto_decoder *d,
                                struct bs_proto_event *ev,
                                const struct header *h)

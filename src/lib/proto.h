@@ -60,23 +60,44 @@ enum bs_proto_form {
     BS_PROTO_BINARY = 1,
 };
 
-/* Stable error codes on the wire.  3-7 name the stuffing errors; they
- * are mapped to and from bs_status by a table in proto.c, never by
- * value. */
+/*
+ * Stable error codes on the wire (docs/PROTOCOL.md section 5), one row
+ * each: X(id, number, status, name, text) gives BS_PROTO_E_<id> = number.
+ * 3-7 are the stuffing errors: status is the bs_status each stands for,
+ * whose name and sentence are the library's (bs_status_name,
+ * bs_strerror), so name and text are NULL.  The rest are the protocol's
+ * own, with status BS_OK, a name and a default sentence.  This list makes
+ * the enum below and proto.c's table of codes; codes map to and from
+ * bs_status by it, never by value.
+ */
+#define BS_PROTO_CODES(X)                                                      \
+    X(CHAR, 3, BS_ERR_CHAR, NULL, NULL)                                        \
+    X(FLAG, 4, BS_ERR_FLAG, NULL, NULL)                                        \
+    X(ABORT, 5, BS_ERR_ABORT, NULL, NULL)                                      \
+    X(STUFF_BIT, 6, BS_ERR_STUFF_BIT, NULL, NULL)                              \
+    X(TRUNCATED, 7, BS_ERR_TRUNCATED, NULL, NULL)                              \
+    X(BAD_COMMAND, 20, BS_OK, "bad-command",                                   \
+      "a line is [stuff|unstuff [hdlc|usb|can]] followed by bits (0 and 1)")   \
+    X(BAD_RULE, 21, BS_OK, "bad-rule", "unknown rule: use hdlc, usb or can")   \
+    X(LINE_TOO_LONG, 22, BS_OK, "line-too-long",                               \
+      "the line is longer than the server's limit; send long messages as "     \
+      "binary frames")                                                         \
+    X(TOO_LONG, 23, BS_OK, "too-long",                                         \
+      "the message is longer than the server's limit")                         \
+    X(BAD_PADDING, 24, BS_OK, "bad-padding",                                   \
+      "the unused bits after the last bit of a chunk must be 0")               \
+    X(SEQUENCE, 25, BS_OK, "sequence",                                         \
+      "chunks out of order: a message is FIRST ... LAST with one op and rule") \
+    X(BAD_FRAME, 26, BS_OK, "bad-frame",                                       \
+      "broken framing; the connection is closed")                              \
+    X(BUSY, 27, BS_OK, "busy",                                                 \
+      "the server cannot take this request now; retry later")
+
 enum bs_proto_code {
-    BS_PROTO_E_CHAR = 3,
-    BS_PROTO_E_FLAG = 4,
-    BS_PROTO_E_ABORT = 5,
-    BS_PROTO_E_STUFF_BIT = 6,
-    BS_PROTO_E_TRUNCATED = 7,
-    BS_PROTO_E_BAD_COMMAND = 20,
-    BS_PROTO_E_BAD_RULE = 21,
-    BS_PROTO_E_LINE_TOO_LONG = 22,
-    BS_PROTO_E_TOO_LONG = 23,
-    BS_PROTO_E_BAD_PADDING = 24,
-    BS_PROTO_E_SEQUENCE = 25,
-    BS_PROTO_E_BAD_FRAME = 26,
-    BS_PROTO_E_BUSY = 27,
+#define BS_PROTO_CODE_ENUM(id, number, status, name, text)                     \
+    BS_PROTO_E_##id = number,
+    BS_PROTO_CODES(BS_PROTO_CODE_ENUM)
+#undef BS_PROTO_CODE_ENUM
 };
 
 /* "flag", "line-too-long", ...; "unknown" for other values. */

@@ -808,17 +808,21 @@ static BS_INLINE size_t text_words(struct bs_stream *st, enum impl im,
  * each word shape and run the engines implement.  The shape comes from
  * the rule table; a rule whose shape and run are not listed here does no
  * words at all, so it runs on the reference loop (never on another
- * rule's specialisation).
+ * rule's specialisation).  words is packed_words or text_words, im the
+ * engine.
  */
 #define SHAPE(word, run) ((unsigned) (word) << 8 | (unsigned) (run))
-#define BS_SPECIALISE_DIR(call, dir)                                           \
-    (shape == SHAPE(BS_WORD_ONES, 5)    ? call(dir, 0, 5)                      \
-     : shape == SHAPE(BS_WORD_ONES, 6)  ? call(dir, 0, 6)                      \
-     : shape == SHAPE(BS_WORD_COMPL, 5) ? call(dir, 1, 5)                      \
-                                        : (*out_len = 0, (size_t) 0))
-#define BS_SPECIALISE(call)                                                    \
-    (st->dir == BS_DIR_STUFF ? BS_SPECIALISE_DIR(call, BS_DIR_STUFF)           \
-                             : BS_SPECIALISE_DIR(call, BS_DIR_UNSTUFF))
+#define BS_SPECIALISE_DIR(words, im, dir)                                      \
+    (shape == SHAPE(BS_WORD_ONES, 5)                                           \
+         ? words(st, im, dir, 0, 5, in, n, out, cap, out_len)                  \
+     : shape == SHAPE(BS_WORD_ONES, 6)                                         \
+         ? words(st, im, dir, 0, 6, in, n, out, cap, out_len)                  \
+     : shape == SHAPE(BS_WORD_COMPL, 5)                                        \
+         ? words(st, im, dir, 1, 5, in, n, out, cap, out_len)                  \
+         : (*out_len = 0, (size_t) 0))
+#define BS_SPECIALISE(words, im)                                               \
+    (st->dir == BS_DIR_STUFF ? BS_SPECIALISE_DIR(words, im, BS_DIR_STUFF)      \
+                             : BS_SPECIALISE_DIR(words, im, BS_DIR_UNSTUFF))
 
 /* The stream's rule as SHAPE(word shape, run), from the rule table. */
 static unsigned shape_of(const struct bs_stream *st)
@@ -828,74 +832,28 @@ static unsigned shape_of(const struct bs_stream *st)
     return r == NULL ? 0 : SHAPE(r->word, r->run);
 }
 
-#define PACKED_PORTABLE(dir, compl, r)                                         \
-    packed_words(st, IMPL_PORTABLE, dir, compl, r, in, in_bits, out, cap,      \
-                 out_len)
-#define PACKED_BMI2(dir, compl, r)                                             \
-    packed_words(st, IMPL_BMI2, dir, compl, r, in, in_bits, out, cap, out_len)
-#define TEXT_PORTABLE(dir, compl, r)                                           \
-    text_words(st, IMPL_PORTABLE, dir, compl, r, in, in_len, out, cap, out_len)
-#define TEXT_BMI2(dir, compl, r)                                               \
-    text_words(st, IMPL_BMI2, dir, compl, r, in, in_len, out, cap, out_len)
-#define TEXT_AVX512(dir, compl, r)                                             \
-    text_words(st, IMPL_AVX512, dir, compl, r, in, in_len, out, cap, out_len)
-#define TEXT_AVX2(dir, compl, r)                                               \
-    text_words(st, IMPL_AVX2, dir, compl, r, in, in_len, out, cap, out_len)
+/*
+ * The entry points, listed below: name, target (empty, or the BS_TARGET_
+ * attribute of the instructions the compiler may use in the word loop
+ * inlined there), the engine im, the loop words and the unit of in and out
+ * (uint8_t: packed, n bits; char: text, n characters).
+ */
+#define BS_ENTRY(name, target, im, words, unit)                                \
+    static target size_t name(struct bs_stream *st, const unit *in, size_t n,  \
+                              unit *out, size_t cap, size_t *out_len)          \
+    {                                                                          \
+        unsigned shape = shape_of(st);                                         \
+                                                                               \
+        return BS_SPECIALISE(words, im);                                       \
+    }
 
-static size_t packed_portable(struct bs_stream *st, const uint8_t *in,
-                              size_t in_bits, uint8_t *out, size_t cap,
-                              size_t *out_len)
-{
-    unsigned shape = shape_of(st);
-
-    return BS_SPECIALISE(PACKED_PORTABLE);
-}
-
-static size_t text_portable(struct bs_stream *st, const char *in, size_t in_len,
-                            char *out, size_t cap, size_t *out_len)
-{
-    unsigned shape = shape_of(st);
-
-    return BS_SPECIALISE(TEXT_PORTABLE);
-}
-
+BS_ENTRY(packed_portable, , IMPL_PORTABLE, packed_words, uint8_t)
+BS_ENTRY(text_portable, , IMPL_PORTABLE, text_words, char)
 #if BS_X86
-static BS_TARGET_BMI2 size_t packed_bmi2(struct bs_stream *st,
-                                         const uint8_t *in, size_t in_bits,
-                                         uint8_t *out, size_t cap,
-                                         size_t *out_len)
-{
-    unsigned shape = shape_of(st);
-
-    return BS_SPECIALISE(PACKED_BMI2);
-}
-
-static BS_TARGET_BMI2 size_t text_bmi2(struct bs_stream *st, const char *in,
-                                       size_t in_len, char *out, size_t cap,
-                                       size_t *out_len)
-{
-    unsigned shape = shape_of(st);
-
-    return BS_SPECIALISE(TEXT_BMI2);
-}
-
-static BS_TARGET_AVX512 size_t text_avx512(struct bs_stream *st, const char *in,
-                                           size_t in_len, char *out, size_t cap,
-                                           size_t *out_len)
-{
-    unsigned shape = shape_of(st);
-
-    return BS_SPECIALISE(TEXT_AVX512);
-}
-
-static BS_TARGET_AVX2 size_t text_avx2(struct bs_stream *st, const char *in,
-                                       size_t in_len, char *out, size_t cap,
-                                       size_t *out_len)
-{
-    unsigned shape = shape_of(st);
-
-    return BS_SPECIALISE(TEXT_AVX2);
-}
+BS_ENTRY(packed_bmi2, BS_TARGET_BMI2, IMPL_BMI2, packed_words, uint8_t)
+BS_ENTRY(text_bmi2, BS_TARGET_BMI2, IMPL_BMI2, text_words, char)
+BS_ENTRY(text_avx512, BS_TARGET_AVX512, IMPL_AVX512, text_words, char)
+BS_ENTRY(text_avx2, BS_TARGET_AVX2, IMPL_AVX2, text_words, char)
 #endif
 
 size_t bs_word_update(struct bs_stream *st, enum bs_kernel kernel,
