@@ -6,6 +6,8 @@
 #   OPTION VARIABLE          OPTION takes a value: VARIABLE=value
 #   OPTION VARIABLE=VALUE    OPTION is a flag: VARIABLE=VALUE
 #
+# (a VARIABLE of the script's, not one of the _-prefixed names used here)
+#
 #   bs_args NAME HELP-LINES [OPTION VARIABLE[=VALUE]]... -- "$@"
 #
 # Long options, each a word of its own, in any order.  -h and --help print
