@@ -14,15 +14,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/server-port.sh
 . "$root/scripts/server-port.sh"
+# shellcheck source=scripts/args.sh
+. "$root/scripts/args.sh"
 build=${BS_BUILD:-$root/build}
 runs=3 secs=5
-while getopts 'r:d:' o; do
-    case $o in
-    r) runs=$OPTARG ;;
-    d) secs=$OPTARG ;;
-    *) sed -n '2,12p' "$0" >&2; exit 1 ;;
-    esac
-done
+bs_getopts 2,12 -r runs -d secs -- "$@"
 work=$(mktemp -d)
 pid=
 trap 'bs_cleanup "$pid" "$work"' EXIT

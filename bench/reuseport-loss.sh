@@ -24,17 +24,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/server-port.sh
 . "$root/scripts/server-port.sh"
+# shellcheck source=scripts/args.sh
+. "$root/scripts/args.sh"
 build=${BS_BUILD:-$root/build}
 runs=5 conns=32 secs=6 clients=200
-while getopts 'r:n:d:c:' o; do
-    case $o in
-    r) runs=$OPTARG ;;
-    n) conns=$OPTARG ;;
-    d) secs=$OPTARG ;;
-    c) clients=$OPTARG ;;
-    *) sed -n '2,22p' "$0" >&2; exit 1 ;;
-    esac
-done
+bs_getopts 2,22 -r runs -n conns -d secs -c clients -- "$@"
 work=$(mktemp -d)
 old=
 new=

@@ -18,34 +18,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/server-port.sh
 . "$root/scripts/server-port.sh"
-build=$root/build
-conns=1000
-reqs=1000000
-while [ $# -gt 0 ]; do
-    case $1 in
-    -n)
-        conns=$2
-        shift
-        ;;
-    -r)
-        reqs=$2
-        shift
-        ;;
-    --build)
-        build=$2
-        shift
-        ;;
-    -h | --help)
-        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "load-test.sh: unknown argument '$1' (try --help)" >&2
-        exit 1
-        ;;
-    esac
-    shift
-done
+# shellcheck source=scripts/args.sh
+. "$root/scripts/args.sh"
+build=$root/build conns=1000 reqs=1000000
+bs_args load-test.sh 2,17 -n conns -r reqs --build build -- "$@"
 for exe in bitstuffd bitstuff-bench; do
     [ -x "$build/$exe" ] || {
         echo "load-test.sh: $build/$exe is missing: build first" >&2

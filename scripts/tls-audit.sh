@@ -30,28 +30,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/server-port.sh
 . "$root/scripts/server-port.sh"
-build=$root/build
-use_testssl=0
-use_crl=0
-while [ $# -gt 0 ]; do
-    case $1 in
-    --testssl) use_testssl=1 ;;
-    --crl-file) use_crl=1 ;;
-    --build)
-        build=$2
-        shift
-        ;;
-    -h | --help)
-        sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "tls-audit.sh: unknown argument '$1' (try --help)" >&2
-        exit 1
-        ;;
-    esac
-    shift
-done
+# shellcheck source=scripts/args.sh
+. "$root/scripts/args.sh"
+build=$root/build use_testssl=0 use_crl=0
+bs_args tls-audit.sh 2,28 --testssl use_testssl=1 --crl-file use_crl=1 \
+    --build build -- "$@"
 
 for tool in sslscan openssl $([ "$use_testssl" = 1 ] && echo testssl); do
     if ! command -v "$tool" >/dev/null 2>&1; then
