@@ -40,6 +40,28 @@ static enum bs_opts_result parse_args(struct bs_opts *o, char *err,
     return bs_opts_parse(argc, argv, o, err, 256);
 }
 
+/* The numbers a parse stores, in the order of --help, checked together
+ * by test_defaults and test_every_option. */
+struct numbers {
+    enum bs_tls_verify verify_client;
+    int min_tls;
+    unsigned threads, max_conns;
+    uint64_t handshake_ms, idle_ms, max_message_bits;
+    size_t max_line;
+};
+
+static void assert_numbers(const struct bs_opts *o, struct numbers want)
+{
+    assert_int_equal(o->tls.verify_client, want.verify_client);
+    assert_int_equal(o->tls.min_version, want.min_tls);
+    assert_int_equal(o->threads, want.threads);
+    assert_int_equal(o->max_conns, want.max_conns);
+    assert_true(o->handshake_ms == want.handshake_ms);
+    assert_true(o->idle_ms == want.idle_ms);
+    assert_true(o->max_message_bits == want.max_message_bits);
+    assert_int_equal(o->max_line, want.max_line);
+}
+
 static void test_defaults(void **state)
 {
     struct bs_opts o;
@@ -57,14 +79,10 @@ static void test_defaults(void **state)
     assert_true(o.cert_default);
     assert_true(o.listen_default);
     assert_null(o.tls.ca_file);
-    assert_int_equal(o.tls.verify_client, BS_TLS_VERIFY_NONE);
-    assert_int_equal(o.tls.min_version, 13);
-    assert_int_equal(o.threads, 0);
-    assert_int_equal(o.max_conns, 10000);
-    assert_true(o.handshake_ms == 10000);
-    assert_true(o.idle_ms == 300000);
-    assert_true(o.max_message_bits == BS_PROTO_DEFAULT_MAX_MESSAGE_BITS);
-    assert_int_equal(o.max_line, BS_PROTO_DEFAULT_MAX_LINE);
+    assert_numbers(&o,
+                   (struct numbers){BS_TLS_VERIFY_NONE, 13, 0, 10000, 10000,
+                                    300000, BS_PROTO_DEFAULT_MAX_MESSAGE_BITS,
+                                    BS_PROTO_DEFAULT_MAX_LINE});
     assert_null(o.tls.keylog_file); /* off unless asked, whatever the env */
     assert_false(o.quiet);
     assert_null(o.tls.ticket_key_file);
@@ -90,14 +108,8 @@ static void test_every_option(void **state)
     assert_string_equal(o.listen[1], "[::1]:7");
     assert_string_equal(o.tls.cert_file, "c.crt");
     assert_string_equal(o.tls.ca_file, "ca.crt");
-    assert_int_equal(o.tls.verify_client, BS_TLS_VERIFY_OPTIONAL);
-    assert_int_equal(o.tls.min_version, 12);
-    assert_int_equal(o.threads, 3);
-    assert_int_equal(o.max_conns, 5);
-    assert_true(o.handshake_ms == 500);
-    assert_true(o.idle_ms == 2000);
-    assert_true(o.max_message_bits == 1000);
-    assert_int_equal(o.max_line, 100);
+    assert_numbers(&o, (struct numbers){BS_TLS_VERIFY_OPTIONAL, 12, 3, 5, 500,
+                                        2000, 1000, 100});
     assert_string_equal(o.tls.keylog_file, "k.log");
     assert_true(o.quiet);
     assert_string_equal(o.tls.ticket_key_file, "t.keys");
