@@ -122,24 +122,29 @@ static const struct bs_opt_word on_off[] = {{"on", 1}, {"off", 0}, {NULL, 0}};
 
 #define O(member) BS_OPT_AT(struct bs_bench_opts, member)
 #define SHOW      BS_OPT_SHOW_DEFAULT
+/* How most rows begin: a string stored as given, and a flag that stores
+ * 1 (long name, letter or 0, argument name, field). */
+#define STRING(name, letter, arg, member)                                      \
+    BS_OPT_NAME(name, letter, BS_OPT_STRING, arg), O(member)
+#define FLAG(name, letter, member)                                             \
+    BS_OPT_NAME(name, letter, BS_OPT_FLAG, NULL), O(member), .min = 1
 /* -d: from 1ms to 1,000,000 s; --timeout: from 1ms to an hour */
 #define MAX_DURATION_MS (1000000ull * 1000u)
 #define MAX_TIMEOUT_MS  (3600u * 1000u)
 
 static const struct bs_opt options[] = {
     {.name = "", .kind = BS_OPT_SECTION, .help = "Connection:"},
-    {BS_OPT_NAME("connect", 'c', BS_OPT_STRING, "HOST:PORT"), O(connect),
-     .flags = SHOW, .help = "server"},
-    {BS_OPT_NAME("ca-file", 0, BS_OPT_STRING, "FILE"), O(ca_file),
+    {STRING("connect", 'c', "HOST:PORT", connect), .flags = SHOW,
+     .help = "server"},
+    {STRING("ca-file", 0, "FILE", ca_file),
      .help = "CA certificates to verify the server (default: ca.crt "
              "found as bitstuff finds it, otherwise the system store)"},
-    {BS_OPT_NAME("cert", 0, BS_OPT_STRING, "FILE"), O(cert_file),
+    {STRING("cert", 0, "FILE", cert_file),
      .help = "client certificate for mutual TLS (with --key)"},
-    {BS_OPT_NAME("key", 0, BS_OPT_STRING, "FILE"), O(key_file),
-     .help = "its private key"},
-    {BS_OPT_NAME("servername", 0, BS_OPT_STRING, "NAME"), O(servername),
+    {STRING("key", 0, "FILE", key_file), .help = "its private key"},
+    {STRING("servername", 0, "NAME", servername),
      .help = "SNI and name to verify (default: the host)"},
-    {BS_OPT_NAME("insecure", 0, BS_OPT_FLAG, NULL), O(insecure), .min = 1,
+    {FLAG("insecure", 0, insecure),
      .help = "do not verify the server (testing only)"},
     BS_OPT_MIN_TLS(struct bs_bench_opts, min_tls, "lowest TLS version"),
     {.name = "", .kind = BS_OPT_SECTION, .help = "Load:"},
@@ -171,9 +176,8 @@ static const struct bs_opt options[] = {
      .what = "a fraction from 0 to 1 (e.g. 0.1)",
      .help = "make this share of requests invalid and check the error code "
              "and offset of their replies"},
-    {BS_OPT_NAME("text", 0, BS_OPT_FLAG, NULL), O(text), .min = 1,
-     .help = "send text lines instead of binary frames"},
-    {BS_OPT_NAME("new-conn", 0, BS_OPT_FLAG, NULL), O(new_conn), .min = 1,
+    {FLAG("text", 0, text), .help = "send text lines instead of binary frames"},
+    {FLAG("new-conn", 0, new_conn),
      .help = "a new TLS connection per request (handshakes/s)"},
     {BS_OPT_NAME("resume", 0, BS_OPT_CHOICE, "on|off"), O(resume),
      .words = on_off, .what = "on or off", .flags = SHOW,
@@ -194,10 +198,8 @@ static const struct bs_opt options[] = {
      .max = MAX_TIMEOUT_MS, .flags = SHOW,
      .help = "fail a connection without progress for this long"},
     {.name = "", .kind = BS_OPT_SECTION, .help = "Output:"},
-    {BS_OPT_NAME("json", 0, BS_OPT_FLAG, NULL), O(json), .min = 1,
-     .help = "machine-readable summary on stdout"},
-    {BS_OPT_NAME("quiet", 'q', BS_OPT_FLAG, NULL), O(quiet), .min = 1,
-     .help = "no progress, summary only"},
+    {FLAG("json", 0, json), .help = "machine-readable summary on stdout"},
+    {FLAG("quiet", 'q', quiet), .help = "no progress, summary only"},
     BS_OPT_STANDARD(BS_BENCH_OPTS_HELP, BS_BENCH_OPTS_VERSION,
                     BS_BENCH_OPTS_LIST),
 };

@@ -430,8 +430,8 @@ static int default_certs(struct bs_opts *o, char *cert, char *key, size_t len,
                  why);
         return -1;
     }
-    o->cert_files[0] = o->cert_file = cert;
-    o->key_files[0] = o->key_file = key;
+    o->cert_files[0] = o->tls.cert_file = cert;
+    o->key_files[0] = o->tls.key_file = key;
     return 0;
 }
 
@@ -441,8 +441,8 @@ static void log_found_certs(struct bs_server *s, const struct bs_opts *o)
 {
     if (o->cert_default) {
         bs_log_msg(bs_server_log(s), BS_LOG_LVL_INFO,
-                   "bitstuffd: certificate %s, key %s", o->cert_file,
-                   o->key_file);
+                   "bitstuffd: certificate %s, key %s", o->tls.cert_file,
+                   o->tls.key_file);
     }
 }
 
@@ -459,7 +459,6 @@ static void log_options(struct bs_server_config *sc)
 int main(int argc, char **argv)
 {
     struct bs_opts o;
-    struct bs_tls_server_config tc;
     struct bs_server_config sc;
     struct bs_tls_ctx *ctx = NULL;
     struct bs_server *srv = NULL;
@@ -503,45 +502,24 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    memset(&tc, 0, sizeof tc);
-    tc.cert_file = o.cert_file;
-    tc.key_file = o.key_file;
-    tc.ca_file = o.ca_file;
-    tc.verify_client = o.verify_client;
-    tc.min_version = o.min_tls;
-    tc.keylog_file = o.keylog_file;
-    tc.groups = o.groups;
-    for (size_t i = 1; i < o.ncerts; i++) {
-        tc.more_cert_files[i - 1] = o.cert_files[i];
-        tc.more_key_files[i - 1] = o.key_files[i];
-    }
-    tc.nmore = o.ncerts - 1;
-    tc.crl_file = o.crl_file;
-    tc.allow_cn = o.allow_cn;
-    tc.nallow_cn = o.nallow_cn;
-    tc.allow_dns = o.allow_dns;
-    tc.nallow_dns = o.nallow_dns;
-    tc.allow_uri = o.allow_uri;
-    tc.nallow_uri = o.nallow_uri;
-    tc.advice = bs_server_tls_advice;
-    tc.ticket_key_file = o.ticket_key_file;
+    o.tls.advice = bs_server_tls_advice;
     if (!o.strict_modes) {
         fprintf(stderr, "bitstuffd: warning: --no-strict-modes: key, "
                         "certificate and CA files are used whatever their "
                         "modes and owners\n");
-    } else if (check_file_modes(&tc, err, sizeof err) != 0) {
+    } else if (check_file_modes(&o.tls, err, sizeof err) != 0) {
         fprintf(stderr, "bitstuffd: %s (or pass --no-strict-modes)\n", err);
         goto out;
     }
-    if (o.keylog_file != NULL) {
+    if (o.tls.keylog_file != NULL) {
         fprintf(stderr,
                 "bitstuffd: WARNING: --keylog-file %s: the TLS secrets of "
                 "every connection are written there; anyone who can read it "
                 "can decrypt the traffic. For debugging only: never in "
                 "production.\n",
-                o.keylog_file);
+                o.tls.keylog_file);
     }
-    ctx = bs_tls_ctx_new_server(&tc, err, sizeof err);
+    ctx = bs_tls_ctx_new_server(&o.tls, err, sizeof err);
     if (ctx == NULL) {
         fprintf(stderr, "bitstuffd: %s\n", err);
         goto out;
@@ -574,7 +552,7 @@ int main(int argc, char **argv)
     sc.limits.max_line = o.max_line;
     sc.limits.max_message_bits = o.max_message_bits;
     sc.log_requests = !o.quiet;
-    sc.log_client_certs = o.verify_client != BS_TLS_VERIFY_NONE;
+    sc.log_client_certs = o.tls.verify_client != BS_TLS_VERIFY_NONE;
     log_options(&sc);
     sc.log_level = o.log_level;
     sc.log_format = o.log_format;
@@ -597,7 +575,7 @@ int main(int argc, char **argv)
     bs_sysd_ready(&sd, bs_server_log(srv), NULL);
     /* --reuse-port: on SIGTERM leave the port to a new server at once;
      * sockets a service manager passed are its own, never released */
-    if (wait_loop(srv, sigfd, &tc, o.strict_modes, &ctx, &sd,
+    if (wait_loop(srv, sigfd, &o.tls, o.strict_modes, &ctx, &sd,
                   o.reuse_port && !activated ? &l : NULL) == 0)
     {
         status = 0;

@@ -17,7 +17,7 @@ static int parse_groups(void *opts, const char *s)
     if (s[0] == '\0' || strlen(s) > 256) {
         return -1;
     }
-    o->groups = s;
+    o->tls.groups = s;
     return 0;
 }
 
@@ -68,36 +68,38 @@ static const struct bs_opt options[] = {
      .max = BS_TLS_MAX_CERTS,
      .help = "its private key, PEM (default: server.key beside the "
              "default certificate); the Nth --key goes with the Nth --cert"},
-    {BS_OPT_NAME("ca-file", 0, BS_OPT_STRING, "FILE"), O(ca_file),
+    {BS_OPT_NAME("ca-file", 0, BS_OPT_STRING, "FILE"), O(tls.ca_file),
      .help = "CA that signs client certificates (mutual TLS)"},
-    {BS_OPT_NAME("crl-file", 0, BS_OPT_FILE, "FILE"), O(crl_file),
+    {BS_OPT_NAME("crl-file", 0, BS_OPT_FILE, "FILE"), O(tls.crl_file),
      .help = "refuse client certificates this CRL (PEM) revokes"},
-    {BS_OPT_NAME("allow-cn", 0, BS_OPT_LIST, "NAME"), O(allow_cn), N(nallow_cn),
-     .max = BS_OPTS_MAX_ALLOW,
+    {BS_OPT_NAME("allow-cn", 0, BS_OPT_LIST, "NAME"), O(allow_cn),
+     N(tls.nallow_cn), .max = BS_OPTS_MAX_ALLOW,
      .help = "admit only client certificates with this subject CN; "
              "repeatable; with --allow-dns NAME and --allow-uri URI "
              "(subjectAltName), any match admits"},
     {BS_OPT_NAME("allow-dns", 0, BS_OPT_LIST, "NAME"), O(allow_dns),
-     N(nallow_dns), .max = BS_OPTS_MAX_ALLOW,
+     N(tls.nallow_dns), .max = BS_OPTS_MAX_ALLOW,
      .help = "admit client certificates with this DNS subjectAltName"},
     {BS_OPT_NAME("allow-uri", 0, BS_OPT_LIST, "URI"), O(allow_uri),
-     N(nallow_uri), .max = BS_OPTS_MAX_ALLOW,
+     N(tls.nallow_uri), .max = BS_OPTS_MAX_ALLOW,
      .help = "admit client certificates with this URI subjectAltName"},
     {BS_OPT_NAME("no-strict-modes", 0, BS_OPT_FLAG, NULL), O(strict_modes),
      .min = 0,
      .help = "do not refuse a key readable by others, or files and "
              "directories others can write"},
-    {BS_OPT_NAME("ticket-key-file", 0, BS_OPT_FILE, "FILE"), O(ticket_key_file),
+    {BS_OPT_NAME("ticket-key-file", 0, BS_OPT_FILE, "FILE"),
+     O(tls.ticket_key_file),
      .help = "TLS session-ticket keys shared by every instance, so a client "
              "resumes on any: one key a line, 160 hex digits (openssl rand "
              "-hex 80); the first encrypts, all decrypt; reloaded on SIGHUP "
              "(default: keys of its own)"},
-    {BS_OPT_NAME("verify-client", 0, BS_OPT_CHOICE, "MODE"), O(verify_client),
-     BS_OPT_SEEN(struct bs_opts, verify_client_set), .words = verify_words,
-     .what = "a verification mode",
+    {BS_OPT_NAME("verify-client", 0, BS_OPT_CHOICE, "MODE"),
+     O(tls.verify_client), BS_OPT_SEEN(struct bs_opts, verify_client_set),
+     .words = verify_words, .what = "a verification mode",
      .help = "none, optional or require (default: require with --ca-file, "
              "else none)"},
-    BS_OPT_MIN_TLS(struct bs_opts, min_tls, "lowest TLS version to accept"),
+    BS_OPT_MIN_TLS(struct bs_opts, tls.min_version,
+                   "lowest TLS version to accept"),
     {BS_OPT_NAME("groups", 0, BS_OPT_CUSTOM, "LIST"), .parse = parse_groups,
      .what = "a list of group names; give names separated by ':', "
              "e.g. " BS_TLS_DEFAULT_GROUPS,
@@ -125,7 +127,7 @@ static const struct bs_opt options[] = {
     {BS_OPT_NAME("max-line", 0, BS_OPT_UINT, "N"), O(max_line), .min = 2,
      .max = MAX_LINE_LIMIT, .what = "a number of bytes", .flags = SHOW,
      .help = "longest text line in bytes, LF included; at most 1048576"},
-    {BS_OPT_NAME("keylog-file", 0, BS_OPT_FILE, "FILE"), O(keylog_file),
+    {BS_OPT_NAME("keylog-file", 0, BS_OPT_FILE, "FILE"), O(tls.keylog_file),
      .help = "append every session's TLS secrets to FILE (mode 0600) for "
              "Wireshark: DEBUGGING ONLY, anyone with FILE can read the "
              "traffic"},
@@ -166,10 +168,10 @@ static const struct bs_opt_table table = BS_OPT_TABLE(options, 0, 28);
 static void defaults(struct bs_opts *o)
 {
     static const struct bs_opts d = {
-        .cert_file = BS_OPTS_DEFAULT_CERT,
-        .key_file = BS_OPTS_DEFAULT_KEY,
-        .verify_client = BS_TLS_VERIFY_NONE,
-        .min_tls = 13,
+        .tls = {.cert_file = BS_OPTS_DEFAULT_CERT,
+                .key_file = BS_OPTS_DEFAULT_KEY,
+                .verify_client = BS_TLS_VERIFY_NONE,
+                .min_version = 13},
         .max_conns = BS_OPTS_DEFAULT_MAX_CONNS,
         .handshake_ms = BS_OPTS_DEFAULT_HANDSHAKE_MS,
         .idle_ms = BS_OPTS_DEFAULT_IDLE_MS,
@@ -254,7 +256,8 @@ static int check_proxy(struct bs_opts *o, char *err, size_t errlen)
     return 0;
 }
 
-/* The pairs of --cert and --key, and what the client policy needs. */
+/* The pairs of --cert and --key and the allow-lists into o->tls, and
+ * what the client policy needs. */
 static int check_certs(struct bs_opts *o, size_t nkeys, char *err,
                        size_t errlen)
 {
@@ -273,17 +276,25 @@ static int check_certs(struct bs_opts *o, size_t nkeys, char *err,
     if (nkeys == 0) {
         o->key_files[0] = BS_OPTS_DEFAULT_KEY;
     }
-    o->cert_file = o->cert_files[0];
-    o->key_file = o->key_files[0];
-    if ((o->crl_file != NULL ||
-         o->nallow_cn + o->nallow_dns + o->nallow_uri != 0) &&
-        o->verify_client == BS_TLS_VERIFY_NONE)
+    o->tls.cert_file = o->cert_files[0];
+    o->tls.key_file = o->key_files[0];
+    for (size_t i = 1; i < o->ncerts; i++) {
+        o->tls.more_cert_files[i - 1] = o->cert_files[i];
+        o->tls.more_key_files[i - 1] = o->key_files[i];
+    }
+    o->tls.nmore = o->ncerts - 1;
+    o->tls.allow_cn = o->allow_cn;
+    o->tls.allow_dns = o->allow_dns;
+    o->tls.allow_uri = o->allow_uri;
+    if ((o->tls.crl_file != NULL ||
+         o->tls.nallow_cn + o->tls.nallow_dns + o->tls.nallow_uri != 0) &&
+        o->tls.verify_client == BS_TLS_VERIFY_NONE)
     {
         snprintf(err, errlen,
                  "--%s checks client certificates: it needs --ca-file and "
                  "--verify-client require (or optional)",
-                 o->crl_file != NULL ? "crl-file"
-                                     : "allow-cn/--allow-dns/--allow-uri");
+                 o->tls.crl_file != NULL ? "crl-file"
+                                         : "allow-cn/--allow-dns/--allow-uri");
         return -1;
     }
     return 0;
@@ -304,15 +315,15 @@ enum bs_opts_result bs_opts_parse(int argc, char **argv, struct bs_opts *o,
         o->listen[o->nlisten++] = BS_OPTS_DEFAULT_LISTEN;
     }
     o->cert_default = o->ncerts == 0 && o->nkeys == 0;
-    if (o->ca_file != NULL && !o->verify_client_set) {
-        o->verify_client = BS_TLS_VERIFY_REQUIRE;
+    if (o->tls.ca_file != NULL && !o->verify_client_set) {
+        o->tls.verify_client = BS_TLS_VERIFY_REQUIRE;
     }
-    if (o->ca_file == NULL && o->verify_client != BS_TLS_VERIFY_NONE) {
+    if (o->tls.ca_file == NULL && o->tls.verify_client != BS_TLS_VERIFY_NONE) {
         snprintf(err, errlen,
                  "--verify-client %s needs --ca-file: the CA that signs the "
                  "client certificates",
-                 o->verify_client == BS_TLS_VERIFY_REQUIRE ? "require"
-                                                           : "optional");
+                 o->tls.verify_client == BS_TLS_VERIFY_REQUIRE ? "require"
+                                                               : "optional");
         return BS_OPTS_ERROR;
     }
     if (check_certs(o, o->nkeys, err, errlen) != 0 ||

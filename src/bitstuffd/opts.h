@@ -34,11 +34,15 @@
 struct bs_opts {
     const char *listen[BS_OPTS_MAX_LISTEN];
     size_t nlisten; /* >= 1 after a successful parse */
-    const char *cert_file, *key_file, *ca_file;
-    const char *keylog_file; /* NULL: off (TLS secrets for Wireshark) */
-    const char *groups;      /* NULL: BS_TLS_DEFAULT_GROUPS */
-    enum bs_tls_verify verify_client;
-    int min_tls;      /* 12 or 13 */
+    /* What the TLS context is made from, ready for bs_tls_ctx_new_server
+     * but for tls.advice (the program's words, set by the caller):
+     * tls.cert_file/key_file are pair 0 of --cert/--key, tls.more_* the
+     * others; tls.allow_* point into allow_* below, so a parsed bs_opts
+     * must not be copied.  tls.min_version is 12 or 13; tls.keylog_file
+     * NULL: off (TLS secrets for Wireshark); tls.groups NULL:
+     * BS_TLS_DEFAULT_GROUPS; tls.crl_file NULL: no CRL;
+     * tls.ticket_key_file (tickets.h) NULL: the server's own keys. */
+    struct bs_tls_server_config tls;
     unsigned threads; /* 0: one per CPU (decided by the caller) */
     unsigned max_conns;
     uint64_t handshake_ms, idle_ms;
@@ -48,22 +52,21 @@ struct bs_opts {
     int explain; /* --explain: each message bit by bit on the display */
     int verbose; /* -v: each connection's handshake in the log; -vv: more */
     /* --cert and --key are repeatable: pair i is cert_files[i] with
-     * key_files[i], one per key type; cert_file/key_file are pair 0. */
+     * key_files[i], one per key type. */
     const char *cert_files[BS_TLS_MAX_CERTS];
     const char *key_files[BS_TLS_MAX_CERTS];
-    size_t ncerts;        /* >= 1 after a successful parse */
-    const char *crl_file; /* NULL: no CRL */
+    size_t ncerts; /* >= 1 after a successful parse */
+    /* --allow-cn, --allow-dns, --allow-uri (counts in tls.nallow_*) */
     const char *allow_cn[BS_OPTS_MAX_ALLOW];
     const char *allow_dns[BS_OPTS_MAX_ALLOW];
     const char *allow_uri[BS_OPTS_MAX_ALLOW];
-    size_t nallow_cn, nallow_dns, nallow_uri;
     int strict_modes;      /* 1 unless --no-strict-modes */
     size_t nkeys;          /* --key options given */
     int verify_client_set; /* --verify-client given */
     int listen_default;    /* no --listen: listen[0] is the default */
     int cert_default;      /* no --cert, no --key: the caller looks for them
-                              (certpath.h); cert_file/key_file hold the old
-                              defaults */
+                              (certpath.h); tls.cert_file/key_file hold the
+                              old defaults */
     /* --proxy-protocol: a PROXY header from --proxy-from ranges only
      * (given as proxy_from, parsed into proxy_cidr) */
     int proxy_protocol;
@@ -73,9 +76,7 @@ struct bs_opts {
     unsigned max_conns_per_ip; /* 0: no limit */
     int log_level;             /* log.h's BS_LOG_LVL_*; INFO by default */
     int log_format;            /* BS_LOG_FORMAT_TEXT or _JSON */
-    /* shared session-ticket keys (tickets.h); NULL: the server's own */
-    const char *ticket_key_file;
-    int reuse_port; /* 1: SO_REUSEPORT, leave the port on SIGTERM */
+    int reuse_port;            /* 1: SO_REUSEPORT, leave the port on SIGTERM */
 };
 
 enum bs_opts_result {

@@ -40,6 +40,28 @@ static enum bs_opts_result parse_args(struct bs_opts *o, char *err,
     return bs_opts_parse(argc, argv, o, err, 256);
 }
 
+/* The numbers a parse stores, in the order of --help, checked together
+ * by test_defaults and test_every_option. */
+struct numbers {
+    enum bs_tls_verify verify_client;
+    int min_tls;
+    unsigned threads, max_conns;
+    uint64_t handshake_ms, idle_ms, max_message_bits;
+    size_t max_line;
+};
+
+static void assert_numbers(const struct bs_opts *o, struct numbers want)
+{
+    assert_int_equal(o->tls.verify_client, want.verify_client);
+    assert_int_equal(o->tls.min_version, want.min_tls);
+    assert_int_equal(o->threads, want.threads);
+    assert_int_equal(o->max_conns, want.max_conns);
+    assert_true(o->handshake_ms == want.handshake_ms);
+    assert_true(o->idle_ms == want.idle_ms);
+    assert_true(o->max_message_bits == want.max_message_bits);
+    assert_int_equal(o->max_line, want.max_line);
+}
+
 static void test_defaults(void **state)
 {
     struct bs_opts o;
@@ -50,24 +72,20 @@ static void test_defaults(void **state)
     assert_int_equal(parse_args(&o, err, argv), BS_OPTS_RUN);
     assert_int_equal(o.nlisten, 1);
     assert_string_equal(o.listen[0], "localhost:55000");
-    assert_string_equal(o.cert_file, "certs/server.crt");
-    assert_string_equal(o.key_file, "certs/server.key");
+    assert_string_equal(o.tls.cert_file, "certs/server.crt");
+    assert_string_equal(o.tls.key_file, "certs/server.key");
     /* neither given: main looks for them (certpath.h), and the default
      * address gives way to socket activation */
     assert_true(o.cert_default);
     assert_true(o.listen_default);
-    assert_null(o.ca_file);
-    assert_int_equal(o.verify_client, BS_TLS_VERIFY_NONE);
-    assert_int_equal(o.min_tls, 13);
-    assert_int_equal(o.threads, 0);
-    assert_int_equal(o.max_conns, 10000);
-    assert_true(o.handshake_ms == 10000);
-    assert_true(o.idle_ms == 300000);
-    assert_true(o.max_message_bits == BS_PROTO_DEFAULT_MAX_MESSAGE_BITS);
-    assert_int_equal(o.max_line, BS_PROTO_DEFAULT_MAX_LINE);
-    assert_null(o.keylog_file); /* off unless asked, whatever the env */
+    assert_null(o.tls.ca_file);
+    assert_numbers(&o,
+                   (struct numbers){BS_TLS_VERIFY_NONE, 13, 0, 10000, 10000,
+                                    300000, BS_PROTO_DEFAULT_MAX_MESSAGE_BITS,
+                                    BS_PROTO_DEFAULT_MAX_LINE});
+    assert_null(o.tls.keylog_file); /* off unless asked, whatever the env */
     assert_false(o.quiet);
-    assert_null(o.ticket_key_file);
+    assert_null(o.tls.ticket_key_file);
     assert_false(o.reuse_port);
 }
 
@@ -88,19 +106,13 @@ static void test_every_option(void **state)
                      BS_OPTS_RUN);
     assert_int_equal(o.nlisten, 2);
     assert_string_equal(o.listen[1], "[::1]:7");
-    assert_string_equal(o.cert_file, "c.crt");
-    assert_string_equal(o.ca_file, "ca.crt");
-    assert_int_equal(o.verify_client, BS_TLS_VERIFY_OPTIONAL);
-    assert_int_equal(o.min_tls, 12);
-    assert_int_equal(o.threads, 3);
-    assert_int_equal(o.max_conns, 5);
-    assert_true(o.handshake_ms == 500);
-    assert_true(o.idle_ms == 2000);
-    assert_true(o.max_message_bits == 1000);
-    assert_int_equal(o.max_line, 100);
-    assert_string_equal(o.keylog_file, "k.log");
+    assert_string_equal(o.tls.cert_file, "c.crt");
+    assert_string_equal(o.tls.ca_file, "ca.crt");
+    assert_numbers(&o, (struct numbers){BS_TLS_VERIFY_OPTIONAL, 12, 3, 5, 500,
+                                        2000, 1000, 100});
+    assert_string_equal(o.tls.keylog_file, "k.log");
     assert_true(o.quiet);
-    assert_string_equal(o.ticket_key_file, "t.keys");
+    assert_string_equal(o.tls.ticket_key_file, "t.keys");
     assert_true(o.reuse_port);
     assert_false(o.cert_default);
     assert_false(o.listen_default);
@@ -131,11 +143,11 @@ static void test_ca_file_means_require(void **state)
 
     (void) state;
     assert_int_equal(PARSE(&o, err, "--ca-file", "ca.crt"), BS_OPTS_RUN);
-    assert_int_equal(o.verify_client, BS_TLS_VERIFY_REQUIRE);
+    assert_int_equal(o.tls.verify_client, BS_TLS_VERIFY_REQUIRE);
     assert_int_equal(
         PARSE(&o, err, "--ca-file", "ca.crt", "--verify-client", "none"),
         BS_OPTS_RUN);
-    assert_int_equal(o.verify_client, BS_TLS_VERIFY_NONE);
+    assert_int_equal(o.tls.verify_client, BS_TLS_VERIFY_NONE);
 }
 
 static void test_help_and_version(void **state)
@@ -222,17 +234,21 @@ static void test_certs_and_client_policy(void **state)
                            "--cert", "r.crt", "--key", "r.key"),
                      BS_OPTS_RUN);
     assert_int_equal(o.ncerts, 2);
-    assert_string_equal(o.cert_file, "e.crt");
-    assert_string_equal(o.key_file, "e.key");
+    assert_string_equal(o.tls.cert_file, "e.crt");
+    assert_string_equal(o.tls.key_file, "e.key");
     assert_string_equal(o.cert_files[1], "r.crt");
     assert_string_equal(o.key_files[1], "r.key");
+    /* pair 1 is the TLS configuration's first extra pair */
+    assert_int_equal(o.tls.nmore, 1);
+    assert_string_equal(o.tls.more_cert_files[0], "r.crt");
+    assert_string_equal(o.tls.more_key_files[0], "r.key");
     assert_true(o.strict_modes);
-    assert_null(o.crl_file);
-    assert_int_equal(o.nallow_cn + o.nallow_dns + o.nallow_uri, 0);
+    assert_null(o.tls.crl_file);
+    assert_int_equal(o.tls.nallow_cn + o.tls.nallow_dns + o.tls.nallow_uri, 0);
 
     assert_int_equal(PARSE(&o, err, "--cert", "a.crt"), BS_OPTS_RUN);
     assert_int_equal(o.ncerts, 1);
-    assert_string_equal(o.key_file, "certs/server.key"); /* as before */
+    assert_string_equal(o.tls.key_file, "certs/server.key"); /* as before */
     assert_false(o.cert_default); /* one of them given: no search */
     assert_int_equal(PARSE(&o, err, "--key", "a.key", "-l", "localhost:55000"),
                      BS_OPTS_RUN);
@@ -244,13 +260,13 @@ static void test_certs_and_client_policy(void **state)
                            "--allow-dns", "c.example", "--allow-uri",
                            "spiffe://x/d", "--no-strict-modes"),
                      BS_OPTS_RUN);
-    assert_string_equal(o.crl_file, "ca.crl");
-    assert_int_equal(o.nallow_cn, 2);
-    assert_string_equal(o.allow_cn[1], "bob");
-    assert_int_equal(o.nallow_dns, 1);
-    assert_string_equal(o.allow_dns[0], "c.example");
-    assert_int_equal(o.nallow_uri, 1);
-    assert_string_equal(o.allow_uri[0], "spiffe://x/d");
+    assert_string_equal(o.tls.crl_file, "ca.crl");
+    assert_int_equal(o.tls.nallow_cn, 2);
+    assert_string_equal(o.tls.allow_cn[1], "bob");
+    assert_int_equal(o.tls.nallow_dns, 1);
+    assert_string_equal(o.tls.allow_dns[0], "c.example");
+    assert_int_equal(o.tls.nallow_uri, 1);
+    assert_string_equal(o.tls.allow_uri[0], "spiffe://x/d");
     assert_false(o.strict_modes);
 }
 
@@ -331,9 +347,9 @@ static void test_groups(void **state)
 
     (void) state;
     assert_int_equal(PARSE(&o, err, "-q"), BS_OPTS_RUN);
-    assert_null(o.groups);
+    assert_null(o.tls.groups);
     assert_int_equal(PARSE(&o, err, "--groups", "P-384:X25519"), BS_OPTS_RUN);
-    assert_string_equal(o.groups, "P-384:X25519");
+    assert_string_equal(o.tls.groups, "P-384:X25519");
     /* the rest is in refusals[] */
 }
 
