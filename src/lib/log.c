@@ -71,20 +71,23 @@ void bs_log_line(int fd, const char *fmt, ...)
 
 /* ---- rendering --------------------------------------------------------- */
 
+/* The names of the levels, indexed by level; NULL where none is. */
+static const char *const level_names[] = {
+    [BS_LOG_LVL_ERROR] = "error",
+    [BS_LOG_LVL_WARNING] = "warning",
+    [BS_LOG_LVL_INFO] = "info",
+    [BS_LOG_LVL_DEBUG] = "debug",
+};
+
 const char *bs_log_level_name(int level)
 {
-    switch (level) {
-    case BS_LOG_LVL_ERROR:
-        return "error";
-    case BS_LOG_LVL_WARNING:
-        return "warning";
-    case BS_LOG_LVL_INFO:
-        return "info";
-    case BS_LOG_LVL_DEBUG:
-        return "debug";
-    default:
-        return level < BS_LOG_LVL_ERROR ? "error" : "debug";
+    if (level >= 0 &&
+        (size_t) level < sizeof level_names / sizeof level_names[0] &&
+        level_names[level] != NULL)
+    {
+        return level_names[level];
     }
+    return level < BS_LOG_LVL_ERROR ? "error" : "debug";
 }
 
 int bs_log_parse_level(const char *s)

@@ -25,30 +25,30 @@ static const char v1_sig[] = "PROXY ";
 #define PP2_TYPE_CRC32C 0x03u
 #define V1_MIN_UNKNOWN  15u /* "PROXY UNKNOWN\r\n" */
 
+/* The statuses run from STATUS_MIN up to BS_PROXY_DONE; their names are
+ * indexed by status - STATUS_MIN. */
+#define STATUS_MIN BS_PROXY_E_CHECKSUM
+
+static const char *const status_names[BS_PROXY_DONE - STATUS_MIN + 1] = {
+    [BS_PROXY_NEED_MORE - STATUS_MIN] = "need-more",
+    [BS_PROXY_DONE - STATUS_MIN] = "done",
+    [BS_PROXY_E_NOT_PROXY - STATUS_MIN] = "not-proxy",
+    [BS_PROXY_E_MALFORMED - STATUS_MIN] = "malformed",
+    [BS_PROXY_E_TOO_LONG - STATUS_MIN] = "too-long",
+    [BS_PROXY_E_VERSION - STATUS_MIN] = "version",
+    [BS_PROXY_E_COMMAND - STATUS_MIN] = "command",
+    [BS_PROXY_E_FAMILY - STATUS_MIN] = "family",
+    [BS_PROXY_E_CHECKSUM - STATUS_MIN] = "checksum",
+};
+
 const char *bs_proxy_status_name(int st)
 {
-    switch (st) {
-    case BS_PROXY_NEED_MORE:
-        return "need-more";
-    case BS_PROXY_DONE:
-        return "done";
-    case BS_PROXY_E_NOT_PROXY:
-        return "not-proxy";
-    case BS_PROXY_E_MALFORMED:
-        return "malformed";
-    case BS_PROXY_E_TOO_LONG:
-        return "too-long";
-    case BS_PROXY_E_VERSION:
-        return "version";
-    case BS_PROXY_E_COMMAND:
-        return "command";
-    case BS_PROXY_E_FAMILY:
-        return "family";
-    case BS_PROXY_E_CHECKSUM:
-        return "checksum";
-    default:
-        return "unknown";
+    const char *name = NULL;
+
+    if (st >= STATUS_MIN && st <= BS_PROXY_DONE) {
+        name = status_names[st - STATUS_MIN];
     }
+    return name != NULL ? name : "unknown";
 }
 
 uint32_t bs_proxy_crc32c(uint32_t crc, const uint8_t *data, size_t len)

@@ -418,11 +418,12 @@ static void describe_peer_alert(struct bs_tls_conn *c, int reason,
                     : "use a certificate signed by a CA the server trusts");
         return;
     }
+    set_err(c->err, sizeof c->err,
+            "the client rejected this server's certificate (%s)",
+            ossl_reason(code));
     if (reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA) {
-        set_err(c->err, sizeof c->err,
-                "the client rejected this server's certificate (%s): it does "
-                "not trust the CA that signed it",
-                ossl_reason(code));
+        append(c->err, sizeof c->err,
+               ": it does not trust the CA that signed it");
         conn_advise(c, BS_TLS_R_OWN_CA_UNKNOWN);
         return;
     }
@@ -435,31 +436,23 @@ static void describe_peer_alert(struct bs_tls_conn *c, int reason,
             char asked[80] = "";
             append_printable(asked, sizeof asked, (const unsigned char *) sni,
                              strlen(sni));
-            set_err(c->err, sizeof c->err,
-                    "the client rejected this server's certificate (%s): a "
-                    "name mismatch: the client asked for %s, the certificate "
-                    "is for %s",
-                    ossl_reason(code), asked, names);
+            append(c->err, sizeof c->err,
+                   ": a name mismatch: the client asked for %s, the "
+                   "certificate is for %s",
+                   asked, names);
             conn_advise(c, BS_TLS_R_OWN_NAME_WRONG);
         } else if (sni == NULL) {
-            set_err(c->err, sizeof c->err,
-                    "the client rejected this server's certificate (%s): "
-                    "most likely a name mismatch: the certificate is for %s "
-                    "and the client sent no name (it connects by address?)",
-                    ossl_reason(code), names);
+            append(c->err, sizeof c->err,
+                   ": most likely a name mismatch: the certificate is for %s "
+                   "and the client sent no name (it connects by address?)",
+                   names);
             conn_advise(c, BS_TLS_R_OWN_NAME_NO_SNI);
         } else {
-            set_err(c->err, sizeof c->err,
-                    "the client rejected this server's certificate (%s), "
-                    "though it holds the name the client asked for",
-                    ossl_reason(code));
+            append(c->err, sizeof c->err,
+                   ", though it holds the name the client asked for");
             conn_advise(c, BS_TLS_R_OWN_CERT_USAGE);
         }
-        return;
     }
-    set_err(c->err, sizeof c->err,
-            "the client rejected this server's certificate (%s)",
-            ossl_reason(code));
 }
 
 /* What an error of OpenSSL's SSL library means for the sentence. */
@@ -1026,22 +1019,24 @@ static int describe_crl(struct bs_tls_conn *c, long code, X509 *cert,
                 who, serial, crl);
         return 1;
     case X509_V_ERR_CRL_HAS_EXPIRED:
-        fmt_time(cur != NULL ? X509_CRL_get0_nextUpdate(cur) : NULL, a,
-                 sizeof a);
+    case X509_V_ERR_CRL_NOT_YET_VALID: {
+        /* the CRL in force is outside its validity period */
+        int expired = code == X509_V_ERR_CRL_HAS_EXPIRED;
+        const ASN1_TIME *edge = NULL;
+        if (cur != NULL) {
+            edge = expired ? X509_CRL_get0_nextUpdate(cur)
+                           : X509_CRL_get0_lastUpdate(cur);
+        }
+        fmt_time(edge, a, sizeof a);
         set_err(c->err, sizeof c->err,
-                "client certificate %s refused: the CRL %s is out of date "
-                "since %s (nextUpdate)",
-                who, crl, a);
-        conn_advise(c, BS_TLS_R_CRL_EXPIRED);
+                "client certificate %s refused: the CRL %s is %s %s%s", who,
+                crl, expired ? "out of date since" : "not valid before", a,
+                expired ? " (nextUpdate)" : ": check the clock");
+        if (expired) {
+            conn_advise(c, BS_TLS_R_CRL_EXPIRED);
+        }
         return 1;
-    case X509_V_ERR_CRL_NOT_YET_VALID:
-        fmt_time(cur != NULL ? X509_CRL_get0_lastUpdate(cur) : NULL, a,
-                 sizeof a);
-        set_err(c->err, sizeof c->err,
-                "client certificate %s refused: the CRL %s is not valid "
-                "before %s: check the clock",
-                who, crl, a);
-        return 1;
+    }
     case X509_V_ERR_UNABLE_TO_GET_CRL:
         set_err(c->err, sizeof c->err,
                 "client certificate %s refused: %s holds no CRL of the CA "

@@ -119,78 +119,52 @@ static int64_t mono_us(void)
 
 /* ---- names ------------------------------------------------------------- */
 
+/* Handshake message types (RFC 8446 4, RFC 5246 7.4), by number. */
+static const char *const handshake_names[] = {
+    [0] = "HelloRequest",        [1] = "ClientHello",
+    [2] = "ServerHello",         [4] = "NewSessionTicket",
+    [5] = "EndOfEarlyData",      [8] = "EncryptedExtensions",
+    [11] = "Certificate",        [12] = "ServerKeyExchange",
+    [13] = "CertificateRequest", [14] = "ServerHelloDone",
+    [15] = "CertificateVerify",  [16] = "ClientKeyExchange",
+    [20] = "Finished",           [22] = "CertificateStatus",
+    [24] = "KeyUpdate",          [254] = "MessageHash",
+};
+
+/* Record content types (RFC 8446 5.1), by number. */
+static const char *const content_names[] = {
+    [20] = "change_cipher_spec",
+    [21] = "alert",
+    [22] = "handshake",
+    [23] = "application_data",
+};
+
+/* Protocol versions, indexed by version - 0x0300. */
+static const char *const version_names[] = {
+    [0] = "SSL 3.0", [1] = "TLS 1.0", [2] = "TLS 1.1",
+    [3] = "TLS 1.2", [4] = "TLS 1.3",
+};
+
 const char *bs_tlsinfo_handshake_name(unsigned type)
 {
-    switch (type) {
-    case 0:
-        return "HelloRequest";
-    case 1:
-        return "ClientHello";
-    case 2:
-        return "ServerHello";
-    case 4:
-        return "NewSessionTicket";
-    case 5:
-        return "EndOfEarlyData";
-    case 8:
-        return "EncryptedExtensions";
-    case 11:
-        return "Certificate";
-    case 12:
-        return "ServerKeyExchange";
-    case 13:
-        return "CertificateRequest";
-    case 14:
-        return "ServerHelloDone";
-    case 15:
-        return "CertificateVerify";
-    case 16:
-        return "ClientKeyExchange";
-    case 20:
-        return "Finished";
-    case 22:
-        return "CertificateStatus";
-    case 24:
-        return "KeyUpdate";
-    case 254:
-        return "MessageHash";
-    default:
-        return NULL;
-    }
+    return type < sizeof handshake_names / sizeof handshake_names[0]
+               ? handshake_names[type]
+               : NULL;
 }
 
 const char *bs_tlsinfo_content_name(unsigned type)
 {
-    switch (type) {
-    case 20:
-        return "change_cipher_spec";
-    case 21:
-        return "alert";
-    case 22:
-        return "handshake";
-    case 23:
-        return "application_data";
-    default:
-        return NULL;
-    }
+    return type < sizeof content_names / sizeof content_names[0]
+               ? content_names[type]
+               : NULL;
 }
 
 const char *bs_tlsinfo_version_name(unsigned version)
 {
-    switch (version) {
-    case 0x0300:
-        return "SSL 3.0";
-    case 0x0301:
-        return "TLS 1.0";
-    case 0x0302:
-        return "TLS 1.1";
-    case 0x0303:
-        return "TLS 1.2";
-    case 0x0304:
-        return "TLS 1.3";
-    default:
-        return "unknown";
-    }
+    unsigned i = version - 0x0300u; /* below 0x0300: wraps, out of range */
+
+    return i < sizeof version_names / sizeof version_names[0] ? version_names[i]
+                                                              : "unknown";
 }
 
 /* RFC 8446 4.1.3: a ServerHello whose random is this is a
