@@ -35,11 +35,12 @@ struct bs_conn_pool {
 };
 
 struct bs_conns_config {
-    /* The server's settings (borrowed: its own copy, with its own copy of
-     * proxy_from, which outlives the workers), read as they are: with
+    /* The server's settings (server.h), borrowed: the server's own copy,
+     * whose proxy_from is its own copy too, outlives the workers.  With
      * proxy_from not NULL every connection must come from one of those
-     * ranges and begin with a PROXY header.  Not cfg->tls: the server
-     * guards it, and hands each connection its TLS connection. */
+     * ranges and begin with a PROXY header.  cfg->tls is not for the
+     * connections: the server guards it and hands each its TLS
+     * connection. */
     const struct bs_server_config *cfg;
     struct bs_loop *loop;      /* borrowed: the worker's */
     struct bs_log *log;        /* borrowed */
