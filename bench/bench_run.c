@@ -1324,12 +1324,24 @@ static size_t pool_wire_max(const struct bs_bench_pool *p, int text)
                (p->max_in_bytes * 8 / BS_PROTO_MAX_CHUNK_BITS + 1);
 }
 
+/* Distinct messages in the pool: --pool, but within about 256 MiB. */
+static size_t pool_count(const struct bs_bench_opts *o)
+{
+    size_t per = (size_t) (o->max_bits / 8) * 3 + 64;
+    size_t most = (size_t) 268435456 / per;
+
+    if (most == 0) {
+        most = 1;
+    }
+    return o->pool < most ? o->pool : most;
+}
+
 static int make_pools(const struct bs_bench_opts *o, struct shared *sh,
                       struct bs_bench_pool *pool,
                       struct bs_bench_pool *idle_pool, char *err, size_t errlen)
 {
     struct bs_bench_pool_config pc = {
-        .count = o->pool,
+        .count = pool_count(o),
         .min_bits = o->min_bits,
         .max_bits = o->max_bits,
         .op = o->op,
@@ -1338,16 +1350,9 @@ static int make_pools(const struct bs_bench_opts *o, struct shared *sh,
         .text = o->text,
         .seed = o->seed,
     };
-    size_t per = (size_t) (o->max_bits / 8) * 3 + 64, one, want;
+    size_t one, want;
 
     if (o->max_bits <= BS_BENCH_POOL_MAX_BITS) {
-        /* keep the pool within about 256 MiB */
-        if (pc.count > (size_t) 268435456 / per) {
-            pc.count = (size_t) 268435456 / per;
-            if (pc.count == 0) {
-                pc.count = 1;
-            }
-        }
         if (bs_bench_pool_build(pool, &pc, err, errlen) != 0) {
             return -1;
         }

@@ -593,10 +593,10 @@ static void conn_verbose_init(struct bs_conn *c)
 {
     unsigned flags = BS_TLSINFO_HOLD; /* one block per connection */
 
-    if (!c->cs->verbose) {
+    if (!c->cs->cfg->verbose) {
         return;
     }
-    if (c->cs->verbose > 1) {
+    if (c->cs->cfg->verbose > 1) {
         flags |= BS_TLSINFO_RECORDS;
     }
     c->trace = calloc(1, sizeof *c->trace);
@@ -622,22 +622,37 @@ static void conn_verbose_summary(struct bs_conn *c, int failed)
     bs_tlsinfo_describe(c->tls, c->trace, conn_verbose_line, c);
 }
 
-static void handshake(struct bs_conn *c)
+/* A step of the handshake or of the close (step: bs_tls_handshake or
+ * bs_tls_shutdown), unless the side it needs still waits for the socket.
+ * Returns 1 when the step is complete, 0 while it waits, -1 when it
+ * failed (an error, or the peer's close_notify). */
+static int tls_step(struct bs_conn *c, enum bs_tls_side side,
+                    bs_tls_status (*step)(struct bs_tls_conn *))
 {
-    bs_tls_status st;
-
-    if (bs_tls_conn_blocked(c->tls, BS_TLS_RECV_SIDE)) {
-        return;
+    if (bs_tls_conn_blocked(c->tls, side)) {
+        return 0;
     }
-    st = bs_tls_handshake(c->tls);
-    switch (st) {
+    switch (step(c->tls)) {
     case BS_TLS_OK:
         break;
     case BS_TLS_WANT_READ:
     case BS_TLS_WANT_WRITE:
-        return;
+        return 0;
     case BS_TLS_EOF:
     case BS_TLS_ERR:
+        return -1;
+    }
+    return 1;
+}
+
+static void handshake(struct bs_conn *c)
+{
+    int r = tls_step(c, BS_TLS_RECV_SIDE, bs_tls_handshake);
+
+    if (r == 0) {
+        return;
+    }
+    if (r < 0) {
         conn_verbose_summary(c, 1);
         close_alerted(c, "TLS handshake failed", "handshake-failed");
         return;
@@ -650,7 +665,7 @@ static void handshake(struct bs_conn *c)
     if (c->cs->stopping) {
         c->draining = 1;
     }
-    if (c->x.peer != NULL && c->cs->log_client_certs) {
+    if (c->x.peer != NULL && c->cs->cfg->log_client_certs) {
         char subject[256];
         bs_tls_conn_peer_subject(c->tls, subject, sizeof subject);
         bs_log_put(c->cs->log, BS_LOG_OUT, "[%s] client certificate: %s",
@@ -660,20 +675,12 @@ static void handshake(struct bs_conn *c)
 
 static void send_close_notify(struct bs_conn *c)
 {
-    bs_tls_status st;
+    int r = tls_step(c, BS_TLS_SEND_SIDE, bs_tls_shutdown);
 
-    if (bs_tls_conn_blocked(c->tls, BS_TLS_SEND_SIDE)) {
+    if (r == 0) {
         return;
     }
-    st = bs_tls_shutdown(c->tls);
-    switch (st) {
-    case BS_TLS_OK:
-        break;
-    case BS_TLS_WANT_WRITE:
-    case BS_TLS_WANT_READ:
-        return;
-    case BS_TLS_EOF:
-    case BS_TLS_ERR:
+    if (r < 0) {
         conn_close(c); /* the peer is gone; nothing more to say */
         return;
     }
@@ -747,7 +754,7 @@ static int count_ip(struct bs_conn *c)
     if (r == 0) {
         snprintf(why, sizeof why,
                  "%s already holds %u connection%s (--max-conns-per-ip %u)", ip,
-                 n, n == 1 ? "" : "s", cs->max_per_ip);
+                 n, n == 1 ? "" : "s", cs->cfg->max_conns_per_ip);
         log_reason(c, "limit", "refused", why);
     } else {
         log_reason(c, "error", "refused",
@@ -891,7 +898,7 @@ static void conn_event(struct bs_loop_src *src, unsigned ev)
  * memory for it the connection still serves, unexplained. */
 static void conn_explain_init(struct bs_conn *c)
 {
-    if (!c->cs->explain || c->x.peer == NULL) {
+    if (!c->cs->cfg->explain || c->x.peer == NULL) {
         return;
     }
     c->x.explain = calloc(1, sizeof *c->x.explain);
@@ -901,7 +908,7 @@ static void conn_explain_init(struct bs_conn *c)
                  "are not explained");
         return;
     }
-    c->x.explain->colour = c->cs->explain_colour;
+    c->x.explain->colour = c->cs->cfg->explain_colour;
 }
 
 static void conn_free(struct bs_conn *c)
@@ -927,10 +934,10 @@ static int conn_admit(struct bs_conn *c)
 
     bs_log_msg(cs->log, BS_LOG_LVL_DEBUG, "bitstuffd: [%s] connection opened",
                c->peer);
-    if (cs->proxy_from == NULL) {
+    if (cs->cfg->proxy_from == NULL) {
         return count_ip(c);
     }
-    if (!bs_cidr_match_any(cs->proxy_from, cs->nproxy_from,
+    if (!bs_cidr_match_any(cs->cfg->proxy_from, cs->cfg->nproxy_from,
                            (const struct sockaddr *) &c->addr.ss, c->addr.len))
     {
         log_reason(c, "proxy-refused", "PROXY header refused",
@@ -975,7 +982,8 @@ void bs_conn_open(struct bs_conns *cs, int fd, struct bs_tls_conn *tls,
     bs_timer_init(&c->quiet);
     bs_link_init(&c->live);
     bs_tls_conn_gather_writes(c->tls); /* flush() sends what it gathers */
-    bs_xchg_init(&c->x, &cs->lim, cs->log_requests ? c->peer : NULL);
+    bs_xchg_init(&c->x, &cs->cfg->limits,
+                 cs->cfg->log_requests ? c->peer : NULL);
     c->x.log = cs->log;
     conn_explain_init(c);
     if (bs_loop_add(cs->loop, &c->src, BS_LOOP_STREAM, err, sizeof err) != 0) {
@@ -1115,22 +1123,14 @@ int bs_conns_init(struct bs_conns *cs, const struct bs_conns_config *cfg,
                   char *err, size_t errlen)
 {
     memset(cs, 0, sizeof *cs);
+    cs->cfg = cfg->cfg;
     cs->loop = cfg->loop;
     cs->log = cfg->log;
     cs->nconns = cfg->nconns;
-    cs->lim = *cfg->limits;
-    cs->outcap = bs_xchg_outbuf_size(&cs->lim);
-    cs->log_requests = cfg->log_requests;
-    cs->log_client_certs = cfg->log_client_certs;
-    cs->proxy_from = cfg->proxy_from;
-    cs->nproxy_from = cfg->nproxy_from;
     cs->per_ip = cfg->per_ip;
-    cs->max_per_ip = cfg->max_per_ip;
-    cs->explain = cfg->explain;
-    cs->explain_colour = cfg->explain_colour;
-    cs->verbose = cfg->verbose;
-    bs_timer_list_init(&cs->hs_timers, cfg->handshake_ms);
-    bs_timer_list_init(&cs->idle_timers, cfg->idle_ms);
+    cs->outcap = bs_xchg_outbuf_size(&cs->cfg->limits);
+    bs_timer_list_init(&cs->hs_timers, cs->cfg->handshake_ms);
+    bs_timer_list_init(&cs->idle_timers, cs->cfg->idle_ms);
     bs_timer_list_init(&cs->linger_timers, LINGER_MS);
     bs_timer_list_init(&cs->quiet_timers, QUIET_MS);
     bs_timer_list_init(&cs->alert_timers, ALERT_DRAIN_MS);

@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "net.h"
 #include "proto.h"
+#include "server.h"
 #include "timer.h"
 #include "tls.h"
 
@@ -34,39 +35,28 @@ struct bs_conn_pool {
 };
 
 struct bs_conns_config {
-    struct bs_loop *loop; /* borrowed: the worker's */
-    struct bs_log *log;   /* borrowed */
-    atomic_uint *nconns;  /* the server's count: a close takes one off */
-    const struct bs_proto_limits *limits;
-    uint64_t handshake_ms; /* from accept to the end of the handshake */
-    uint64_t idle_ms;      /* without progress */
-    int log_requests, log_client_certs; /* see bs_server_config */
-    /* The PROXY protocol: with proxy_from not NULL, every connection must
-     * come from one of these ranges (borrowed) and begin with a header,
-     * whose source address then stands for the client everywhere. */
-    const struct bs_cidr *proxy_from;
-    size_t nproxy_from;
+    /* The server's settings (server.h), borrowed: the server's own copy,
+     * whose proxy_from is its own copy too, outlives the workers.  With
+     * proxy_from not NULL every connection must come from one of those
+     * ranges and begin with a PROXY header.  cfg->tls is not for the
+     * connections: the server guards it and hands each its TLS
+     * connection. */
+    const struct bs_server_config *cfg;
+    struct bs_loop *loop;      /* borrowed: the worker's */
+    struct bs_log *log;        /* borrowed */
+    atomic_uint *nconns;       /* the server's count: a close takes one off */
     struct bs_iplimit *per_ip; /* borrowed; NULL: no per-address limit */
-    unsigned max_per_ip;
-    int explain, explain_colour; /* see bs_server_config */
-    int verbose;                 /* see bs_server_config */
 };
 
 /* One worker's connections.  Fields are private to conn.c except nlive,
  * which the worker reads. */
 struct bs_conns {
+    const struct bs_server_config *cfg; /* see bs_conns_config */
     struct bs_loop *loop;
     struct bs_log *log;
     atomic_uint *nconns;
-    struct bs_proto_limits lim;
-    size_t outcap;
-    int log_requests, log_client_certs;
-    const struct bs_cidr *proxy_from;
-    size_t nproxy_from;
     struct bs_iplimit *per_ip;
-    unsigned max_per_ip;
-    int explain, explain_colour;
-    int verbose;
+    size_t outcap;
     int stopping; /* new connections are drained as they finish handshakes */
     struct bs_timer_list hs_timers, idle_timers, linger_timers, quiet_timers;
     struct bs_timer_list alert_timers;

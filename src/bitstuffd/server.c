@@ -341,21 +341,11 @@ static int worker_init(struct bs_server *s, struct worker *w, char *err,
                        size_t errlen)
 {
     const struct bs_server_config *cfg = &s->cfg;
-    struct bs_conns_config cc = {.loop = &w->loop,
+    struct bs_conns_config cc = {.cfg = cfg,
+                                 .loop = &w->loop,
                                  .log = s->log,
                                  .nconns = &s->nconns,
-                                 .limits = &cfg->limits,
-                                 .handshake_ms = cfg->handshake_ms,
-                                 .idle_ms = cfg->idle_ms,
-                                 .log_requests = cfg->log_requests,
-                                 .log_client_certs = cfg->log_client_certs,
-                                 .proxy_from = s->proxy_from,
-                                 .nproxy_from = cfg->nproxy_from,
-                                 .per_ip = s->per_ip,
-                                 .max_per_ip = cfg->max_conns_per_ip,
-                                 .explain = cfg->explain,
-                                 .explain_colour = cfg->explain_colour,
-                                 .verbose = cfg->verbose};
+                                 .per_ip = s->per_ip};
     char why[200];
 
     memset(w, 0, sizeof *w);
