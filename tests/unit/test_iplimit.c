@@ -1,7 +1,7 @@
 /*
  * test_iplimit.c - connections per client address (--max-conns-per-ip):
- * the limit, release, IPv4-mapped addresses, and several threads counting
- * at once as the server's workers do.
+ * the limit, release, IPv4-mapped addresses, long hash chains, and several
+ * threads counting at once as the server's workers do.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -111,6 +112,46 @@ static void test_keys(void **state)
     bs_iplimit_free(NULL);
 }
 
+/* Far more addresses than buckets, so every chain is long: a close
+ * unlinks its entry from the head, the middle or the end of a chain and
+ * leaves every other address's count as it was. */
+#define CHAINED 1000
+
+static void test_long_chains(void **state)
+{
+    struct bs_iplimit *t = bs_iplimit_new(2, 1); /* the fewest buckets */
+    struct bs_iplimit_key k[CHAINED];
+    char s[INET_ADDRSTRLEN];
+    (void) state;
+
+    assert_non_null(t);
+    for (unsigned i = 0; i < CHAINED; i++) {
+        snprintf(s, sizeof s, "198.51.%u.%u", i / 256, i % 256);
+        k[i] = v4(s);
+        assert_int_equal(bs_iplimit_acquire(t, &k[i], NULL), 1);
+        assert_int_equal(bs_iplimit_acquire(t, &k[i], NULL), 1);
+    }
+    assert_int_equal(bs_iplimit_addresses(t), CHAINED);
+    /* every third address closes both: gone, the others untouched */
+    for (unsigned i = 0; i < CHAINED; i += 3) {
+        bs_iplimit_release(t, &k[i]);
+        bs_iplimit_release(t, &k[i]);
+    }
+    for (unsigned i = 0; i < CHAINED; i++) {
+        assert_int_equal(bs_iplimit_count(t, &k[i]), i % 3 == 0 ? 0 : 2);
+    }
+    assert_int_equal(bs_iplimit_addresses(t), CHAINED - (CHAINED + 2) / 3);
+    /* the rest close, last counted first */
+    for (unsigned i = CHAINED; i-- > 0;) {
+        if (i % 3 != 0) {
+            bs_iplimit_release(t, &k[i]);
+            bs_iplimit_release(t, &k[i]);
+        }
+    }
+    assert_int_equal(bs_iplimit_addresses(t), 0);
+    bs_iplimit_free(t);
+}
+
 /* Workers count and release at once; the limit holds at every moment. */
 #define THREADS 4
 #define ROUNDS  20000
@@ -180,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_and_release),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_long_chains),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
