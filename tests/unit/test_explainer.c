@@ -19,8 +19,10 @@
 #define LAB_IN  "0101111110011111001010"
 #define LAB_OUT "010111110100111110001010"
 
-static char *show(enum bs_proto_op op, const char *in, const char *reply,
-                  const struct bs_proto_event *err)
+/* What --explain prints for one message; total is the reply's length as
+ * received, of which the explainer kept the reply's strlen bits. */
+static char *show_total(enum bs_proto_op op, const char *in, const char *reply,
+                        uint64_t total, const struct bs_proto_event *err)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -29,10 +31,16 @@ static char *show(enum bs_proto_op op, const char *in, const char *reply,
 
     assert_non_null(f);
     assert_int_equal(bs_explainer_show(f, 0, "message 1", op, BS_RULE_HDLC, in,
-                                       strlen(in), reply, rn, rn, err),
+                                       strlen(in), reply, rn, total, err),
                      0);
     assert_int_equal(fclose(f), 0);
     return buf;
+}
+
+static char *show(enum bs_proto_op op, const char *in, const char *reply,
+                  const struct bs_proto_event *err)
+{
+    return show_total(op, in, reply, reply != NULL ? strlen(reply) : 0, err);
 }
 
 static void test_agrees(void **state)
@@ -62,6 +70,23 @@ static void test_differs(void **state)
     s = show(BS_PROTO_UNSTUFF, "0111111010", "011111010", NULL);
     assert_non_null(strstr(s, "server: DIFFERS: it answered 9 bits, not an "
                               "error at bit 6\n"));
+    free(s);
+}
+
+/* File mode keeps at most so many bits of a reply and counts the rest:
+ * a reply that matches in what was kept but is longer in all is not
+ * agreement, and the empty message agrees with an empty reply. */
+static void test_counted_not_kept(void **state)
+{
+    char *s;
+
+    (void) state;
+    s = show_total(BS_PROTO_STUFF, LAB_IN, LAB_OUT, 25, NULL);
+    assert_non_null(strstr(s, "server: DIFFERS: it answered 25 bits, the "
+                              "first difference at output bit 24\n"));
+    free(s);
+    s = show(BS_PROTO_STUFF, "", "", NULL);
+    assert_non_null(strstr(s, "server: agrees (the same 0 bits)\n"));
     free(s);
 }
 
@@ -142,6 +167,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agrees),
         cmocka_unit_test(test_differs),
+        cmocka_unit_test(test_counted_not_kept),
         cmocka_unit_test(test_error_reply),
         cmocka_unit_test(test_file_bits_and_limit),
     };

@@ -309,49 +309,44 @@ static void test_hold(void **state)
     end_free(&c);
 }
 
-/* A chain from an unknown CA: the handshake fails, yet -v shows the
- * chain as sent, from the copy of the Certificate message, and says the
- * check failed. */
-static void test_failed_handshake(void **state)
+/* Servers the client refuses, an unknown CA and a name the certificate
+ * does not hold: the handshake fails, yet -v shows the chain as sent,
+ * from the copy of the Certificate message, the alert the client sent
+ * and which check failed. */
+static const struct {
+    const char *ca, *name;
+    const char *alert, *check;
+} refused[] = {
+    {"b/ca.crt", "localhost", "> Alert: fatal, unknown CA",
+     "checked: the chain: FAILED: unable to get local issuer certificate"},
+    {"a/ca.crt", "other.example", "> Alert: fatal, bad certificate",
+     "checked: the chain: FAILED: hostname mismatch"},
+};
+
+static void test_refused(void **state)
 {
-    struct end s, c;
-
     (void) state;
-    pair(&s, &c, "b/ca.crt", "localhost", 0);
-    assert_int_equal(c.st, BS_TLS_ERR);
-    assert_has(&c.trace_lines, "> Alert: fatal, unknown CA");
-    assert_has(&c.info, "server certificate chain, as sent (the handshake "
-                        "failed):\n");
-    assert_has_fingerprint(&c.info, "      ", "a/server.crt");
-    assert_has(&c.info, "checked: the chain: FAILED: unable to get local "
-                        "issuer certificate");
-    end_free(&s);
-    end_free(&c);
-}
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        struct end s, c;
 
-/* A name the certificate does not hold. */
-static void test_wrong_name(void **state)
-{
-    struct end s, c;
-
-    (void) state;
-    pair(&s, &c, "a/ca.crt", "other.example", 0);
-    assert_int_equal(c.st, BS_TLS_ERR);
-    assert_has(&c.info, "checked: the chain: FAILED: hostname mismatch");
-    end_free(&s);
-    end_free(&c);
+        pair(&s, &c, refused[i].ca, refused[i].name, 0);
+        assert_int_equal(c.st, BS_TLS_ERR);
+        assert_has(&c.trace_lines, refused[i].alert);
+        assert_has(&c.info, "server certificate chain, as sent (the "
+                            "handshake failed):\n");
+        assert_has_fingerprint(&c.info, "      ", "a/server.crt");
+        assert_has(&c.info, refused[i].check);
+        end_free(&s);
+        end_free(&c);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_cert_file),
-        cmocka_unit_test(test_handshake),
-        cmocka_unit_test(test_records),
-        cmocka_unit_test(test_hold),
-        cmocka_unit_test(test_failed_handshake),
-        cmocka_unit_test(test_wrong_name),
+        cmocka_unit_test(test_names),     cmocka_unit_test(test_cert_file),
+        cmocka_unit_test(test_handshake), cmocka_unit_test(test_records),
+        cmocka_unit_test(test_hold),      cmocka_unit_test(test_refused),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
