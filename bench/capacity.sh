@@ -18,7 +18,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/args.sh"
 build=${BS_BUILD:-$root/build}
 runs=3 secs=5
-bs_getopts 2,12 -r runs -d secs -- "$@"
+bs_getopts -r runs -d secs -- "$@"
 work=$(mktemp -d)
 pid=
 trap 'bs_cleanup "$pid" "$work"' EXIT

@@ -28,7 +28,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/args.sh"
 build=${BS_BUILD:-$root/build}
 runs=5 conns=32 secs=6 clients=200
-bs_getopts 2,22 -r runs -n conns -d secs -c clients -- "$@"
+bs_getopts -r runs -n conns -d secs -c clients -- "$@"
 work=$(mktemp -d)
 old=
 new=

@@ -8,18 +8,25 @@
 #
 # (a VARIABLE of the script's, not one of the _-prefixed names used here)
 #
-#   bs_args NAME HELP-LINES [OPTION VARIABLE[=VALUE]]... -- "$@"
+#   bs_args NAME [OPTION VARIABLE[=VALUE]]... -- "$@"
 #
 # Long options, each a word of its own, in any order.  -h and --help print
-# lines HELP-LINES ("FIRST,LAST") of the script, its header comment, without
-# the leading "# ", and exit 0; any other argument is an error: "NAME:
-# unknown argument 'ARG' (try --help)", exit status 1.
+# the script's header comment (from its second line to the first line that
+# is not a comment) without the leading "# ", and exit 0; any other argument is an error: "NAME:
+# unknown argument 'ARG' (try --help)", exit status 1, as is an option
+# that needs a value given last: "NAME: OPTION needs a value".
 #
-#   bs_getopts HELP-LINES [-LETTER VARIABLE[=VALUE]]... -- "$@"
+#   bs_getopts [-LETTER VARIABLE[=VALUE]]... -- "$@"
 #
 # Single-letter options, parsed by getopts (-r3 as -r 3; operands are
 # ignored).  An unknown option or a missing value: getopts's complaint,
-# then lines HELP-LINES of the script as they stand, on stderr; exit 1.
+# then the script's header comment as it stands, on stderr; exit 1.
+
+# _bs_header: the script's header comment, from its second line to the
+# first line that is not a comment.
+_bs_header() {
+    sed -n '2,/^[^#]/{/^#/p;}' "$0"
+}
 
 # _bs_opt_table [OPTION VARIABLE[=VALUE]]... -- ...: _bs_opt[OPTION] is
 # VARIABLE[=VALUE].
@@ -41,8 +48,8 @@ _bs_opt_set() {
 }
 
 bs_args() {
-    local _name=$1 _help=$2 _var
-    shift 2
+    local _name=$1 _var
+    shift
     _bs_opt_table "$@"
     while [ "$1" != -- ]; do
         shift
@@ -51,7 +58,7 @@ bs_args() {
     while [ $# -gt 0 ]; do
         case $1 in
         -h | --help)
-            sed -n "${_help}p" "$0" | sed 's/^# \{0,1\}//'
+            _bs_header | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         esac
@@ -64,6 +71,10 @@ bs_args() {
             ;;
         *=*) _bs_opt_set "$_var" ;;
         *)
+            if [ $# -lt 2 ]; then
+                echo "$_name: $1 needs a value (try --help)" >&2
+                exit 1
+            fi
             _bs_opt_set "$_var" "$2"
             shift
             ;;
@@ -73,8 +84,7 @@ bs_args() {
 }
 
 bs_getopts() {
-    local _help=$1 _letters='' _opt _o OPTIND=1 OPTARG
-    shift
+    local _letters='' _opt _o OPTIND=1 OPTARG
     _bs_opt_table "$@"
     while [ "$1" != -- ]; do
         shift
@@ -88,7 +98,7 @@ bs_getopts() {
     done
     while getopts "$_letters" _o; do
         if [ "$_o" = '?' ]; then
-            sed -n "${_help}p" "$0" >&2
+            _bs_header >&2
             exit 1
         fi
         _bs_opt_set "${_bs_opt[-$_o]}" "${OPTARG-}"

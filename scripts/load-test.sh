@@ -21,7 +21,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/args.sh
 . "$root/scripts/args.sh"
 build=$root/build conns=1000 reqs=1000000
-bs_args load-test.sh 2,17 -n conns -r reqs --build build -- "$@"
+bs_args load-test.sh -n conns -r reqs --build build -- "$@"
 for exe in bitstuffd bitstuff-bench; do
     [ -x "$build/$exe" ] || {
         echo "load-test.sh: $build/$exe is missing: build first" >&2

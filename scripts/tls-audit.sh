@@ -33,7 +33,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/args.sh
 . "$root/scripts/args.sh"
 build=$root/build use_testssl=0 use_crl=0
-bs_args tls-audit.sh 2,28 --testssl use_testssl=1 --crl-file use_crl=1 \
+bs_args tls-audit.sh --testssl use_testssl=1 --crl-file use_crl=1 \
     --build build -- "$@"
 
 for tool in sslscan openssl $([ "$use_testssl" = 1 ] && echo testssl); do
