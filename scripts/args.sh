@@ -12,9 +12,10 @@
 #
 # Long options, each a word of its own, in any order.  -h and --help print
 # the script's header comment (from its second line to the first line that
-# is not a comment) without the leading "# ", and exit 0; any other argument is an error: "NAME:
-# unknown argument 'ARG' (try --help)", exit status 1, as is an option
-# that needs a value given last: "NAME: OPTION needs a value".
+# is not a comment) without the leading "# ", and exit 0.  Any other
+# argument is an error, "NAME: unknown argument 'ARG' (try --help)", exit
+# status 1, as is an option that needs a value given last: "NAME: OPTION
+# needs a value (try --help)".
 #
 #   bs_getopts [-LETTER VARIABLE[=VALUE]]... -- "$@"
 #

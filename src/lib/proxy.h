@@ -100,6 +100,8 @@ enum bs_proxy_status {
     BS_PROXY_E_COMMAND = -5,   /* v2 command other than LOCAL or PROXY */
     BS_PROXY_E_FAMILY = -6,    /* v2 family/protocol byte not in the spec */
     BS_PROXY_E_CHECKSUM = -7,  /* v2 CRC32c TLV does not match the header */
+    /* a new status goes here, as the lowest, and gets a name in proxy.c's
+     * status_names (which starts at the lowest) */
 };
 
 /* "need-more", "done", "not-proxy", "malformed", "too-long", "version",

@@ -1019,24 +1019,22 @@ static int describe_crl(struct bs_tls_conn *c, long code, X509 *cert,
                 who, serial, crl);
         return 1;
     case X509_V_ERR_CRL_HAS_EXPIRED:
-    case X509_V_ERR_CRL_NOT_YET_VALID: {
-        /* the CRL in force is outside its validity period */
-        int expired = code == X509_V_ERR_CRL_HAS_EXPIRED;
-        const ASN1_TIME *edge = NULL;
-        if (cur != NULL) {
-            edge = expired ? X509_CRL_get0_nextUpdate(cur)
-                           : X509_CRL_get0_lastUpdate(cur);
-        }
-        fmt_time(edge, a, sizeof a);
+        fmt_time(cur != NULL ? X509_CRL_get0_nextUpdate(cur) : NULL, a,
+                 sizeof a);
         set_err(c->err, sizeof c->err,
-                "client certificate %s refused: the CRL %s is %s %s%s", who,
-                crl, expired ? "out of date since" : "not valid before", a,
-                expired ? " (nextUpdate)" : ": check the clock");
-        if (expired) {
-            conn_advise(c, BS_TLS_R_CRL_EXPIRED);
-        }
+                "client certificate %s refused: the CRL %s is out of date "
+                "since %s (nextUpdate)",
+                who, crl, a);
+        conn_advise(c, BS_TLS_R_CRL_EXPIRED);
         return 1;
-    }
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+        fmt_time(cur != NULL ? X509_CRL_get0_lastUpdate(cur) : NULL, a,
+                 sizeof a);
+        set_err(c->err, sizeof c->err,
+                "client certificate %s refused: the CRL %s is not valid "
+                "before %s: check the clock",
+                who, crl, a);
+        return 1;
     case X509_V_ERR_UNABLE_TO_GET_CRL:
         set_err(c->err, sizeof c->err,
                 "client certificate %s refused: %s holds no CRL of the CA "

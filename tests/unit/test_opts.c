@@ -79,6 +79,8 @@ static void test_defaults(void **state)
     assert_true(o.cert_default);
     assert_true(o.listen_default);
     assert_null(o.tls.ca_file);
+    /* verify, min TLS, threads, max conns, handshake and idle timeouts
+     * (ms), max message bits, max line */
     assert_numbers(&o,
                    (struct numbers){BS_TLS_VERIFY_NONE, 13, 0, 10000, 10000,
                                     300000, BS_PROTO_DEFAULT_MAX_MESSAGE_BITS,
