@@ -17,7 +17,9 @@ struct expect {
     const char *got_s, *want_s;   /* strings; want_s NULL: got_s must be */
 };
 
-/* Field f of struct o must equal v (a number, flag or enum). */
+/* Field f of struct o must equal v (an integer, flag or enum: a double
+ * would be cut to an integer here, so check one with a range, as
+ * test_bench does --errors). */
 #define EXPECT_INT(o, f, v)                                                    \
     {                                                                          \
         .field = #o "." #f, .got = (unsigned long long) (o).f,                 \
